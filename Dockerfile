@@ -1,0 +1,40 @@
+# Brug: one binary, with the partner directory beside it.
+# Build: docker build -t brug .
+# Run:   docker run -p 8080:8080 -e DATABASE_URL=postgres://brug:...@db/brug brug
+
+FROM rust:1.95-slim-bookworm AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends pkg-config libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, so that a code change does not rebuild them.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p src tests/api && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && echo 'fn main() {}' > tests/api/main.rs \
+    && cargo build --release --locked \
+    && rm -rf src tests
+COPY src src
+COPY migrations migrations
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked && strip target/release/brug
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/brug --create-home brug
+COPY --from=build /src/target/release/brug /usr/local/bin/brug
+COPY partners /etc/brug/partners
+USER brug
+WORKDIR /var/lib/brug
+ENV BRUG_ADDR=0.0.0.0:8080 \
+    BRUG_PARTNERS_DIR=/etc/brug/partners \
+    BRUG_LOG_FORMAT=json \
+    DATABASE_URL=sqlite:///var/lib/brug/brug.sqlite
+# Production: set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DB at run time.
+VOLUME ["/var/lib/brug"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+    CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["brug"]
+CMD ["serve"]

@@ -1,0 +1,230 @@
+//! Typed settings, loaded in layers: defaults < TOML file (`--config` /
+//! `BRUG_CONFIG`) < `BRUG_*` environment and `DATABASE_URL` < command-line flags.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Where the database lives. Printed and logged only with its password hidden.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The full URL, password included: only for opening the connection.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                // set_password only fails for URLs that cannot have one.
+                let _ = parsed.set_password(Some("***"));
+                parsed.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// JSON lines when standard error is not a terminal, readable text when it is.
+    Auto,
+    Json,
+    Pretty,
+}
+
+/// How fast a partner must respond, in working days (Monday to Friday).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSettings {
+    pub acknowledge_working_days: u32,
+    pub decide_working_days: u32,
+}
+
+impl Default for SlaSettings {
+    fn default() -> Self {
+        Self {
+            acknowledge_working_days: 2,
+            decide_working_days: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: DatabaseUrl,
+    /// Address to listen on, `host:port`.
+    pub addr: String,
+    /// The partner directory: one TOML file per partner organisation.
+    pub partners_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// Most database connections held at once.
+    pub db_pool_size: u32,
+    /// Seconds a request may wait for a database connection before 503.
+    pub db_timeout_secs: u64,
+    /// Seconds that requests in flight get to finish on SIGTERM or ctrl-c.
+    pub shutdown_timeout_secs: u64,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    pub sla: SlaSettings,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://brug.sqlite";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: DatabaseUrl::new(DEFAULT_DATABASE_URL),
+            addr: "127.0.0.1:8080".into(),
+            partners_dir: PathBuf::from("partners"),
+            log_format: LogFormat::Auto,
+            db_pool_size: 8,
+            db_timeout_secs: 5,
+            shutdown_timeout_secs: 30,
+            workers: 0,
+            sla: SlaSettings::default(),
+        }
+    }
+}
+
+/// Values given on the command line: the last and strongest layer.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partners_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+impl Settings {
+    /// Loads the settings from every layer. `file` is the `--config` path
+    /// (clap already folds `BRUG_CONFIG` into it).
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::figment(file, overrides)?
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Ok(figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(
+                Env::prefixed("BRUG_")
+                    // Read by the CLI itself, or by later features.
+                    .ignore(&["CONFIG", "WEBHOOK_ALLOW_LOCAL", "WEBHOOK_RETRY_SCHEDULE"])
+                    .split("__"),
+            )
+            .merge(Serialized::globals(overrides)))
+    }
+
+    /// The effective settings as TOML, secrets hidden: what `brug config` prints.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = DatabaseUrl::new(self.database_url.redacted());
+        toml::to_string_pretty(&shown)
+            .unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+// figment's Jail returns its own large error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_password_is_hidden_when_printed() {
+        let url = DatabaseUrl::new("postgres://brug:s3cret@db.example.org:5432/brug");
+        assert_eq!(
+            url.redacted(),
+            "postgres://brug:***@db.example.org:5432/brug"
+        );
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert!(!format!("{url}").contains("s3cret"));
+        assert_eq!(
+            DatabaseUrl::new("sqlite://brug.sqlite").redacted(),
+            "sqlite://brug.sqlite"
+        );
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "brug.toml",
+                "addr = \"0.0.0.0:9000\"\npartners_dir = \"from-file\"\n[sla]\nacknowledge_working_days = 3\ndecide_working_days = 12\n",
+            )?;
+            jail.set_env("BRUG_PARTNERS_DIR", "from-env");
+            jail.set_env("DATABASE_URL", "postgres://postgres@127.0.0.1/brug");
+            let overrides = Overrides {
+                addr: Some("127.0.0.1:7000".into()),
+                ..Overrides::default()
+            };
+            let settings = Settings::load(Some(Path::new("brug.toml")), &overrides)
+                .map_err(|e| e.to_string())?;
+            assert_eq!(settings.addr, "127.0.0.1:7000");
+            assert_eq!(settings.partners_dir, PathBuf::from("from-env"));
+            assert_eq!(
+                settings.database_url.expose(),
+                "postgres://postgres@127.0.0.1/brug"
+            );
+            assert_eq!(settings.sla.decide_working_days, 12);
+            assert_eq!(settings.db_pool_size, 8);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_setting_in_file_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("brug.toml", "adress = \"0.0.0.0:9000\"\n")?;
+            let err = Settings::load(Some(Path::new("brug.toml")), &Overrides::default())
+                .expect_err("a misspelt key must not be ignored");
+            assert!(err.to_string().contains("adress"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,311 @@
+//! The database: one connection type over SQLite (the embedded default) and
+//! PostgreSQL (production), a pool, and the only two ways in: [`Db::read`] and
+//! [`Db::write`]. Nothing else opens a write transaction.
+
+pub mod migrations;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+
+/// A connection to either backend. Backend-specific SQL matches on the
+/// variant, in the store that needs it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where to connect, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file path (created if missing).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                DbError::Config("DATABASE_URL must start with sqlite:// or postgres://".to_owned())
+            })?;
+        if path.is_empty() {
+            return Err(DbError::Config(
+                "DATABASE_URL names no SQLite file (sqlite://PATH)".to_owned(),
+            ));
+        }
+        Ok(Target::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Target::Sqlite(_) => Backend::Sqlite,
+            Target::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Opens one connection, with SQLite's durability and safety settings.
+    pub fn establish(&self) -> ConnectionResult<DbConn> {
+        match self {
+            Target::Postgres(url) => PgConnection::establish(url).map(DbConn::Pg),
+            Target::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the writer; synchronous=FULL makes
+                // an acknowledged write survive a power loss; the busy timeout
+                // makes a second writer wait instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0}")]
+    Config(String),
+    /// No connection could be had in time: the database is down or overloaded.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl DbError {
+    /// True when the database itself is out of reach, as opposed to a query
+    /// that failed: the first is a 503, the second a 500.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Unavailable(_) => true,
+            DbError::Query(Error::DatabaseError(kind, _)) => matches!(
+                kind,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+            ),
+            DbError::Query(Error::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Hands out connections to one [`Target`].
+#[derive(Debug)]
+pub struct Manager {
+    target: Target,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.target
+            .establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping()
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+pub type Pool = diesel::r2d2::Pool<Manager>;
+pub type PooledConn = diesel::r2d2::PooledConnection<Manager>;
+
+/// The database handle shared by every request and worker.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    timeout: Duration,
+}
+
+impl Db {
+    /// Builds the pool without connecting yet: the first use connects, so a
+    /// database that is briefly down does not stop the process from starting.
+    pub fn new(url: &str, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
+        let target = Target::parse(url)?;
+        if let Target::Sqlite(path) = &target
+            && let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            return Err(DbError::Config(format!(
+                "the folder {} for the SQLite database does not exist",
+                dir.display()
+            )));
+        }
+        let backend = target.backend();
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(timeout)
+            .test_on_check_out(false)
+            .build_unchecked(Manager { target });
+        Ok(Self {
+            pool,
+            backend,
+            timeout,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for synchronous callers (the CLI and blocking workers).
+    pub fn conn(&self) -> Result<PooledConn, DbError> {
+        self.conn_within(self.timeout)
+    }
+
+    pub fn conn_within(&self, timeout: Duration) -> Result<PooledConn, DbError> {
+        self.pool
+            .get_timeout(timeout)
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` on a pooled connection, off the async workers. For reads: no
+    /// transaction is opened.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in one write transaction, off the async workers: the change,
+    /// its history, its audit entry and its event commit together or not at
+    /// all. On SQLite the transaction takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so two writers queue instead of failing on upgrade.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.write_blocking(f)).await
+    }
+
+    /// [`Db::write`] for synchronous callers.
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let mut conn = self.conn()?;
+        in_transaction(&mut conn, f)
+    }
+}
+
+/// Opens a write transaction on `conn`, runs `f`, commits on `Ok` and rolls
+/// back on `Err`.
+pub fn in_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let begun = match conn {
+        DbConn::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        }
+        DbConn::Pg(_) => DbConn::begin_transaction(conn),
+    };
+    begun.map_err(|e| E::from(DbError::from(e)))?;
+    match f(conn) {
+        Ok(value) => {
+            DbConn::commit_transaction(conn).map_err(|e| E::from(DbError::from(e)))?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = DbConn::rollback_transaction(conn) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn run_blocking<T, E, F>(f: F) -> Result<T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(join) => Err(E::from(DbError::Unavailable(format!(
+            "database task failed: {join}"
+        )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_follows_the_url_scheme() {
+        assert_eq!(
+            Target::parse("sqlite://brug.sqlite").ok(),
+            Some(Target::Sqlite("brug.sqlite".into()))
+        );
+        assert_eq!(
+            Target::parse("sqlite:///var/lib/brug/brug.sqlite").ok(),
+            Some(Target::Sqlite("/var/lib/brug/brug.sqlite".into()))
+        );
+        assert_eq!(
+            Target::parse("postgres://postgres@127.0.0.1/brug")
+                .map(|t| t.backend())
+                .ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(Target::parse("mysql://localhost/brug").is_err());
+        assert!(Target::parse("sqlite://").is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! Diesel's view of the tables. Written by hand to match both migration
+//! trees (`migrations/sqlite`, `migrations/postgres`); a test checks that the
+//! two trees agree.
+
+diesel::table! {
+    partners (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        website -> Nullable<Text>,
+        email -> Text,
+        capacity -> Integer,
+        status -> Text,
+        sla_acknowledge_working_days -> Nullable<Integer>,
+        sla_decide_working_days -> Nullable<Integer>,
+        source_digest -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    partner_services (partner_id, service) {
+        partner_id -> Text,
+        service -> Text,
+    }
+}
+
+diesel::table! {
+    partner_service_areas (partner_id, country, region) {
+        partner_id -> Text,
+        country -> Text,
+        region -> Text,
+    }
+}
+
+diesel::table! {
+    partner_languages (partner_id, language) {
+        partner_id -> Text,
+        language -> Text,
+    }
+}
+
+diesel::table! {
+    partner_contacts (partner_id, position) {
+        partner_id -> Text,
+        position -> Integer,
+        name -> Text,
+        role -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(partner_services -> partners (partner_id));
+diesel::joinable!(partner_service_areas -> partners (partner_id));
+diesel::joinable!(partner_languages -> partners (partner_id));
+diesel::joinable!(partner_contacts -> partners (partner_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    partners,
+    partner_services,
+    partner_service_areas,
+    partner_languages,
+    partner_contacts,
+);

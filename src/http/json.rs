@@ -1,0 +1,357 @@
+//! The JSON body extractor: 415 unless the body is JSON, 413 over
+//! [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES), 400 for malformed JSON, and 422
+//! naming every unknown field, bad value and failed rule.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use super::problem::{AppError, FieldError, Problem};
+
+/// A request body, parsed and validated: handlers only ever see a valid `T`.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> FromRequest for JsonBody<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload-too-large",
+                        "Content Too Large",
+                        format!("The body may be at most {} bytes.", super::MAX_BODY_BYTES),
+                    )
+                    .into()
+                } else {
+                    AppError::bad_request("The request body could not be read.")
+                }
+            })?;
+            parse_body(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Parses and validates a body: what the extractor does once the bytes are in.
+pub fn parse_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        AppError::bad_request(format!(
+            "The body is not valid JSON: {} (line {}, column {}).",
+            syntax_message(&e),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let parsed = deserialize_all_errors::<T>(value).map_err(AppError::validation)?;
+    parsed
+        .validate()
+        .map_err(|errors| AppError::validation(flatten_validation(&errors)))?;
+    Ok(parsed)
+}
+
+fn syntax_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Deserializes `T`, collecting one error per bad field rather than stopping
+/// at the first: each bad or unknown field is noted, taken out, and the rest
+/// tried again. A required field that was bad is then missing, which ends the
+/// search (serde cannot go past a missing field); by then every field before
+/// it has been seen.
+pub fn deserialize_all_errors<T: DeserializeOwned>(mut value: Value) -> Result<T, Vec<FieldError>> {
+    const MAX_ERRORS: usize = 64;
+    let mut errors: Vec<FieldError> = Vec::new();
+    while errors.len() < MAX_ERRORS {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) if errors.is_empty() => return Ok(parsed),
+            Ok(_) => return Err(errors),
+            Err(err) => err,
+        };
+        let mut path: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
+        let message = err.into_inner().to_string();
+        if let Some(name) = between_backticks(&message, "unknown field `") {
+            // The path may or may not end at the unknown key already.
+            if !matches!(path.last(), Some(Segment::Key(last)) if last == name) {
+                path.push(Segment::Key(name.to_owned()));
+            }
+            errors.push(FieldError::new(
+                render(&path),
+                format!("is not a known field{}", expected_suffix(&message)),
+            ));
+            if !remove(&mut value, &path) {
+                break;
+            }
+        } else if let Some(name) = between_backticks(&message, "missing field `") {
+            path.push(Segment::Key(name.to_owned()));
+            let field = render(&path);
+            if !errors.iter().any(|e| e.field == field) {
+                errors.push(FieldError::new(field, "is required"));
+            }
+            break;
+        } else {
+            errors.push(FieldError::new(render(&path), value_message(&message)));
+            // A bad element condemns its whole list: drop the list, not the element,
+            // so that later indices keep meaning what the client sent.
+            let cut = path
+                .iter()
+                .position(|s| matches!(s, Segment::Index(_)))
+                .unwrap_or(path.len());
+            if cut == 0 || !remove(&mut value, &path[..cut]) {
+                break;
+            }
+        }
+    }
+    Err(errors)
+}
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl Segment {
+    fn from_serde(segment: &serde_path_to_error::Segment) -> Option<Self> {
+        match segment {
+            serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+            serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+            _ => None,
+        }
+    }
+}
+
+fn render(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Removes the value at `path`; false when there is nothing to remove.
+fn remove(value: &mut Value, path: &[Segment]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for segment in parents {
+        let next = match (segment, node) {
+            (Segment::Key(k), Value::Object(map)) => map.get_mut(k),
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    match (last, node) {
+        (Segment::Key(k), Value::Object(map)) => map.remove(k).is_some(),
+        (Segment::Index(i), Value::Array(items)) if *i < items.len() => {
+            items.remove(*i);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn between_backticks<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.split('`').next()
+}
+
+fn expected_suffix(message: &str) -> String {
+    match message.find("expected one of ") {
+        Some(at) => format!("; {}", &message[at..]),
+        None => String::new(),
+    }
+}
+
+/// serde's messages name Rust types ("expected u32"); say it in API words.
+fn value_message(message: &str) -> String {
+    message
+        .replace("expected u32", "expected a whole number")
+        .replace("expected u16", "expected a whole number")
+        .replace("expected i32", "expected a whole number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected a borrowed string", "expected a string")
+        .replace("expected struct ", "expected an object ")
+}
+
+/// validator's nested errors as a flat list of field paths.
+pub fn flatten_validation(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    flatten_into(errors, "", &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+fn flatten_into(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    let message = error
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| default_message(&error.code, &error.params));
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten_into(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten_into(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn default_message(
+    code: &str,
+    params: &std::collections::HashMap<std::borrow::Cow<'static, str>, Value>,
+) -> String {
+    let bound = |name: &str| params.get(name).map(|v| v.to_string());
+    match code {
+        "length" => match (bound("min"), bound("max")) {
+            (Some(min), Some(max)) => {
+                format!("must have between {min} and {max} characters or items")
+            }
+            (Some(min), None) => format!("must have at least {min} characters or items"),
+            (None, Some(max)) => format!("must have at most {max} characters or items"),
+            _ => "has the wrong length".to_owned(),
+        },
+        "range" => match (bound("min"), bound("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        "email" => "must be an email address".to_owned(),
+        "url" => "must be a URL".to_owned(),
+        "required" => "is required".to_owned(),
+        other => format!("is not valid ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::ResponseError;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Talk {
+        #[allow(dead_code)]
+        held_on: chrono::NaiveDate,
+        #[validate(range(min = 5, max = 480))]
+        duration_minutes: u32,
+        #[allow(dead_code)]
+        topics: Vec<String>,
+        #[allow(dead_code)]
+        #[serde(default)]
+        notes: Option<String>,
+    }
+
+    fn fields(err: AppError) -> Vec<String> {
+        match err {
+            AppError::Problem(p) => p.errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_and_unknown_field_is_named() {
+        let err = deserialize_all_errors::<Talk>(json!({
+            "held_on": "yesterday",
+            "duration_minutes": "long",
+            "topics": ["return", 7],
+            "colour": "blue",
+        }))
+        .expect_err("four bad fields");
+        let named: Vec<&str> = err.iter().map(|e| e.field.as_str()).collect();
+        for field in ["held_on", "duration_minutes", "topics[1]", "colour"] {
+            assert!(named.contains(&field), "{field} missing from {named:?}");
+        }
+    }
+
+    #[test]
+    fn missing_fields_are_required() {
+        let err = deserialize_all_errors::<Talk>(json!({"held_on": "2026-01-02", "topics": []}))
+            .expect_err("duration is missing");
+        assert_eq!(
+            err,
+            vec![FieldError::new("duration_minutes", "is required")]
+        );
+    }
+
+    #[test]
+    fn rules_are_checked_after_parsing() {
+        let body = br#"{"held_on": "2026-01-02", "duration_minutes": 2, "topics": []}"#;
+        assert_eq!(
+            fields(parse_body::<Talk>(body).expect_err("too short")),
+            ["duration_minutes"]
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        let err = parse_body::<Talk>(b"{\"held_on\": ").expect_err("truncated");
+        assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,15 @@
+//! Brug: the coordination service of a return-counselling programme.
+//!
+//! Areas are sliced by what the user does (see `../shared/STYLE.md`): each has
+//! its domain rules in `mod.rs`, its queries in `store.rs` and its HTTP
+//! handlers in `routes.rs`.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod health;
+pub mod http;
+pub mod partners;
+pub mod startup;
+pub mod telemetry;

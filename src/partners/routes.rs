@@ -1,0 +1,67 @@
+//! `GET /api/v1/partners` and `GET /api/v1/partners/{id}`.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::store::{self, PartnerFilter};
+use super::{PartnerStatus, Service};
+use crate::domain::{CountryCode, LanguageCode};
+use crate::http::{AppError, Page, PageRequest, QueryParams, method_not_allowed};
+use crate::startup::AppState;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/partners")
+            .route(web::get().to(list_partners))
+            .default_service(web::to(method_not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/api/v1/partners/{id}")
+            .route(web::get().to(get_partner))
+            .default_service(web::to(method_not_allowed("GET"))),
+    );
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    country: Option<CountryCode>,
+    need: Option<Service>,
+    language: Option<LanguageCode>,
+    status: Option<PartnerStatus>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list_partners(
+    state: web::Data<AppState>,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = PartnerFilter {
+        country: query.country,
+        need: query.need,
+        language: query.language,
+        status: query.status,
+    };
+    let fetch = page.clone();
+    let rows = state
+        .db
+        .read(move |conn| store::list(conn, &filter, &fetch).map_err(AppError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |p| p.id.clone())))
+}
+
+async fn get_partner(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let partner = state
+        .db
+        .read(move |conn| store::get(conn, &id).map_err(AppError::from))
+        .await?
+        .ok_or_else(|| AppError::not_found("partner"))?;
+    Ok(HttpResponse::Ok().json(partner))
+}

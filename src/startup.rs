@@ -1,0 +1,156 @@
+//! Assembling the service: prepare the database, build the App, bind, run
+//! until SIGTERM or ctrl-c (requests in flight finish first).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{Db, DbError, migrations};
+use crate::http::{self, AppError};
+use crate::partners::file::{LoadError, load_dir};
+use crate::partners::store::{self as partner_store, SyncReport};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+/// Extra routes mounted beside the real ones (tests use it for probes).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the partner directory {dir} has {count} problem(s):\n{list}")]
+    InvalidPartners {
+        dir: String,
+        count: usize,
+        list: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database from the settings.
+pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
+    Db::new(
+        settings.database_url.expose(),
+        settings.db_pool_size,
+        Duration::from_secs(settings.db_timeout_secs),
+    )
+}
+
+/// Everything `serve` does before it listens: check the partner directory
+/// (before touching the database, so that an invalid one changes nothing),
+/// apply pending migrations, then sync the directory in one transaction.
+pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, StartError> {
+    let records = match load_dir(&settings.partners_dir) {
+        Ok(records) => Some(records),
+        Err(LoadError::Missing(dir)) => {
+            tracing::warn!(dir = %dir.display(), "partner directory not found; partners are not synced");
+            None
+        }
+        Err(LoadError::Invalid(problems)) => {
+            return Err(StartError::InvalidPartners {
+                dir: settings.partners_dir.display().to_string(),
+                count: problems.len(),
+                list: problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        }
+    };
+    let applied = migrations::run_pending(&mut *db.conn()?)?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    let Some(records) = records else {
+        return Ok(None);
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let report = db.write_blocking(|conn| partner_store::sync(conn, &records, now))?;
+    tracing::info!(%report, dir = %settings.partners_dir.display(), "partner directory synced");
+    Ok(Some(report))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and builds the server.
+    pub fn build(
+        settings: Settings,
+        db: Db,
+        extra: Option<ExtraRoutes>,
+    ) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(&settings.addr).map_err(|source| StartError::Bind {
+            addr: settings.addr.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let settings = Arc::new(settings);
+        let state = web::Data::new(AppState {
+            db,
+            settings: settings.clone(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
+                .wrap(ErrorHandlers::new().default_handler(http::problem::render_bare_error))
+                .wrap(from_fn(http::request_id::add_request_id_header))
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+                .configure(crate::health::config)
+                .configure(crate::partners::routes::config)
+                .configure(|cfg| {
+                    if let Some(extra) = extra {
+                        extra(cfg);
+                    }
+                })
+                .default_service(web::to(|| async {
+                    Err::<(), _>(AppError::not_found("route"))
+                }))
+        })
+        .shutdown_timeout(settings.shutdown_timeout_secs);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartError::Bind {
+                addr: settings.addr.clone(),
+                source,
+            })?
+            .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or ctrl-c; actix lets requests in flight finish
+    /// within the shutdown timeout.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

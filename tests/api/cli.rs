@@ -1,0 +1,258 @@
+//! The `brug` binary, run as a user would.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{partners_dir, test_database};
+
+fn brug() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_brug"));
+    for var in [
+        "DATABASE_URL",
+        "BRUG_CONFIG",
+        "BRUG_ADDR",
+        "BRUG_PARTNERS_DIR",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("brug runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn version_and_help() {
+    let out = run(brug().arg("--version"));
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("brug {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = run(brug().arg("--help"));
+    for command in ["serve", "migrate", "config", "partners"] {
+        assert!(text(&out.stdout).contains(command), "help lacks {command}");
+    }
+}
+
+#[test]
+fn the_shipped_partner_directory_passes_the_check() {
+    let out = run(brug().args(["partners", "check"]).arg(partners_dir()));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("no problems"));
+}
+
+#[test]
+fn a_bad_country_code_fails_the_check_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(partners_dir())
+        .expect("read")
+        .filter_map(|e| e.ok())
+    {
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    let file = dir.path().join("kumasi-homecoming-initiative.toml");
+    let text_before = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text_before.replace("country = \"GH\"", "country = \"QQ\""),
+    )
+    .expect("write");
+
+    let out = run(brug().args(["partners", "check"]).arg(dir.path()));
+    assert_eq!(out.status.code(), Some(1));
+    let expected = format!(
+        "{}:15: service_areas[0].country: `QQ` is not an ISO 3166-1 alpha-2 country code",
+        file.display()
+    );
+    assert!(
+        text(&out.stdout).contains(&expected),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 1, "only the one problem");
+}
+
+#[test]
+fn config_shows_the_layers_and_hides_the_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("brug.toml");
+    std::fs::write(&file, "addr = \"0.0.0.0:9999\"\ndb_pool_size = 3\n").expect("write");
+    let out = run(brug()
+        .arg("config")
+        .arg("--config")
+        .arg(&file)
+        .env(
+            "DATABASE_URL",
+            "postgres://brug:hunter2@db.example.org/brug",
+        )
+        .env("BRUG_PARTNERS_DIR", "/srv/partners"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("addr = \"0.0.0.0:9999\""), "{shown}");
+    assert!(shown.contains("db_pool_size = 3"), "{shown}");
+    assert!(
+        shown.contains("partners_dir = \"/srv/partners\""),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("postgres://brug:***@db.example.org/brug"),
+        "{shown}"
+    );
+    assert!(!shown.contains("hunter2"));
+}
+
+fn free_addr() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    format!("127.0.0.1:{}", addr.port())
+}
+
+/// Waits for `/readyz` to answer 200; returns false if the process ends first.
+async fn wait_until_ready(child: &mut Child, addr: &str) -> bool {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(response) = client.get(format!("http://{addr}/readyz")).send().await
+            && response.status().as_u16() == 200
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn stop(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("brug did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `brug serve` with the test's database: SQLite in an empty directory by
+/// default, or a fresh PostgreSQL database.
+#[tokio::test]
+async fn serve_starts_on_a_fresh_database_and_stops_on_sigterm() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let database = test_database();
+    let addr = free_addr();
+    let mut command = brug();
+    command
+        .arg("serve")
+        .current_dir(work.path())
+        .env("BRUG_ADDR", &addr)
+        .env("BRUG_PARTNERS_DIR", partners_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if database.is_postgres() {
+        command.env("DATABASE_URL", &database.url);
+    }
+    let mut child = command.spawn().expect("spawn");
+    let ready = wait_until_ready(&mut child, &addr).await;
+    let status = stop(&mut child);
+    let mut log = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        use std::io::Read;
+        let _ = stderr.read_to_string(&mut log);
+    }
+    assert!(ready, "never ready:\n{log}");
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    if !database.is_postgres() {
+        assert!(
+            Path::new(&work.path().join("brug.sqlite")).is_file(),
+            "the default database lives in the working directory"
+        );
+    }
+    assert!(log.contains("partner directory synced"), "{log}");
+    assert!(
+        log.contains("request_id"),
+        "request lines carry the request id:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn serve_on_an_invalid_directory_exits_and_leaves_the_database_untouched() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let partners = work.path().join("partners");
+    std::fs::create_dir(&partners).expect("mkdir");
+    std::fs::write(partners.join("broken.toml"), "id = \"broken\"\nname = 7\n").expect("write");
+    let database = test_database();
+    let mut command = brug();
+    command
+        .arg("serve")
+        .current_dir(work.path())
+        .env("BRUG_ADDR", free_addr());
+    if database.is_postgres() {
+        command.env("DATABASE_URL", &database.url);
+    }
+    let out = run(&mut command);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("partners/broken.toml:2: name: must be a string"),
+        "{stderr}"
+    );
+    if database.is_postgres() {
+        let db = brug::db::Db::new(&database.url, 1, Duration::from_secs(5)).expect("db");
+        let mut conn = db.conn().expect("conn");
+        let tables = brug::db::migrations::describe_schema(&mut conn).expect("schema");
+        assert!(tables.is_empty(), "no table was created: {tables:?}");
+    } else {
+        assert!(
+            !work.path().join("brug.sqlite").exists(),
+            "no database was created"
+        );
+    }
+}
+
+#[test]
+fn migrate_applies_and_then_reports_up_to_date() {
+    let database = test_database();
+    let out = run(brug()
+        .arg("migrate")
+        .arg("--database-url")
+        .arg(&database.url));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Applied"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(brug()
+        .arg("migrate")
+        .arg("--database-url")
+        .arg(&database.url));
+    assert!(
+        text(&out.stderr).contains("up to date"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,255 @@
+//! `spawn_app()`: the real server on port 0 over its own fresh database,
+//! removed again when the test ends.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use brug::config::{DatabaseUrl, Settings};
+use brug::db::Db;
+use brug::domain::CountryCode;
+use brug::http::{AppError, JsonBody};
+use brug::startup::{self, Application};
+use diesel::{Connection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+pub fn partners_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("partners")
+}
+
+/// A fresh, empty database that disappears with the guard.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            match diesel::PgConnection::establish(admin_url) {
+                Ok(mut conn) => {
+                    if let Err(e) = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut conn)
+                    {
+                        eprintln!("could not drop test database {name}: {e}");
+                    }
+                }
+                Err(e) => eprintln!("could not drop test database {name}: {e}"),
+            }
+        }
+    }
+}
+
+/// PostgreSQL when `TEST_DATABASE_URL` names a server, else an SQLite file in a temp dir.
+pub fn test_database() -> TestDatabase {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("brug_test_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = diesel::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {admin_url} does not answer: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .expect("create the test database");
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            TestDatabase {
+                url: url.to_string(),
+                cleanup: Cleanup::Postgres { admin_url, name },
+            }
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("brug.sqlite").display());
+            TestDatabase {
+                url,
+                cleanup: Cleanup::Sqlite(dir),
+            }
+        }
+    }
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    Settings {
+        database_url: DatabaseUrl::new(database_url),
+        addr: "127.0.0.1:0".into(),
+        partners_dir: partners_dir(),
+        db_pool_size: 4,
+        db_timeout_secs: 2,
+        workers: 2,
+        ..Settings::default()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub settings: Settings,
+    // Dropped last: the database goes once the app is gone.
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Prepares a fresh database as `brug serve` does, then serves it on port 0.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = test_database();
+    let mut settings = test_settings(&database.url);
+    adjust(&mut settings);
+    let db = startup::open_db(&settings).expect("open the database");
+    let prepared = settings.clone();
+    let prepare_db = db.clone();
+    tokio::task::spawn_blocking(move || startup::prepare(&prepared, &prepare_db))
+        .await
+        .expect("prepare ran")
+        .expect("prepare the database");
+    serve(settings, db, database)
+}
+
+/// Serves an already prepared (or deliberately unprepared) database.
+pub fn serve(settings: Settings, db: Db, database: TestDatabase) -> TestApp {
+    let app = Application::build(settings.clone(), db.clone(), Some(probe_routes))
+        .expect("build the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client"),
+        db,
+        settings,
+        database,
+    }
+}
+
+/// Test-only routes that exercise the shared machinery (extractors, errors)
+/// through the real middleware stack.
+fn probe_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/test/echo", web::post().to(echo))
+        .route("/test/internal-error", web::get().to(internal_error))
+        .route("/test/database-error", web::get().to(database_error));
+}
+
+#[derive(Debug, Deserialize, Serialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct EchoInput {
+    held_on: chrono::NaiveDate,
+    #[validate(range(min = 5, max = 480))]
+    duration_minutes: u32,
+    #[validate(length(min = 1))]
+    topics: Vec<String>,
+    country: CountryCode,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+async fn echo(body: JsonBody<EchoInput>) -> HttpResponse {
+    HttpResponse::Ok().json(body.into_inner())
+}
+
+async fn internal_error() -> Result<HttpResponse, AppError> {
+    Err(AppError::Internal(anyhow::anyhow!(
+        "secret internal detail: password=hunter2"
+    )))
+}
+
+async fn database_error(
+    state: web::Data<brug::startup::AppState>,
+) -> Result<HttpResponse, AppError> {
+    state
+        .db
+        .read(|conn| {
+            diesel::sql_query("SELECT no_such_column FROM no_such_table_hunter2")
+                .execute(conn)
+                .map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("a JSON problem");
+    assert_eq!(body["status"], status);
+    for member in ["type", "title", "detail"] {
+        assert!(body[member].is_string(), "problem lacks {member}: {body}");
+    }
+    body
+}
+
+/// The fields named in a 422 problem.
+pub fn named_fields(body: &serde_json::Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

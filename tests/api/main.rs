@@ -1,0 +1,9 @@
+//! Black-box tests: the real server over HTTP, on a fresh database per test
+//! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set).
+
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod migrations;
+mod partners;
