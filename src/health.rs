@@ -7,20 +7,14 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::db::{DbError, migrations};
-use crate::http::{AppError, Problem, method_not_allowed};
+use crate::http::{AppError, Problem, RouteSpec};
 use crate::startup::AppState;
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/healthz")
-            .route(web::get().to(healthz))
-            .default_service(web::to(method_not_allowed("GET"))),
-    )
-    .service(
-        web::resource("/readyz")
-            .route(web::get().to(readyz))
-            .default_service(web::to(method_not_allowed("GET"))),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::get("/healthz", healthz),
+        RouteSpec::get("/readyz", readyz),
+    ]
 }
 
 /// 200 while the process is up: it checks nothing else on purpose.

@@ -4,6 +4,8 @@
 //! its domain rules in `mod.rs`, its queries in `store.rs` and its HTTP
 //! handlers in `routes.rs`.
 
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

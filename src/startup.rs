@@ -10,9 +10,11 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::audit::{self, Actor, NewEntry};
+use crate::auth::throttle::FailedAuthThrottle;
 use crate::config::Settings;
 use crate::db::{Db, DbError, migrations};
-use crate::http::{self, AppError};
+use crate::http::{self, AppError, RouteSpec};
 use crate::partners::file::{LoadError, load_dir};
 use crate::partners::store::{self as partner_store, SyncReport};
 
@@ -20,6 +22,17 @@ use crate::partners::store::{self as partner_store, SyncReport};
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    /// Failed authentication per address, shared by all workers.
+    pub throttle: FailedAuthThrottle,
+}
+
+/// Every route of the service; `crate::auth::policy::POLICY` names each one.
+pub fn routes() -> Vec<RouteSpec> {
+    let mut routes = crate::health::routes();
+    routes.extend(crate::auth::routes::routes());
+    routes.extend(crate::audit::routes::routes());
+    routes.extend(crate::partners::routes::routes());
+    routes
 }
 
 /// Extra routes mounted beside the real ones (tests use it for probes).
@@ -80,8 +93,23 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
     let Some(records) = records else {
         return Ok(None);
     };
-    let now = chrono::Utc::now().naive_utc();
-    let report = db.write_blocking(|conn| partner_store::sync(conn, &records, now))?;
+    let now_utc = chrono::Utc::now();
+    let now = now_utc.naive_utc();
+    let report = db.write_blocking(|conn| {
+        let report = partner_store::sync(conn, &records, now)?;
+        let changes = [
+            ("partners.add", &report.added),
+            ("partners.update", &report.updated),
+            ("partners.deactivate", &report.deactivated),
+        ];
+        for (operation, ids) in changes {
+            for id in ids {
+                let entry = NewEntry::new(Actor::system("partner-sync"), operation, "partner", id);
+                audit::store::append(conn, entry, now_utc)?;
+            }
+        }
+        Ok::<_, DbError>(report)
+    })?;
     tracing::info!(%report, dir = %settings.partners_dir.display(), "partner directory synced");
     Ok(Some(report))
 }
@@ -107,16 +135,17 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
+            throttle: FailedAuthThrottle::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
+                .wrap(from_fn(crate::auth::policy::enforce))
                 .wrap(ErrorHandlers::new().default_handler(http::problem::render_bare_error))
                 .wrap(from_fn(http::request_id::add_request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-                .configure(crate::health::config)
-                .configure(crate::partners::routes::config)
+                .configure(|cfg| http::register(cfg, routes()))
                 .configure(|cfg| {
                     if let Some(extra) = extra {
                         extra(cfg);

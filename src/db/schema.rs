@@ -64,3 +64,57 @@ diesel::allow_tables_to_appear_in_same_query!(
     partner_languages,
     partner_contacts,
 );
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Nullable<Text>,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role) {
+        user_id -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        partner_id -> Nullable<Text>,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        id -> Text,
+        at -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Text,
+        operation -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        request_id -> Nullable<Text>,
+        outcome -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(api_tokens -> partners (partner_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, user_roles, api_tokens, partners);

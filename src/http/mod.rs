@@ -17,7 +17,74 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A handler for a resource's unsupported methods: 405 with `Allow`.
 pub fn method_not_allowed(
-    allow: &'static str,
+    allow: impl Into<String>,
 ) -> impl Fn() -> std::future::Ready<Result<actix_web::HttpResponse, AppError>> + Clone + 'static {
-    move || std::future::ready(Err(AppError::method_not_allowed(allow)))
+    let allow: String = allow.into();
+    move || std::future::ready(Err(AppError::method_not_allowed(allow.clone())))
+}
+
+/// One route of the API: the access policy (`crate::auth::policy`) names
+/// every one of them by method and path.
+pub struct RouteSpec {
+    pub method: actix_web::http::Method,
+    pub path: &'static str,
+    pub route: actix_web::Route,
+}
+
+impl RouteSpec {
+    pub fn new<F, Args>(method: actix_web::http::Method, path: &'static str, handler: F) -> Self
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        let route = actix_web::web::method(method.clone()).to(handler);
+        Self {
+            method,
+            path,
+            route,
+        }
+    }
+
+    pub fn get<F, Args>(path: &'static str, handler: F) -> Self
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        Self::new(actix_web::http::Method::GET, path, handler)
+    }
+
+    pub fn post<F, Args>(path: &'static str, handler: F) -> Self
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        Self::new(actix_web::http::Method::POST, path, handler)
+    }
+}
+
+/// Mounts routes, one resource per path, each answering its other methods
+/// with 405 and the right `Allow`.
+pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>) {
+    let mut by_path: Vec<(&'static str, Vec<RouteSpec>)> = Vec::new();
+    for spec in routes {
+        match by_path.iter_mut().find(|(path, _)| *path == spec.path) {
+            Some((_, group)) => group.push(spec),
+            None => by_path.push((spec.path, vec![spec])),
+        }
+    }
+    for (path, group) in by_path {
+        let allow = group
+            .iter()
+            .map(|spec| spec.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = actix_web::web::resource(path);
+        for spec in group {
+            resource = resource.route(spec.route);
+        }
+        cfg.service(resource.default_service(actix_web::web::to(method_not_allowed(allow))));
+    }
 }

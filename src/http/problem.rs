@@ -218,7 +218,7 @@ impl AppError {
         .into()
     }
 
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: String) -> Self {
         Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",

@@ -6,20 +6,14 @@ use serde::Deserialize;
 use super::store::{self, PartnerFilter};
 use super::{PartnerStatus, Service};
 use crate::domain::{CountryCode, LanguageCode};
-use crate::http::{AppError, Page, PageRequest, QueryParams, method_not_allowed};
+use crate::http::{AppError, Page, PageRequest, QueryParams, RouteSpec};
 use crate::startup::AppState;
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/partners")
-            .route(web::get().to(list_partners))
-            .default_service(web::to(method_not_allowed("GET"))),
-    )
-    .service(
-        web::resource("/api/v1/partners/{id}")
-            .route(web::get().to(get_partner))
-            .default_service(web::to(method_not_allowed("GET"))),
-    );
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::get("/api/v1/partners", list_partners),
+        RouteSpec::get("/api/v1/partners/{id}", get_partner),
+    ]
 }
 
 #[derive(Debug, Deserialize)]

@@ -256,3 +256,103 @@ fn migrate_applies_and_then_reports_up_to_date() {
         text(&out.stderr)
     );
 }
+
+fn on(url: &str, args: &[&str]) -> Output {
+    run(brug().args(args).arg("--database-url").arg(url))
+}
+
+#[tokio::test]
+async fn user_and_partner_key_commands_print_the_secret_alone_and_it_works() {
+    let app = crate::helpers::spawn_app().await;
+    let url = app.database.url.clone();
+    let out = on(
+        &url,
+        &[
+            "user",
+            "add",
+            "amina@example.org",
+            "--role",
+            "counsellor",
+            "--role",
+            "caseworker",
+            "--name",
+            "Amina Example",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "the token alone: {stdout:?}");
+    let token = stdout.trim().to_owned();
+    assert!(token.starts_with("brug_st_"));
+    let me: serde_json::Value = app
+        .get_as(Some(&token), "/api/v1/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["roles"], serde_json::json!(["counsellor", "caseworker"]));
+
+    let again = on(
+        &url,
+        &["user", "add", "amina@example.org", "--role", "lead"],
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already exists"));
+    let bad_role = on(&url, &["user", "add", "x@example.org", "--role", "boss"]);
+    assert_eq!(bad_role.status.code(), Some(2));
+
+    let list = text(&on(&url, &["user", "list"]).stdout);
+    assert!(
+        list.contains("amina@example.org") && list.contains("counsellor,caseworker"),
+        "{list}"
+    );
+
+    let out = on(&url, &["partner", "key", "accra-reintegration-network"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = text(&out.stdout).trim().to_owned();
+    assert!(key.starts_with("brug_pk_"));
+    let me: serde_json::Value = app
+        .get_as(Some(&key), "/partner/v1/me")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["partner_id"], "accra-reintegration-network");
+    let keys = text(&on(&url, &["partner", "keys", "accra-reintegration-network"]).stdout);
+    let key_id = me["key_id"].as_str().expect("key id").to_owned();
+    assert!(
+        keys.contains(&key_id) && keys.contains(&key[..12]),
+        "{keys}"
+    );
+    assert!(!keys.contains(&key), "the secret is never listed");
+
+    assert!(
+        on(&url, &["partner", "revoke-key", &key_id])
+            .status
+            .success()
+    );
+    assert_eq!(
+        app.get_as(Some(&key), "/partner/v1/me")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+
+    assert!(on(&url, &["token", "revoke", &token]).status.success());
+    assert_eq!(
+        app.get_as(Some(&token), "/api/v1/me")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    let out = on(&url, &["user", "disable", "amina@example.org"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        on(&url, &["partner", "key", "no-such-partner"])
+            .status
+            .code()
+            == Some(1)
+    );
+}

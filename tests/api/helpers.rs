@@ -5,11 +5,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
+use brug::auth::Role;
+use brug::auth::store::{self as auth_store, AdminError};
 use brug::config::{DatabaseUrl, Settings};
 use brug::db::Db;
+use brug::db::DbConn;
 use brug::domain::CountryCode;
 use brug::http::{AppError, JsonBody};
 use brug::startup::{self, Application};
+use chrono::{DateTime, Utc};
 use diesel::{Connection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
@@ -99,6 +103,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub settings: Settings,
+    /// A caseworker's token, sent by `get` and `post_json`.
+    pub token: String,
     // Dropped last: the database goes once the app is gone.
     pub database: TestDatabase,
 }
@@ -109,20 +115,55 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.get_as(Some(&self.token), path).await
+    }
+
+    /// GET with this token, or with none.
+    pub async fn get_as(&self, token: Option<&str>, path: &str) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
+            .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Runs a store function in one write transaction, at the current time.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConn, DateTime<Utc>) -> Result<T, AdminError> + Send + 'static,
+    ) -> T {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(|conn| f(conn, Utc::now())))
+            .await
+            .expect("ran")
+            .unwrap_or_else(|e| panic!("store call failed: {e}"))
+    }
+
+    /// A new user with these roles; returns their token.
+    pub async fn staff_token(&self, roles: &[Role]) -> String {
+        let email = format!("{}@example.org", uuid::Uuid::now_v7().simple());
+        let roles = roles.to_vec();
+        self.write(move |conn, now| auth_store::add_user(conn, &email, None, &roles, now))
+            .await
+            .secret
+    }
+
+    /// A new key for a partner of the shipped directory.
+    pub async fn partner_key(&self, partner_id: &str) -> String {
+        let partner_id = partner_id.to_owned();
+        self.write(move |conn, now| auth_store::add_partner_key(conn, &partner_id, now))
+            .await
+            .secret
     }
 
     pub async fn post_raw(
@@ -157,7 +198,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("prepare ran")
         .expect("prepare the database");
-    serve(settings, db, database)
+    let mut app = serve(settings, db, database);
+    app.token = app.staff_token(&[Role::Caseworker]).await;
+    app
 }
 
 /// Serves an already prepared (or deliberately unprepared) database.
@@ -174,6 +217,7 @@ pub fn serve(settings: Settings, db: Db, database: TestDatabase) -> TestApp {
             .expect("http client"),
         db,
         settings,
+        token: String::new(),
         database,
     }
 }

@@ -1,6 +1,8 @@
 //! Black-box tests: the real server over HTTP, on a fresh database per test
 //! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set).
 
+mod audit;
+mod auth;
 mod cli;
 mod errors;
 mod health;

@@ -1,0 +1,6 @@
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE api_tokens;
+DROP TABLE user_roles;
+DROP TABLE users;

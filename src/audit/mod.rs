@@ -1,0 +1,255 @@
+//! The tamper-evident audit log: who did what to which subject, when, under
+//! which request, and how it ended. Each entry carries the SHA-256 of the
+//! previous entry's hash and its own canonical content, so that editing or
+//! deleting any entry breaks the chain from there on. Ids only: never names
+//! or notes.
+
+pub mod routes;
+pub mod store;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// `staff`, `partner`, `cli` or `system`.
+    pub kind: &'static str,
+    pub id: String,
+}
+
+impl Actor {
+    pub fn staff(user_id: &str) -> Self {
+        Self {
+            kind: "staff",
+            id: user_id.to_owned(),
+        }
+    }
+
+    pub fn partner(partner_id: &str) -> Self {
+        Self {
+            kind: "partner",
+            id: partner_id.to_owned(),
+        }
+    }
+
+    /// An administrator at the command line; the OS user when known.
+    pub fn cli() -> Self {
+        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+        Self {
+            kind: "cli",
+            id: user,
+        }
+    }
+
+    /// Brug itself (start-up sync, workers).
+    pub fn system(component: &str) -> Self {
+        Self {
+            kind: "system",
+            id: component.to_owned(),
+        }
+    }
+}
+
+/// What is about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: Actor,
+    /// The operation's name in the access policy, e.g. `partners.get`.
+    pub operation: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub request_id: Option<String>,
+    /// `ok`, or why not: `denied`, `failed`.
+    pub outcome: String,
+}
+
+impl NewEntry {
+    pub fn new(actor: Actor, operation: &str, subject_type: &str, subject_id: &str) -> Self {
+        Self {
+            actor,
+            operation: operation.to_owned(),
+            subject_type: subject_type.to_owned(),
+            subject_id: subject_id.to_owned(),
+            request_id: None,
+            outcome: "ok".to_owned(),
+        }
+    }
+
+    pub fn request(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    pub fn outcome(mut self, outcome: &str) -> Self {
+        self.outcome = outcome.to_owned();
+        self
+    }
+}
+
+/// One stored entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, diesel::Queryable)]
+pub struct Entry {
+    pub seq: i64,
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub operation: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Both databases keep microseconds; the hash must cover what is stored.
+pub fn stored_time(now: DateTime<Utc>) -> NaiveDateTime {
+    now.naive_utc().trunc_subsecs(6)
+}
+
+impl Entry {
+    /// The hash this entry must carry, from its content and `prev_hash`.
+    pub fn expected_hash(&self) -> String {
+        let canonical = serde_json::json!([
+            "brug-audit-v1",
+            self.seq,
+            self.id,
+            self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            self.actor_type,
+            self.actor_id,
+            self.operation,
+            self.subject_type,
+            self.subject_id,
+            self.request_id,
+            self.outcome,
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// Where a chain stops being intact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    pub seq: i64,
+    pub id: String,
+    pub reason: String,
+}
+
+/// Walks entries in `seq` order, carrying the state between batches.
+#[derive(Debug, Clone)]
+pub struct ChainCheck {
+    pub next_seq: i64,
+    pub prev_hash: String,
+    pub checked: u64,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        Self {
+            next_seq: 1,
+            prev_hash: GENESIS.to_owned(),
+            checked: 0,
+        }
+    }
+}
+
+impl ChainCheck {
+    /// Checks the next entry; the first break is returned.
+    pub fn check(&mut self, entry: &Entry) -> Result<(), Break> {
+        let broken = |reason: String| Break {
+            seq: entry.seq,
+            id: entry.id.clone(),
+            reason,
+        };
+        if entry.seq != self.next_seq {
+            return Err(broken(format!(
+                "entries {} to {} are missing (deleted?)",
+                self.next_seq,
+                entry.seq - 1
+            )));
+        }
+        if entry.prev_hash != self.prev_hash {
+            return Err(broken("does not link to the entry before it".to_owned()));
+        }
+        if entry.hash != entry.expected_hash() {
+            return Err(broken(
+                "its content does not match its hash (altered?)".to_owned(),
+            ));
+        }
+        self.next_seq += 1;
+        self.prev_hash = entry.hash.clone();
+        self.checked += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<Entry> {
+        let mut prev = GENESIS.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let mut entry = Entry {
+                    seq,
+                    id: format!("id-{seq}"),
+                    at: stored_time(Utc::now()),
+                    actor_type: "staff".into(),
+                    actor_id: "user-1".into(),
+                    operation: "clients.get".into(),
+                    subject_type: "client".into(),
+                    subject_id: format!("client-{seq}"),
+                    request_id: None,
+                    outcome: "ok".into(),
+                    prev_hash: prev.clone(),
+                    hash: String::new(),
+                };
+                entry.hash = entry.expected_hash();
+                prev = entry.hash.clone();
+                entry
+            })
+            .collect()
+    }
+
+    fn first_break(entries: &[Entry]) -> Option<Break> {
+        let mut check = ChainCheck::default();
+        entries.iter().find_map(|e| check.check(e).err())
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(first_break(&chain(5)), None);
+    }
+
+    #[test]
+    fn an_altered_entry_is_named() {
+        let mut entries = chain(5);
+        entries[2].subject_id = "client-99".into();
+        assert_eq!(first_break(&entries).map(|b| b.seq), Some(3));
+    }
+
+    #[test]
+    fn a_deleted_entry_is_named() {
+        let mut entries = chain(5);
+        entries.remove(1);
+        let broken = first_break(&entries).expect("broken");
+        assert_eq!(broken.seq, 3);
+        assert!(broken.reason.contains("missing"));
+    }
+
+    #[test]
+    fn a_rehashed_entry_breaks_the_next_link() {
+        let mut entries = chain(5);
+        entries[1].outcome = "denied".into();
+        entries[1].hash = entries[1].expected_hash();
+        assert_eq!(first_break(&entries).map(|b| b.seq), Some(3));
+    }
+}

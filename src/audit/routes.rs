@@ -1,0 +1,52 @@
+//! `GET /api/v1/audit` for administrators: who did what to a subject.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::Entry;
+use super::store::{self, AuditFilter};
+use crate::http::{AppError, FieldError, Page, PageRequest, QueryParams, RouteSpec};
+use crate::startup::AppState;
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::get("/api/v1/audit", list_audit)]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    subject_type: Option<String>,
+    subject_id: Option<String>,
+    /// The acting user's or partner's id.
+    actor: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list_audit(
+    state: web::Data<AppState>,
+    query: QueryParams<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let before = match &page.after {
+        None => None,
+        Some(key) => Some(key.parse::<i64>().map_err(|_| {
+            AppError::validation(vec![FieldError::new(
+                "cursor",
+                "is not a cursor this service gave out",
+            )])
+        })?),
+    };
+    let filter = AuditFilter {
+        subject_type: query.subject_type,
+        subject_id: query.subject_id,
+        actor: query.actor,
+    };
+    let fetch = page.fetch();
+    let entries: Vec<Entry> = state
+        .db
+        .read(move |conn| store::list(conn, &filter, before, fetch).map_err(AppError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(entries, &page, |e| e.seq.to_string())))
+}

@@ -1,0 +1,226 @@
+//! The access policy: one table from operation (method and path) to who may
+//! use it, enforced for every request by one middleware. A route under
+//! `/api` or `/partner` that is missing from the table is refused (and a
+//! test fails), so nothing is reachable by accident.
+
+use std::net::IpAddr;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use tracing_actix_web::RequestId;
+
+use super::store::{self, Authenticated};
+use super::{Principal, Role};
+use crate::http::{AppError, Problem};
+use crate::startup::AppState;
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health checks and documentation.
+    Public,
+    /// Staff with any of these roles (`/api/v1`).
+    Staff(&'static [Role]),
+    /// A partner organisation's key (`/partner/v1`); the handler limits it
+    /// to the partner's own data.
+    Partner,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The operation's name in the audit log.
+    pub operation: &'static str,
+    pub method: &'static str,
+    /// The route pattern, exactly as registered.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const ALL_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker, Role::Lead, Role::Admin];
+const ADMIN: &[Role] = &[Role::Admin];
+
+const fn rule(
+    operation: &'static str,
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+) -> Rule {
+    Rule {
+        operation,
+        method,
+        path,
+        access,
+    }
+}
+
+/// The whole policy. Keep it sorted by path.
+pub const POLICY: &[Rule] = &[
+    rule("health.live", "GET", "/healthz", Access::Public),
+    rule("health.ready", "GET", "/readyz", Access::Public),
+    rule("audit.list", "GET", "/api/v1/audit", Access::Staff(ADMIN)),
+    rule("me.get", "GET", "/api/v1/me", Access::Staff(ALL_STAFF)),
+    rule(
+        "partners.list",
+        "GET",
+        "/api/v1/partners",
+        Access::Staff(ALL_STAFF),
+    ),
+    rule(
+        "partners.get",
+        "GET",
+        "/api/v1/partners/{id}",
+        Access::Staff(ALL_STAFF),
+    ),
+    rule("partner.me", "GET", "/partner/v1/me", Access::Partner),
+];
+
+/// Paths under these prefixes must each be in [`POLICY`].
+pub const GUARDED_PREFIXES: &[&str] = &["/api/", "/partner/"];
+
+pub fn find(method: &str, path: &str) -> Option<&'static Rule> {
+    POLICY.iter().find(|r| r.method == method && r.path == path)
+}
+
+pub fn unauthorized(detail: &str) -> AppError {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Unauthorized",
+        detail,
+    )
+    .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"brug\"")
+    .into()
+}
+
+fn forbidden(rule: &Rule) -> AppError {
+    let roles = match rule.access {
+        Access::Staff(roles) => roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    };
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Forbidden",
+        format!("`{}` is for: {roles}.", rule.operation),
+    )
+    .into()
+}
+
+fn too_many(wait_secs: u64) -> AppError {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-failed-logins",
+        "Too Many Requests",
+        "Too many failed authentication attempts from this address; try again later.",
+    )
+    .with_header(header::RETRY_AFTER, wait_secs.max(1).to_string())
+    .into()
+}
+
+fn bearer(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// The middleware: finds the request's rule, authenticates the caller for
+/// it, checks the role, and hands the principal to the handler.
+pub async fn enforce(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
+    match check(&req).await {
+        Ok(Some(principal)) => {
+            req.extensions_mut().insert(principal);
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        Ok(None) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+    }
+}
+
+/// `Ok(None)`: nothing to check (public, or not a route at all: 404 follows).
+async fn check(req: &ServiceRequest) -> Result<Option<Principal>, AppError> {
+    let Some(pattern) = req.match_pattern() else {
+        return Ok(None);
+    };
+    let rule = match find(req.method().as_str(), &pattern) {
+        Some(rule) => rule,
+        // Another method of a known route: the route answers 405.
+        None if POLICY.iter().any(|r| r.path == pattern) => return Ok(None),
+        None if GUARDED_PREFIXES.iter().any(|p| pattern.starts_with(p)) => {
+            tracing::error!(%pattern, method = %req.method(), "route is not in the access policy; refused");
+            return Err(Problem::for_status(StatusCode::FORBIDDEN).into());
+        }
+        None => return Ok(None),
+    };
+    if rule.access == Access::Public {
+        return Ok(None);
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(AppError::Internal(anyhow::anyhow!("no application state")));
+    };
+    let Some(secret) = bearer(req) else {
+        return Err(unauthorized("Send `Authorization: Bearer <token>`."));
+    };
+    let addr: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
+    let now = chrono::Utc::now();
+    let lookup = secret.clone();
+    let found: Option<Authenticated> = state
+        .db
+        .read(move |conn| store::authenticate(conn, &lookup, now).map_err(AppError::from))
+        .await?;
+    let fits = |principal: &Principal| {
+        matches!(
+            (rule.access, principal),
+            (Access::Staff(_), Principal::Staff(_)) | (Access::Partner, Principal::Partner(_))
+        )
+    };
+    let authenticated = match found {
+        Some(auth) if fits(&auth.principal) => auth,
+        _ => {
+            if let Some(wait) = addr.and_then(|a| state.throttle.failed(a)) {
+                tracing::warn!(addr = ?addr, "failed authentication throttled");
+                return Err(too_many(wait.as_secs().max(1)));
+            }
+            let detail = match rule.access {
+                Access::Partner => "This needs a valid partner key (brug_pk_...).",
+                _ => "This needs a valid staff token (brug_st_...).",
+            };
+            return Err(unauthorized(detail));
+        }
+    };
+    if let (Access::Staff(roles), Principal::Staff(staff)) = (rule.access, &authenticated.principal)
+        && !staff.has_any(roles)
+    {
+        return Err(forbidden(rule));
+    }
+    if authenticated.touch {
+        let token_id = authenticated.token_id.clone();
+        state
+            .db
+            .write(move |conn| store::touch(conn, &token_id, now).map_err(AppError::from))
+            .await?;
+    }
+    Ok(Some(authenticated.principal))
+}
+
+/// The request id the tracing middleware gave this request, for the audit log.
+pub fn request_id(req: &actix_web::HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|id| id.to_string())
+}

@@ -1,0 +1,147 @@
+//! The audit log: written with every change, readable by admins, and its
+//! hash chain breaks when any row is altered or removed in the database.
+
+use std::process::Command;
+
+use brug::auth::Role;
+use brug::db::DbConn;
+use diesel::RunQueryDsl;
+use serde_json::Value;
+
+use crate::helpers::{problem, spawn_app};
+
+fn verify(url: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_brug"))
+        .args(["audit", "verify", "--database-url", url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("brug runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Changes the database behind the application's back, as an intruder with
+/// database access could: the append-only trigger is dropped first.
+async fn tamper(app: &crate::helpers::TestApp, sql: &'static str) {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.conn().expect("conn");
+        let drop_trigger = match &*conn {
+            DbConn::Sqlite(_) => {
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+            }
+            DbConn::Pg(_) => "DROP TRIGGER audit_log_append_only ON audit_log;",
+        };
+        diesel::connection::SimpleConnection::batch_execute(&mut *conn, drop_trigger)
+            .expect("drop trigger");
+        diesel::sql_query(sql).execute(&mut *conn).expect("tamper");
+    })
+    .await
+    .expect("ran");
+}
+
+#[tokio::test]
+async fn the_application_cannot_edit_the_log() {
+    let app = spawn_app().await;
+    let db = app.db.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        let mut conn = db.conn().expect("conn");
+        diesel::sql_query("UPDATE audit_log SET outcome = 'denied'")
+            .execute(&mut *conn)
+            .is_err()
+    })
+    .await
+    .expect("ran");
+    assert!(refused, "the append-only trigger refuses updates");
+}
+
+#[tokio::test]
+async fn verify_passes_untouched_and_names_an_altered_row() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.staff_token(&[Role::Counsellor]).await;
+    }
+    let (ok, out) = verify(&app.database.url);
+    assert!(ok, "{out}");
+    assert!(out.contains("audit entries verified"), "{out}");
+
+    tamper(
+        &app,
+        "UPDATE audit_log SET subject_id = 'someone-else' WHERE seq = 70",
+    )
+    .await;
+    let (ok, out) = verify(&app.database.url);
+    assert!(!ok, "an altered row must fail: {out}");
+    assert!(out.starts_with("audit entry 70 "), "{out}");
+}
+
+#[tokio::test]
+async fn verify_names_the_gap_of_a_deleted_row() {
+    let app = spawn_app().await;
+    app.staff_token(&[Role::Counsellor]).await;
+    tamper(&app, "DELETE FROM audit_log WHERE seq = 10").await;
+    let (ok, out) = verify(&app.database.url);
+    assert!(!ok, "{out}");
+    assert!(out.starts_with("audit entry 11 "), "{out}");
+    assert!(out.contains("missing"), "{out}");
+}
+
+#[tokio::test]
+async fn admins_read_the_log_by_subject_and_actor_and_it_holds_no_names() {
+    let app = spawn_app().await;
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let page: Value = app
+        .get_as(
+            Some(&admin),
+            "/api/v1/audit?subject_type=partner&subject_id=kabul-return-support",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["operation"], "partners.add");
+    assert_eq!(items[0]["actor_type"], "system");
+
+    let page: Value = app
+        .get_as(Some(&admin), "/api/v1/audit?subject_type=user&limit=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let next: Value = app
+        .get_as(
+            Some(&admin),
+            &format!("/api/v1/audit?subject_type=user&limit=1&cursor={cursor}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        next["items"][0]["seq"].as_i64() < page["items"][0]["seq"].as_i64(),
+        "newest first"
+    );
+
+    let text = app
+        .get_as(Some(&admin), "/api/v1/audit?limit=500")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        !text.contains("@example.org"),
+        "the log holds ids, not emails"
+    );
+
+    let lead = app.staff_token(&[Role::Lead]).await;
+    problem(app.get_as(Some(&lead), "/api/v1/audit").await, 403).await;
+}
