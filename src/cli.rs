@@ -224,8 +224,7 @@ fn admin_write<T>(
     settings: &Settings,
     f: impl FnOnce(&mut crate::db::DbConn, chrono::DateTime<chrono::Utc>) -> Result<T, AdminError>,
 ) -> anyhow::Result<T> {
-    let db = startup::open_db(settings)?;
-    migrations::run_pending(&mut *db.conn()?)?;
+    let db = current_db(settings)?;
     let now = chrono::Utc::now();
     Ok(db.write_blocking(|conn| f(conn, now))?)
 }
@@ -234,10 +233,22 @@ fn admin_read<T>(
     settings: &Settings,
     f: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AdminError>,
 ) -> anyhow::Result<T> {
-    let db = startup::open_db(settings)?;
-    migrations::run_pending(&mut *db.conn()?)?;
+    let db = current_db(settings)?;
     let mut conn = db.conn()?;
     Ok(f(&mut conn)?)
+}
+
+/// The database, if its schema is current: administrative commands never
+/// migrate a database that a running server of another version may use.
+fn current_db(settings: &Settings) -> anyhow::Result<crate::db::Db> {
+    let db = startup::open_db(settings)?;
+    let pending = migrations::pending_count(&mut *db.conn()?)?;
+    if pending > 0 {
+        anyhow::bail!(
+            "the database lacks {pending} migration(s): run `brug migrate` (or start `brug serve`) first"
+        );
+    }
+    Ok(db)
 }
 
 fn when(at: Option<chrono::NaiveDateTime>) -> String {
@@ -341,7 +352,7 @@ fn partner_command(settings: &Settings, command: PartnerCommand) -> anyhow::Resu
 fn audit_command(settings: &Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify => {
-            let db = startup::open_db(settings)?;
+            let db = current_db(settings)?;
             let mut conn = db.conn()?;
             let result = crate::audit::store::verify(&mut conn)?;
             Ok(match result.first_break {

@@ -25,14 +25,31 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.0) {
-            Ok(mut parsed) if parsed.password().is_some() => {
-                // set_password only fails for URLs that cannot have one.
-                let _ = parsed.set_password(Some("***"));
-                parsed.to_string()
-            }
-            _ => self.0.clone(),
+        let Ok(mut parsed) = url::Url::parse(&self.0) else {
+            return self.0.clone();
+        };
+        if parsed.password().is_some() {
+            // set_password only fails for URLs that cannot have one.
+            let _ = parsed.set_password(Some("***"));
         }
+        let secret_query = parsed
+            .query_pairs()
+            .any(|(key, _)| key.eq_ignore_ascii_case("password"));
+        if secret_query {
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(key, value)| {
+                    let value = if key.eq_ignore_ascii_case("password") {
+                        "***".to_owned()
+                    } else {
+                        value.into_owned()
+                    };
+                    (key.into_owned(), value)
+                })
+                .collect();
+            parsed.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        parsed.to_string()
     }
 }
 
@@ -187,6 +204,11 @@ mod tests {
         assert_eq!(
             DatabaseUrl::new("sqlite://brug.sqlite").redacted(),
             "sqlite://brug.sqlite"
+        );
+        let query = DatabaseUrl::new("postgres://db.example.org/brug?user=brug&password=s3cret");
+        assert_eq!(
+            query.redacted(),
+            "postgres://db.example.org/brug?user=brug&password=***"
         );
     }
 

@@ -7,11 +7,14 @@
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod clients;
 pub mod config;
+pub mod consent;
 pub mod db;
 pub mod domain;
 pub mod health;
 pub mod http;
 pub mod partners;
 pub mod startup;
+pub mod talks;
 pub mod telemetry;

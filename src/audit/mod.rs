@@ -96,6 +96,7 @@ impl NewEntry {
 pub struct Entry {
     pub seq: i64,
     pub id: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub at: NaiveDateTime,
     pub actor_type: String,
     pub actor_id: String,
@@ -251,5 +252,61 @@ mod tests {
         entries[1].outcome = "denied".into();
         entries[1].hash = entries[1].expected_hash();
         assert_eq!(first_break(&entries).map(|b| b.seq), Some(3));
+    }
+}
+
+/// Who is acting in this request, under which operation and request id:
+/// handlers take it to write their audit entries.
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub actor: Actor,
+    pub operation: &'static str,
+    pub request_id: Option<String>,
+}
+
+impl AuditContext {
+    pub fn entry(&self, subject_type: &str, subject_id: &str) -> NewEntry {
+        NewEntry::new(self.actor.clone(), self.operation, subject_type, subject_id)
+            .request(self.request_id.clone())
+    }
+
+    /// Appends one entry for this request (inside its write transaction).
+    pub fn record(
+        &self,
+        conn: &mut crate::db::DbConn,
+        subject_type: &str,
+        subject_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::db::DbError> {
+        store::append(conn, self.entry(subject_type, subject_id), now).map(|_| ())
+    }
+}
+
+impl actix_web::FromRequest for AuditContext {
+    type Error = crate::http::AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        let actor = match req.extensions().get::<crate::auth::Principal>() {
+            Some(crate::auth::Principal::Staff(staff)) => Actor::staff(&staff.user_id),
+            Some(crate::auth::Principal::Partner(partner)) => Actor::partner(&partner.partner_id),
+            None => {
+                return std::future::ready(Err(crate::auth::policy::unauthorized(
+                    "Authentication is required.",
+                )));
+            }
+        };
+        let operation = req
+            .extensions()
+            .get::<crate::auth::policy::MatchedRule>()
+            .map(|rule| rule.0.operation)
+            .unwrap_or("unknown");
+        let request_id = crate::auth::policy::request_id(req);
+        std::future::ready(Ok(Self {
+            actor,
+            operation,
+            request_id,
+        }))
     }
 }

@@ -25,6 +25,7 @@ struct AuditQuery {
 
 async fn list_audit(
     state: web::Data<AppState>,
+    audit: super::AuditContext,
     query: QueryParams<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
@@ -44,9 +45,15 @@ async fn list_audit(
         actor: query.actor,
     };
     let fetch = page.fetch();
+    // Reading the log is itself recorded, with the subject asked about.
+    let subject = filter.subject_id.clone().unwrap_or_else(|| "*".to_owned());
     let entries: Vec<Entry> = state
         .db
-        .read(move |conn| store::list(conn, &filter, before, fetch).map_err(AppError::from))
+        .write(move |conn| {
+            let entries = store::list(conn, &filter, before, fetch)?;
+            audit.record(conn, "audit_log", &subject, chrono::Utc::now())?;
+            Ok::<_, AppError>(entries)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(entries, &page, |e| e.seq.to_string())))
 }

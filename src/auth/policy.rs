@@ -1,11 +1,11 @@
 //! The access policy: one table from operation (method and path) to who may
-//! use it, enforced for every request by one middleware. A route under
-//! `/api` or `/partner` that is missing from the table is refused (and a
-//! test fails), so nothing is reachable by accident.
+//! use it, enforced by one middleware that `http::register` mounts on every
+//! route. A route missing from the table is refused (and a test fails), so
+//! nothing is reachable by accident.
 
 use std::net::IpAddr;
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -14,7 +14,9 @@ use actix_web::{HttpMessage, web};
 use tracing_actix_web::RequestId;
 
 use super::store::{self, Authenticated};
-use super::{Principal, Role};
+use super::{Principal, Role, Staff};
+use crate::audit::store as audit_store;
+use crate::audit::{Actor, NewEntry};
 use crate::http::{AppError, Problem};
 use crate::startup::AppState;
 
@@ -42,6 +44,9 @@ pub struct Rule {
 
 const ALL_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker, Role::Lead, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
+/// Who works with clients' records: never leads (aggregates only).
+const CLIENT_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker];
+const COUNSELLOR: &[Role] = &[Role::Counsellor];
 
 const fn rule(
     operation: &'static str,
@@ -57,25 +62,28 @@ const fn rule(
     }
 }
 
-/// The whole policy. Keep it sorted by path.
+/// The whole policy, one line per operation. Keep it sorted by path.
+#[rustfmt::skip]
 pub const POLICY: &[Rule] = &[
-    rule("health.live", "GET", "/healthz", Access::Public),
-    rule("health.ready", "GET", "/readyz", Access::Public),
-    rule("audit.list", "GET", "/api/v1/audit", Access::Staff(ADMIN)),
-    rule("me.get", "GET", "/api/v1/me", Access::Staff(ALL_STAFF)),
-    rule(
-        "partners.list",
-        "GET",
-        "/api/v1/partners",
-        Access::Staff(ALL_STAFF),
-    ),
-    rule(
-        "partners.get",
-        "GET",
-        "/api/v1/partners/{id}",
-        Access::Staff(ALL_STAFF),
-    ),
-    rule("partner.me", "GET", "/partner/v1/me", Access::Partner),
+    rule("health.live",       "GET",   "/healthz",                        Access::Public),
+    rule("health.ready",      "GET",   "/readyz",                         Access::Public),
+    rule("audit.list",        "GET",   "/api/v1/audit",                   Access::Staff(ADMIN)),
+    rule("clients.create",    "POST",  "/api/v1/clients",                 Access::Staff(CLIENT_STAFF)),
+    rule("clients.search",    "GET",   "/api/v1/clients",                 Access::Staff(CLIENT_STAFF)),
+    rule("clients.get",       "GET",   "/api/v1/clients/{id}",            Access::Staff(CLIENT_STAFF)),
+    rule("consents.create",   "POST",  "/api/v1/clients/{id}/consents",   Access::Staff(CLIENT_STAFF)),
+    rule("consents.list",     "GET",   "/api/v1/clients/{id}/consents",   Access::Staff(CLIENT_STAFF)),
+    rule("talks.create",      "POST",  "/api/v1/clients/{id}/talks",      Access::Staff(COUNSELLOR)),
+    rule("talks.list",        "GET",   "/api/v1/clients/{id}/talks",      Access::Staff(CLIENT_STAFF)),
+    rule("consents.withdraw", "POST",  "/api/v1/consents/{id}/withdraw",  Access::Staff(CLIENT_STAFF)),
+    rule("households.create", "POST",  "/api/v1/households",              Access::Staff(CLIENT_STAFF)),
+    rule("households.get",    "GET",   "/api/v1/households/{id}",         Access::Staff(CLIENT_STAFF)),
+    rule("me.get",            "GET",   "/api/v1/me",                      Access::Staff(ALL_STAFF)),
+    rule("partners.list",     "GET",   "/api/v1/partners",                Access::Staff(ALL_STAFF)),
+    rule("partners.get",      "GET",   "/api/v1/partners/{id}",           Access::Staff(ALL_STAFF)),
+    rule("talks.get",         "GET",   "/api/v1/talks/{id}",              Access::Staff(CLIENT_STAFF)),
+    rule("talks.amend",       "PATCH", "/api/v1/talks/{id}",              Access::Staff(COUNSELLOR)),
+    rule("partner.me",        "GET",   "/partner/v1/me",                  Access::Partner),
 ];
 
 /// Paths under these prefixes must each be in [`POLICY`].
@@ -122,6 +130,7 @@ fn too_many(wait_secs: u64) -> AppError {
         "Too many failed authentication attempts from this address; try again later.",
     )
     .with_header(header::RETRY_AFTER, wait_secs.max(1).to_string())
+    .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"brug\"")
     .into()
 }
 
@@ -133,42 +142,43 @@ fn bearer(req: &ServiceRequest) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// The middleware: finds the request's rule, authenticates the caller for
-/// it, checks the role, and hands the principal to the handler.
+/// The rule that let a request in, for the handlers' audit entries.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchedRule(pub &'static Rule);
+
+/// The middleware, mounted on every API resource with the resource's own
+/// pattern (so that it judges exactly the route that will run, however the
+/// path was spelled): finds the rule, authenticates the caller for it,
+/// checks the role, and hands the principal to the handler.
 pub async fn enforce(
+    pattern: &'static str,
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
-    match check(&req).await {
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let rule = match find(req.method().as_str(), pattern) {
+        Some(rule) => rule,
+        // Another method of a known route: the resource answers 405.
+        None if POLICY.iter().any(|r| r.path == pattern) => return next.call(req).await,
+        None => {
+            tracing::error!(%pattern, method = %req.method(), "route is not in the access policy; refused");
+            return Ok(
+                req.error_response(AppError::from(Problem::for_status(StatusCode::FORBIDDEN)))
+            );
+        }
+    };
+    req.extensions_mut().insert(MatchedRule(rule));
+    match check(rule, &req).await {
         Ok(Some(principal)) => {
             req.extensions_mut().insert(principal);
-            next.call(req)
-                .await
-                .map(ServiceResponse::map_into_left_body)
+            next.call(req).await
         }
-        Ok(None) => next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+        Ok(None) => next.call(req).await,
+        Err(err) => Ok(req.error_response(err)),
     }
 }
 
-/// `Ok(None)`: nothing to check (public, or not a route at all: 404 follows).
-async fn check(req: &ServiceRequest) -> Result<Option<Principal>, AppError> {
-    let Some(pattern) = req.match_pattern() else {
-        return Ok(None);
-    };
-    let rule = match find(req.method().as_str(), &pattern) {
-        Some(rule) => rule,
-        // Another method of a known route: the route answers 405.
-        None if POLICY.iter().any(|r| r.path == pattern) => return Ok(None),
-        None if GUARDED_PREFIXES.iter().any(|p| pattern.starts_with(p)) => {
-            tracing::error!(%pattern, method = %req.method(), "route is not in the access policy; refused");
-            return Err(Problem::for_status(StatusCode::FORBIDDEN).into());
-        }
-        None => return Ok(None),
-    };
+/// `Ok(None)` for public operations.
+async fn check(rule: &'static Rule, req: &ServiceRequest) -> Result<Option<Principal>, AppError> {
     if rule.access == Access::Public {
         return Ok(None);
     }
@@ -180,10 +190,9 @@ async fn check(req: &ServiceRequest) -> Result<Option<Principal>, AppError> {
     };
     let addr: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
     let now = chrono::Utc::now();
-    let lookup = secret.clone();
     let found: Option<Authenticated> = state
         .db
-        .read(move |conn| store::authenticate(conn, &lookup, now).map_err(AppError::from))
+        .read(move |conn| store::authenticate(conn, &secret, now).map_err(AppError::from))
         .await?;
     let fits = |principal: &Principal| {
         matches!(
@@ -208,16 +217,50 @@ async fn check(req: &ServiceRequest) -> Result<Option<Principal>, AppError> {
     if let (Access::Staff(roles), Principal::Staff(staff)) = (rule.access, &authenticated.principal)
         && !staff.has_any(roles)
     {
+        record_denial(&state, rule, staff, req, now).await;
         return Err(forbidden(rule));
     }
     if authenticated.touch {
+        // Best effort: a busy database must not fail the request itself.
         let token_id = authenticated.token_id.clone();
-        state
+        let touched = state
             .db
             .write(move |conn| store::touch(conn, &token_id, now).map_err(AppError::from))
-            .await?;
+            .await;
+        if let Err(err) = touched {
+            tracing::warn!(error = %err, "could not record when a token was last used");
+        }
     }
     Ok(Some(authenticated.principal))
+}
+
+/// A refused attempt is worth a trace in the audit log.
+async fn record_denial(
+    state: &AppState,
+    rule: &'static Rule,
+    staff: &Staff,
+    req: &ServiceRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let entry = NewEntry::new(
+        Actor::staff(&staff.user_id),
+        rule.operation,
+        "route",
+        rule.path,
+    )
+    .request(req.extensions().get::<RequestId>().map(|id| id.to_string()))
+    .outcome("denied");
+    let written = state
+        .db
+        .write(move |conn| {
+            audit_store::append(conn, entry, now)
+                .map(|_| ())
+                .map_err(AppError::from)
+        })
+        .await;
+    if let Err(err) = written {
+        tracing::warn!(error = %err, "could not audit a denied request");
+    }
 }
 
 /// The request id the tracing middleware gave this request, for the audit log.

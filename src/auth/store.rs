@@ -167,9 +167,12 @@ pub fn issue_user_token(
 pub fn disable_user(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Result<(), AdminError> {
     let email = normalise_email(email)?;
     let id = user_id_by_email(conn, &email)?;
-    diesel::update(users::table.find(&id).filter(users::disabled_at.is_null()))
+    let changed = diesel::update(users::table.find(&id).filter(users::disabled_at.is_null()))
         .set(users::disabled_at.eq(now.naive_utc()))
         .execute(conn)?;
+    if changed == 0 {
+        return Err(AdminError::Conflict(format!("{email} is disabled already")));
+    }
     audit(
         conn,
         NewEntry::new(Actor::cli(), "users.disable", "user", &id),
@@ -184,7 +187,9 @@ pub struct UserSummary {
     pub email: String,
     pub name: Option<String>,
     pub roles: Vec<Role>,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::serialize_option")]
     pub disabled_at: Option<NaiveDateTime>,
 }
 
@@ -235,8 +240,11 @@ pub struct TokenSummary {
     /// The user's email, or the partner's id.
     pub owner: String,
     pub prefix: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::utc::serialize_option")]
     pub last_used_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::domain::utc::serialize_option")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 

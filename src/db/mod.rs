@@ -79,9 +79,10 @@ impl Target {
                 // WAL lets readers run beside the writer; synchronous=FULL makes
                 // an acknowledged write survive a power loss; the busy timeout
                 // makes a second writer wait instead of failing.
+                // busy_timeout first, so that the pragmas after it wait too.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
@@ -110,10 +111,15 @@ impl DbError {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
             DbError::Unavailable(_) => true,
-            DbError::Query(Error::DatabaseError(kind, _)) => matches!(
-                kind,
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
-            ),
+            DbError::Query(Error::DatabaseError(kind, info)) => {
+                // SQLite still locked after the busy timeout: overloaded, not broken.
+                let message = info.message();
+                matches!(
+                    kind,
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+                ) || message.contains("database is locked")
+                    || message.contains("database is busy")
+            }
             DbError::Query(Error::BrokenTransactionManager) => true,
             _ => false,
         }

@@ -118,3 +118,96 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(api_tokens -> partners (partner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(users, user_roles, api_tokens, partners);
+
+diesel::table! {
+    households (id) {
+        id -> Text,
+        label -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        reference -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        given_name_key -> Text,
+        family_name_key -> Text,
+        date_of_birth -> Date,
+        country_of_origin -> Text,
+        languages -> Text,
+        v_number -> Nullable<Text>,
+        location -> Nullable<Text>,
+        household_id -> Nullable<Text>,
+        counsellor_id -> Text,
+        latest_intention -> Nullable<Text>,
+        latest_intention_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    talks (id) {
+        id -> Text,
+        client_id -> Text,
+        counsellor_id -> Text,
+        held_on -> Date,
+        mode -> Text,
+        topics -> Text,
+        intention -> Text,
+        interpreter_language -> Nullable<Text>,
+        duration_minutes -> Integer,
+        notes -> Nullable<Text>,
+        next_talk_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    talk_versions (talk_id, version) {
+        talk_id -> Text,
+        version -> Integer,
+        held_on -> Date,
+        mode -> Text,
+        topics -> Text,
+        intention -> Text,
+        interpreter_language -> Nullable<Text>,
+        duration_minutes -> Integer,
+        notes -> Nullable<Text>,
+        next_talk_on -> Nullable<Date>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        client_id -> Text,
+        purpose -> Text,
+        data_categories -> Text,
+        partner_id -> Nullable<Text>,
+        country -> Nullable<Text>,
+        given_on -> Date,
+        method -> Text,
+        language -> Text,
+        valid_until -> Nullable<Date>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        withdrawal_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(clients -> households (household_id));
+diesel::joinable!(talks -> clients (client_id));
+diesel::joinable!(consents -> clients (client_id));
+
+diesel::allow_tables_to_appear_in_same_query!(households, clients, talks, talk_versions, consents);

@@ -203,3 +203,83 @@ mod tests {
         }
     }
 }
+
+/// An enumeration stored and sent as a lower-case `snake_case` string, with
+/// every value listed once: `as_str`, `parse`, `ALL` and serde agree.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(value: &str) -> Option<Self> {
+                match value {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The accepted values, for messages.
+            pub fn list() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+/// Lists are stored as comma-separated text; these keep both directions in one place.
+pub fn join_list<T>(items: &[T], as_str: impl Fn(&T) -> &str) -> String {
+    items.iter().map(as_str).collect::<Vec<_>>().join(",")
+}
+
+/// The values of a stored list that still parse (a stored list is written
+/// only from parsed values, so nothing is dropped in practice).
+pub fn split_list<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .filter_map(parse)
+        .collect()
+}
+
+/// Timestamps are stored as UTC without a zone; they leave as RFC 3339 with
+/// `Z`, to the microsecond. Use with `#[serde(serialize_with = ...)]`.
+pub mod utc {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::Serializer;
+
+    pub fn format(at: &NaiveDateTime) -> String {
+        at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+
+    pub fn serialize<S: Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(at))
+    }
+
+    pub fn serialize_option<S: Serializer>(
+        at: &Option<NaiveDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => s.serialize_str(&format(at)),
+            None => s.serialize_none(),
+        }
+    }
+}

@@ -26,6 +26,34 @@ impl<T> JsonBody<T> {
     }
 }
 
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        })
+}
+
+/// Reads the body within the size limit: 413 above it.
+async fn read(body: <Bytes as FromRequest>::Future) -> Result<Bytes, AppError> {
+    body.await.map_err(|e| {
+        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Content Too Large",
+                format!("The body may be at most {} bytes.", super::MAX_BODY_BYTES),
+            )
+            .into()
+        } else {
+            AppError::bad_request("The request body could not be read.")
+        }
+    })
+}
+
 impl<T> FromRequest for JsonBody<T>
 where
     T: DeserializeOwned + Validate + 'static,
@@ -34,34 +62,41 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| {
-                m.type_() == mime::APPLICATION
-                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-            });
+        let is_json = is_json(req);
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
             }
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload-too-large",
-                        "Content Too Large",
-                        format!("The body may be at most {} bytes.", super::MAX_BODY_BYTES),
-                    )
-                    .into()
-                } else {
-                    AppError::bad_request("The request body could not be read.")
-                }
-            })?;
-            parse_body(&bytes).map(JsonBody)
+            parse_body(&read(body).await?).map(JsonBody)
+        })
+    }
+}
+
+/// A body that may be left out entirely (then `T::default()`); when sent, it
+/// is checked like [`JsonBody`].
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T> FromRequest for OptionalJsonBody<T>
+where
+    T: DeserializeOwned + Validate + Default + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = is_json(req);
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = read(body).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJsonBody(T::default()));
+            }
+            if !is_json {
+                return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
+            }
+            parse_body(&bytes).map(OptionalJsonBody)
         })
     }
 }
@@ -122,7 +157,13 @@ pub fn deserialize_all_errors<T: DeserializeOwned>(mut value: Value) -> Result<T
         } else if let Some(name) = between_backticks(&message, "missing field `") {
             path.push(Segment::Key(name.to_owned()));
             let field = render(&path);
-            if !errors.iter().any(|e| e.field == field) {
+            // A field taken out for a bad value (or a bad element) is not also "required".
+            let already = errors.iter().any(|e| {
+                e.field == field
+                    || e.field.starts_with(&format!("{field}["))
+                    || e.field.starts_with(&format!("{field}."))
+            });
+            if !already {
                 errors.push(FieldError::new(field, "is required"));
             }
             break;
@@ -239,6 +280,31 @@ fn flatten_into(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldErro
         } else {
             format!("{prefix}.{field}")
         };
+        // Rules across fields (`#[validate(schema(...))]`) name their field
+        // in a `field` parameter instead of `__all__`.
+        if let ValidationErrorsKind::Field(list) = kind
+            && field == "__all__"
+        {
+            for error in list {
+                let named = error
+                    .params
+                    .get("field")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                let field = if prefix.is_empty() {
+                    named.to_owned()
+                } else {
+                    format!("{prefix}.{named}")
+                };
+                let message = error
+                    .message
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                out.push(FieldError::new(field, message));
+            }
+            continue;
+        }
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for error in list {

@@ -7,7 +7,7 @@ pub mod problem;
 pub mod query;
 pub mod request_id;
 
-pub use json::JsonBody;
+pub use json::{JsonBody, OptionalJsonBody};
 pub use pagination::{Page, PageRequest};
 pub use problem::{AppError, FieldError, Problem};
 pub use query::QueryParams;
@@ -65,8 +65,8 @@ impl RouteSpec {
     }
 }
 
-/// Mounts routes, one resource per path, each answering its other methods
-/// with 405 and the right `Allow`.
+/// Mounts routes, one resource per path, each guarded by the access policy
+/// and answering its other methods with 405 and the right `Allow`.
 pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>) {
     let mut by_path: Vec<(&'static str, Vec<RouteSpec>)> = Vec::new();
     for spec in routes {
@@ -85,6 +85,18 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
         for spec in group {
             resource = resource.route(spec.route);
         }
-        cfg.service(resource.default_service(actix_web::web::to(method_not_allowed(allow))));
+        // The policy judges the route by its registered pattern, after
+        // routing: a percent-encoded path cannot slip past it.
+        let guard = actix_web::middleware::from_fn(
+            move |req: actix_web::dev::ServiceRequest,
+                  next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+                crate::auth::policy::enforce(path, req, next)
+            },
+        );
+        cfg.service(
+            resource
+                .default_service(actix_web::web::to(method_not_allowed(allow)))
+                .wrap(guard),
+        );
     }
 }

@@ -105,6 +105,16 @@ pub fn load_dir(dir: &Path) -> Result<Vec<PartnerRecord>, LoadError> {
             Err(mut file_problems) => problems.append(&mut file_problems),
         }
     }
+    if records.is_empty() && problems.is_empty() {
+        // Most likely a wrong path or a botched checkout: syncing it would
+        // mark every partner inactive and stop every partner key.
+        problems.push(DirectoryProblem {
+            file: dir.to_path_buf(),
+            line: 1,
+            field: "(directory)".into(),
+            message: "holds no partner files (*.toml)".into(),
+        });
+    }
     if problems.is_empty() {
         Ok(records)
     } else {

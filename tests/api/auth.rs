@@ -312,3 +312,34 @@ async fn sixty_bad_tokens_in_a_row_meet_a_429_but_good_tokens_still_work() {
         "the legitimate caller is not slowed"
     );
 }
+
+#[tokio::test]
+async fn a_percent_encoded_path_does_not_slip_past_the_policy() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/%61udit", "/api/v1/partner%73", "/api/v1/%63lients"] {
+        let response = app.get_as(None, path).await;
+        assert_eq!(response.status().as_u16(), 401, "{path} without a token");
+    }
+    let lead = app.staff_token(&[Role::Lead]).await;
+    problem(app.get_as(Some(&lead), "/api/v1/%61udit").await, 403).await;
+    problem(app.get_as(Some(&lead), "/api/v1/client%73").await, 403).await;
+}
+
+#[tokio::test]
+async fn a_denied_attempt_is_audited() {
+    let app = spawn_app().await;
+    let lead = app.staff_token(&[Role::Lead]).await;
+    problem(app.get_as(Some(&lead), "/api/v1/clients").await, 403).await;
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let page: Value = app
+        .get_as(
+            Some(&admin),
+            "/api/v1/audit?subject_type=route&subject_id=/api/v1/clients",
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["items"][0]["outcome"], "denied", "{page}");
+    assert_eq!(page["items"][0]["operation"], "clients.search");
+}

@@ -253,3 +253,21 @@ async fn an_invalid_directory_changes_nothing() {
     );
     assert_eq!(all_pages(&app, "", 500).await, before, "nothing changed");
 }
+
+#[tokio::test]
+async fn an_empty_directory_is_refused_rather_than_deactivating_everyone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("partners");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let app = spawn_app().await;
+    let mut settings = app.settings.clone();
+    settings.partners_dir = empty;
+    let db = app.db.clone();
+    let err = tokio::task::spawn_blocking(move || startup::prepare(&settings, &db))
+        .await
+        .expect("ran")
+        .expect_err("an empty directory is refused");
+    assert!(err.to_string().contains("holds no partner files"), "{err}");
+    let active = all_pages(&app, "&status=active", 500).await;
+    assert!(active.len() > 50, "partners stay active");
+}

@@ -1,7 +1,8 @@
 -- The partner directory, synchronised from partners/*.toml. Partners are
 -- never deleted: a partner removed from the directory becomes 'inactive'.
 CREATE TABLE partners (
-    id TEXT PRIMARY KEY NOT NULL,
+    -- Byte order ("C"), so that pages come in the same order as on SQLite.
+    id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
     description TEXT NOT NULL,
     website TEXT,

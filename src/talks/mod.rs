@@ -1,0 +1,187 @@
+//! Future-orientation talks: what was discussed, and the intention the
+//! person stated. A talk can be amended by its author; every earlier
+//! version is kept.
+
+pub mod routes;
+pub mod store;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
+use validator::{Validate, ValidationError};
+
+use crate::domain::{LanguageCode, text_enum};
+
+text_enum! {
+    pub enum TalkMode {
+        InPerson => "in_person",
+        Phone => "phone",
+        Video => "video",
+    }
+}
+
+text_enum! {
+    pub enum Topic {
+        Return => "return",
+        LegalOptions => "legal_options",
+        OnwardMigration => "onward_migration",
+        StayWithoutStatus => "stay_without_status",
+        Housing => "housing",
+        Health => "health",
+        Family => "family",
+        WorkAndIncome => "work_and_income",
+        Documents => "documents",
+        Wellbeing => "wellbeing",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// What the person said they want; tracked over time, the latest counts.
+    pub enum Intention {
+        Return => "return",
+        ContinueProcedure => "continue_procedure",
+        OnwardMigration => "onward_migration",
+        StayWithoutStatus => "stay_without_status",
+        Undecided => "undecided",
+        DeclinedToSay => "declined_to_say",
+    }
+}
+
+fn field_error(field: &'static str, message: &'static str) -> ValidationError {
+    let mut error = ValidationError::new("invalid");
+    error.add_param("field".into(), &field);
+    error.message = Some(message.into());
+    error
+}
+
+fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
+    if *date > chrono::Utc::now().date_naive() {
+        let mut error = ValidationError::new("future");
+        error.message = Some("must not be in the future".into());
+        return Err(error);
+    }
+    Ok(())
+}
+
+fn next_after_held(talk: &NewTalk) -> Result<(), ValidationError> {
+    match talk.next_talk_on {
+        Some(next) if next <= talk.held_on => {
+            Err(field_error("next_talk_on", "must be after held_on"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `POST /api/v1/clients/{id}/talks`, and a talk after an amendment.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "next_after_held", skip_on_field_errors = false))]
+pub struct NewTalk {
+    #[validate(custom(function = "not_in_future"))]
+    pub held_on: NaiveDate,
+    pub mode: TalkMode,
+    #[validate(length(min = 1, max = 11))]
+    pub topics: Vec<Topic>,
+    pub intention: Intention,
+    #[serde(default)]
+    pub interpreter_language: Option<LanguageCode>,
+    #[validate(range(min = 5, max = 480))]
+    pub duration_minutes: u32,
+    #[serde(default)]
+    #[validate(length(max = 20000))]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub next_talk_on: Option<NaiveDate>,
+}
+
+/// Absent stays as it is; `null` clears.
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /api/v1/talks/{id}`: the fields to change.
+#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct TalkAmendment {
+    #[serde(default)]
+    pub held_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub mode: Option<TalkMode>,
+    #[serde(default)]
+    pub topics: Option<Vec<Topic>>,
+    #[serde(default)]
+    pub intention: Option<Intention>,
+    #[serde(default, deserialize_with = "present")]
+    pub interpreter_language: Option<Option<LanguageCode>>,
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub next_talk_on: Option<Option<NaiveDate>>,
+}
+
+impl TalkAmendment {
+    pub fn is_empty(&self) -> bool {
+        self.held_on.is_none()
+            && self.mode.is_none()
+            && self.topics.is_none()
+            && self.intention.is_none()
+            && self.interpreter_language.is_none()
+            && self.duration_minutes.is_none()
+            && self.notes.is_none()
+            && self.next_talk_on.is_none()
+    }
+
+    /// The talk as it will be; validated again as a whole by the caller.
+    pub fn apply(self, current: NewTalk) -> NewTalk {
+        NewTalk {
+            held_on: self.held_on.unwrap_or(current.held_on),
+            mode: self.mode.unwrap_or(current.mode),
+            topics: self.topics.unwrap_or(current.topics),
+            intention: self.intention.unwrap_or(current.intention),
+            interpreter_language: self
+                .interpreter_language
+                .unwrap_or(current.interpreter_language),
+            duration_minutes: self.duration_minutes.unwrap_or(current.duration_minutes),
+            notes: self.notes.unwrap_or(current.notes),
+            next_talk_on: self.next_talk_on.unwrap_or(current.next_talk_on),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumerations_round_trip() {
+        for topic in Topic::ALL {
+            assert_eq!(Topic::parse(topic.as_str()), Some(*topic));
+        }
+        assert_eq!(Intention::parse("return"), Some(Intention::Return));
+        assert_eq!(Intention::parse("leave"), None);
+        assert_eq!(
+            serde_json::to_string(&TalkMode::InPerson).ok().as_deref(),
+            Some("\"in_person\"")
+        );
+    }
+
+    #[test]
+    fn an_amendment_changes_only_what_it_names() {
+        let talk: NewTalk = serde_json::from_value(serde_json::json!({
+            "held_on": "2026-10-01", "mode": "phone", "topics": ["return"],
+            "intention": "undecided", "duration_minutes": 30, "notes": "first"
+        }))
+        .expect("valid");
+        let amendment: TalkAmendment =
+            serde_json::from_value(serde_json::json!({"intention": "return", "notes": null}))
+                .expect("valid");
+        let amended = amendment.apply(talk);
+        assert_eq!(amended.intention, Intention::Return);
+        assert_eq!(amended.notes, None, "null clears");
+        assert_eq!(amended.mode, TalkMode::Phone, "absent stays");
+    }
+}

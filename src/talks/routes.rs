@@ -1,0 +1,147 @@
+//! Recording, listing and amending talks.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use validator::Validate;
+
+use super::store;
+use super::{NewTalk, TalkAmendment};
+use crate::audit::AuditContext;
+use crate::auth::Staff;
+use crate::clients::store as clients;
+use crate::http::json::flatten_validation;
+use crate::http::{AppError, JsonBody, Page, PageRequest, Problem, QueryParams, RouteSpec};
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::post("/api/v1/clients/{id}/talks", record_talk),
+        RouteSpec::get("/api/v1/clients/{id}/talks", list_talks),
+        RouteSpec::get("/api/v1/talks/{id}", get_talk),
+        RouteSpec::new(
+            actix_web::http::Method::PATCH,
+            "/api/v1/talks/{id}",
+            amend_talk,
+        ),
+    ]
+}
+
+async fn record_talk(
+    state: web::Data<AppState>,
+    staff: Staff,
+    audit: AuditContext,
+    client_id: web::Path<String>,
+    body: JsonBody<NewTalk>,
+) -> Result<HttpResponse, AppError> {
+    let client_id = client_id.into_inner();
+    let talk = body.into_inner();
+    let talk = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let talk = store::create(conn, &client_id, &staff.user_id, &talk, now)?;
+            audit.record(conn, "talk", &talk.id, now)?;
+            Ok::<_, AppError>(talk)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/talks/{}", talk.id)))
+        .json(talk))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list_talks(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    client_id: web::Path<String>,
+    query: QueryParams<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let client_id = client_id.into_inner();
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let fetch = page.clone();
+    let talks = state
+        .db
+        .write(move |conn| {
+            if !clients::exists(conn, &client_id)? {
+                return Err(AppError::not_found("client"));
+            }
+            let talks = store::list(conn, &client_id, &fetch)?;
+            audit.record(conn, "client", &client_id, Utc::now())?;
+            Ok(talks)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(talks, &page, store::cursor_key)))
+}
+
+async fn get_talk(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (talk, versions) = state
+        .db
+        .write(move |conn| {
+            let talk = store::get(conn, &id)?.ok_or_else(|| AppError::not_found("talk"))?;
+            let versions = store::versions(conn, &id)?;
+            audit.record(conn, "talk", &talk.id, Utc::now())?;
+            Ok::<_, AppError>((talk, versions))
+        })
+        .await?;
+    let mut body = serde_json::to_value(&talk).map_err(|e| AppError::Internal(e.into()))?;
+    body["history"] = json!(versions);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn amend_talk(
+    state: web::Data<AppState>,
+    staff: Staff,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<TalkAmendment>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let amendment = body.into_inner();
+    if amendment.is_empty() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-error",
+            "Unprocessable Content",
+            "The amendment changes nothing: name at least one field to change.",
+        )
+        .into());
+    }
+    let talk = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let talk = store::amend(
+                conn,
+                &id,
+                &staff.user_id,
+                |current| {
+                    let amended = amendment.apply(current);
+                    amended
+                        .validate()
+                        .map_err(|errors| AppError::validation(flatten_validation(&errors)))?;
+                    Ok(amended)
+                },
+                now,
+            )?;
+            audit.record(conn, "talk", &talk.id, now)?;
+            Ok::<_, AppError>(talk)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(talk))
+}
