@@ -8,6 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::referrals::ChecklistTemplateItem;
+
 /// Where the database lives. Printed and logged only with its password hidden.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -110,6 +112,11 @@ pub struct Settings {
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     pub sla: SlaSettings,
+    /// Days after the planned departure when a referral with no departure is
+    /// flagged "not departed".
+    pub not_departed_after_days: u32,
+    /// The departure checklist created when a partner accepts a referral.
+    pub checklist: Vec<ChecklistTemplateItem>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://brug.sqlite";
@@ -126,6 +133,8 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             workers: 0,
             sla: SlaSettings::default(),
+            not_departed_after_days: 30,
+            checklist: crate::referrals::default_checklist(),
         }
     }
 }

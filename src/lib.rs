@@ -6,15 +6,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod consent;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod health;
 pub mod http;
 pub mod partners;
+pub mod referrals;
 pub mod startup;
 pub mod talks;
 pub mod telemetry;

@@ -35,6 +35,9 @@ pub fn routes() -> Vec<RouteSpec> {
     routes.extend(crate::clients::routes::routes());
     routes.extend(crate::talks::routes::routes());
     routes.extend(crate::consent::routes::routes());
+    routes.extend(crate::cases::routes::routes());
+    routes.extend(crate::referrals::routes::routes());
+    routes.extend(crate::referrals::partner_routes::routes());
     routes
 }
 

@@ -47,6 +47,7 @@ const ADMIN: &[Role] = &[Role::Admin];
 /// Who works with clients' records: never leads (aggregates only).
 const CLIENT_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker];
 const COUNSELLOR: &[Role] = &[Role::Counsellor];
+const CASEWORKER: &[Role] = &[Role::Caseworker];
 
 const fn rule(
     operation: &'static str,
@@ -74,6 +75,7 @@ pub const POLICY: &[Rule] = &[
     rule("consents.create",   "POST",  "/api/v1/clients/{id}/consents",   Access::Staff(CLIENT_STAFF)),
     rule("consents.list",     "GET",   "/api/v1/clients/{id}/consents",   Access::Staff(CLIENT_STAFF)),
     rule("talks.create",      "POST",  "/api/v1/clients/{id}/talks",      Access::Staff(COUNSELLOR)),
+    rule("checklist.update",  "PATCH", "/api/v1/checklist-items/{id}",    Access::Staff(CASEWORKER)),
     rule("talks.list",        "GET",   "/api/v1/clients/{id}/talks",      Access::Staff(CLIENT_STAFF)),
     rule("consents.withdraw", "POST",  "/api/v1/consents/{id}/withdraw",  Access::Staff(CLIENT_STAFF)),
     rule("households.create", "POST",  "/api/v1/households",              Access::Staff(CLIENT_STAFF)),
@@ -81,9 +83,22 @@ pub const POLICY: &[Rule] = &[
     rule("me.get",            "GET",   "/api/v1/me",                      Access::Staff(ALL_STAFF)),
     rule("partners.list",     "GET",   "/api/v1/partners",                Access::Staff(ALL_STAFF)),
     rule("partners.get",      "GET",   "/api/v1/partners/{id}",           Access::Staff(ALL_STAFF)),
+    rule("referrals.cancel",  "POST",  "/api/v1/referrals/{id}/cancel",   Access::Staff(CASEWORKER)),
+    rule("cases.open",        "POST",  "/api/v1/return-cases",            Access::Staff(CASEWORKER)),
+    rule("cases.get",         "GET",   "/api/v1/return-cases/{id}",       Access::Staff(CASEWORKER)),
+    rule("checklist.get",     "GET",   "/api/v1/return-cases/{id}/checklist", Access::Staff(CASEWORKER)),
+    rule("cases.depart",      "POST",  "/api/v1/return-cases/{id}/departure", Access::Staff(CASEWORKER)),
+    rule("cases.matches",     "GET",   "/api/v1/return-cases/{id}/partner-matches", Access::Staff(CASEWORKER)),
+    rule("referrals.send",    "POST",  "/api/v1/return-cases/{id}/referrals", Access::Staff(CASEWORKER)),
     rule("talks.get",         "GET",   "/api/v1/talks/{id}",              Access::Staff(CLIENT_STAFF)),
     rule("talks.amend",       "PATCH", "/api/v1/talks/{id}",              Access::Staff(COUNSELLOR)),
     rule("partner.me",        "GET",   "/partner/v1/me",                  Access::Partner),
+    rule("partner.referrals.list", "GET", "/partner/v1/referrals",        Access::Partner),
+    rule("partner.referrals.get",  "GET", "/partner/v1/referrals/{id}",   Access::Partner),
+    rule("partner.referrals.acknowledge", "POST", "/partner/v1/referrals/{id}/acknowledge", Access::Partner),
+    rule("partner.referrals.accept",  "POST", "/partner/v1/referrals/{id}/accept",  Access::Partner),
+    rule("partner.referrals.decline", "POST", "/partner/v1/referrals/{id}/decline", Access::Partner),
+    rule("partner.checklist.complete", "POST", "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete", Access::Partner),
 ];
 
 /// Paths under these prefixes must each be in [`POLICY`].
@@ -202,8 +217,14 @@ async fn check(rule: &'static Rule, req: &ServiceRequest) -> Result<Option<Princ
     };
     let authenticated = match found {
         Some(auth) if fits(&auth.principal) => auth,
-        _ => {
-            if let Some(wait) = addr.and_then(|a| state.throttle.failed(a)) {
+        other => {
+            // Only unknown secrets count as guesses; a real key used on the
+            // wrong API is a mistake, answered 401 all the same.
+            let guessed = other.is_none();
+            if let Some(wait) = addr
+                .filter(|_| guessed)
+                .and_then(|a| state.throttle.failed(a))
+            {
                 tracing::warn!(addr = ?addr, "failed authentication throttled");
                 return Err(too_many(wait.as_secs().max(1)));
             }

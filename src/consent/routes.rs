@@ -10,6 +10,7 @@ use crate::audit::AuditContext;
 use crate::auth::Staff;
 use crate::clients::store as clients;
 use crate::http::{AppError, JsonBody, OptionalJsonBody, RouteSpec};
+use crate::referrals::store as referrals;
 use crate::startup::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -84,6 +85,11 @@ async fn withdraw_consent(
             let consent =
                 store::withdraw(conn, &id, &staff.user_id, withdrawal.reason.as_deref(), now)?;
             audit.record(conn, "consent", &consent.id, now)?;
+            // Nothing more is shared: open referrals under this consent end now,
+            // and their partners are told.
+            for cancelled in referrals::cancel_for_consent(conn, &consent.id, &audit.actor, now)? {
+                audit.record(conn, "referral", &cancelled.id, now)?;
+            }
             Ok::<_, AppError>(consent)
         })
         .await?;

@@ -165,7 +165,7 @@ pub fn withdraw(
             )
             .to_lowercase(),
         )
-        .with_extension("status", serde_json::json!(current.status))
+        .with_extension("current_status", serde_json::json!(current.status))
         .with_extension(
             "allowed_transitions",
             serde_json::json!(current.status.allowed_transitions()),

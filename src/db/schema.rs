@@ -211,3 +211,106 @@ diesel::joinable!(talks -> clients (client_id));
 diesel::joinable!(consents -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(households, clients, talks, talk_versions, consents);
+
+diesel::table! {
+    return_cases (id) {
+        id -> Text,
+        client_id -> Text,
+        talk_id -> Nullable<Text>,
+        destination_country -> Text,
+        destination_region -> Nullable<Text>,
+        needs -> Text,
+        household_member_ids -> Text,
+        planned_departure_on -> Date,
+        status -> Text,
+        opened_by -> Text,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    return_case_history (return_case_id, seq) {
+        return_case_id -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Text,
+        change -> Text,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        return_case_id -> Text,
+        partner_id -> Text,
+        consent_id -> Text,
+        status -> Text,
+        sent_at -> Timestamp,
+        sent_by -> Text,
+        acknowledge_due_on -> Date,
+        decide_due_on -> Date,
+        acknowledged_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        departed_on -> Nullable<Date>,
+        arrived_on -> Nullable<Date>,
+        closed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referral_history (referral_id, seq) {
+        referral_id -> Text,
+        seq -> Integer,
+        status -> Text,
+        at -> Timestamp,
+        by_type -> Text,
+        by_id -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    checklist_items (id) {
+        id -> Text,
+        referral_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        owner -> Text,
+        due_on -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
+        updated_at -> Timestamp,
+        updated_by_type -> Text,
+        updated_by_id -> Text,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        #[sql_name = "type"]
+        event_type -> Text,
+        partner_id -> Text,
+        referral_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        payload -> Text,
+    }
+}
+
+diesel::joinable!(referrals -> return_cases (return_case_id));
+diesel::joinable!(checklist_items -> referrals (referral_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    return_cases,
+    return_case_history,
+    referrals,
+    referral_history,
+    checklist_items,
+    events,
+);

@@ -216,7 +216,7 @@ pub struct PartnerSummary {
     pub services: Vec<String>,
     pub languages: Vec<String>,
     pub capacity: u32,
-    /// Referrals this partner holds open now (counted once referrals exist).
+    /// Referrals this partner holds open now (requested to in progress).
     pub open_referrals: u32,
     pub status: String,
 }
@@ -290,6 +290,7 @@ struct Children {
     services: BTreeMap<String, Vec<String>>,
     areas: BTreeMap<String, Vec<(String, String)>>,
     languages: BTreeMap<String, Vec<String>>,
+    open_referrals: HashMap<String, u32>,
 }
 
 fn load_children(conn: &mut DbConn, ids: &[String]) -> Result<Children, DbError> {
@@ -326,6 +327,7 @@ fn load_children(conn: &mut DbConn, ids: &[String]) -> Result<Children, DbError>
     for (id, language) in languages {
         children.languages.entry(id).or_default().push(language);
     }
+    children.open_referrals = crate::referrals::store::open_counts(conn)?;
     Ok(children)
 }
 
@@ -352,7 +354,7 @@ fn summary(row: &PartnerRowOut, children: &Children) -> PartnerSummary {
         services,
         languages,
         capacity: u32::try_from(row.capacity).unwrap_or(0),
-        open_referrals: 0,
+        open_referrals: children.open_referrals.get(&row.id).copied().unwrap_or(0),
         status: row.status.clone(),
     }
 }
@@ -548,7 +550,7 @@ pub fn profiles_for_country(
                 .filter_map(|l| LanguageCode::parse(l).ok())
                 .collect(),
             capacity: u32::try_from(row.capacity).unwrap_or(0),
-            open_referrals: 0,
+            open_referrals: children.open_referrals.get(&row.id).copied().unwrap_or(0),
             sla: SlaOverrides {
                 acknowledge_working_days: row
                     .sla_acknowledge_working_days

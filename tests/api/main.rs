@@ -10,3 +10,4 @@ mod health;
 mod helpers;
 mod migrations;
 mod partners;
+mod referrals;

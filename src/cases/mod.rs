@@ -1,0 +1,109 @@
+//! Return cases: the trajectory of one client (or household) from the
+//! decision to return to closure, and the changes along the way.
+
+pub mod routes;
+pub mod store;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use validator::{Validate, ValidationError};
+
+use crate::domain::{CountryCode, RegionCode, text_enum};
+use crate::partners::Service;
+
+text_enum! {
+    /// What the person will need after return: the partner services that
+    /// a reintegration plan can cover.
+    pub enum Need {
+        Housing => "housing",
+        Income => "income",
+        Education => "education",
+        Medical => "medical",
+        Psychosocial => "psychosocial",
+        LegalDocuments => "legal_documents",
+        FamilyTracing => "family_tracing",
+    }
+}
+
+impl Need {
+    pub fn as_service(self) -> Service {
+        match self {
+            Need::Housing => Service::Housing,
+            Need::Income => Service::Income,
+            Need::Education => Service::Education,
+            Need::Medical => Service::Medical,
+            Need::Psychosocial => Service::Psychosocial,
+            Need::LegalDocuments => Service::LegalDocuments,
+            Need::FamilyTracing => Service::FamilyTracing,
+        }
+    }
+}
+
+fn field_rule(field: &'static str, message: &'static str) -> ValidationError {
+    let mut error = ValidationError::new("invalid");
+    error.add_param("field".into(), &field);
+    error.message = Some(message.into());
+    error
+}
+
+fn case_rules(case: &NewReturnCase) -> Result<(), ValidationError> {
+    if let Some(region) = &case.destination_region
+        && region.country_part() != case.destination_country.as_str()
+    {
+        return Err(field_rule(
+            "destination_region",
+            "must be a region of destination_country",
+        ));
+    }
+    if case.planned_departure_on < chrono::Utc::now().date_naive() {
+        return Err(field_rule(
+            "planned_departure_on",
+            "must not be in the past",
+        ));
+    }
+    if case.household_member_ids.contains(&case.client_id) {
+        return Err(field_rule(
+            "household_member_ids",
+            "must not include the client",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/return-cases`.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "case_rules", skip_on_field_errors = false))]
+pub struct NewReturnCase {
+    pub client_id: uuid::Uuid,
+    /// The talk where the person said they want to return.
+    #[serde(default)]
+    pub talk_id: Option<uuid::Uuid>,
+    pub destination_country: CountryCode,
+    #[serde(default)]
+    pub destination_region: Option<RegionCode>,
+    #[validate(length(max = 7))]
+    pub needs: Vec<Need>,
+    /// Other clients who return with this one.
+    #[serde(default)]
+    #[validate(length(max = 30))]
+    pub household_member_ids: Vec<uuid::Uuid>,
+    pub planned_departure_on: NaiveDate,
+}
+
+/// `POST /api/v1/return-cases/{id}/departure`.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Departure {
+    #[validate(custom(function = "not_in_future"))]
+    pub departed_on: NaiveDate,
+}
+
+fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
+    if *date > chrono::Utc::now().date_naive() {
+        let mut error = ValidationError::new("future");
+        error.message = Some("must not be in the future".into());
+        return Err(error);
+    }
+    Ok(())
+}

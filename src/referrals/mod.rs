@@ -1,0 +1,332 @@
+//! Referrals: a return case sent to one partner organisation, and what
+//! happens to it, after the FHIR Task state machine. The machine is written
+//! once, as a table; handlers and error messages read from it.
+
+pub mod partner_routes;
+pub mod routes;
+pub mod store;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::consent::DataCategory;
+use crate::domain::text_enum;
+
+text_enum! {
+    pub enum ReferralStatus {
+        Requested => "requested",
+        /// Acknowledged by the partner.
+        Received => "received",
+        Accepted => "accepted",
+        /// Declined by the partner.
+        Rejected => "rejected",
+        /// The person departed.
+        InProgress => "in_progress",
+        Completed => "completed",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
+    pub enum Action {
+        Acknowledge => "acknowledge",
+        Accept => "accept",
+        Decline => "decline",
+        Depart => "depart",
+        Complete => "complete",
+        Fail => "fail",
+        Cancel => "cancel",
+    }
+}
+
+use Action as A;
+use ReferralStatus as S;
+
+/// Every allowed transition: from, by, to.
+pub const TRANSITIONS: &[(ReferralStatus, Action, ReferralStatus)] = &[
+    (S::Requested, A::Acknowledge, S::Received),
+    (S::Received, A::Accept, S::Accepted),
+    (S::Received, A::Decline, S::Rejected),
+    (S::Accepted, A::Depart, S::InProgress),
+    (S::InProgress, A::Complete, S::Completed),
+    (S::InProgress, A::Fail, S::Failed),
+    (S::Requested, A::Cancel, S::Cancelled),
+    (S::Received, A::Cancel, S::Cancelled),
+    (S::Accepted, A::Cancel, S::Cancelled),
+    (S::InProgress, A::Cancel, S::Cancelled),
+];
+
+impl ReferralStatus {
+    pub fn after(self, action: Action) -> Option<ReferralStatus> {
+        TRANSITIONS
+            .iter()
+            .find(|(from, by, _)| *from == self && *by == action)
+            .map(|(_, _, to)| *to)
+    }
+
+    /// The actions allowed now, for a 409.
+    pub fn allowed(self) -> Vec<Action> {
+        TRANSITIONS
+            .iter()
+            .filter(|(from, _, _)| *from == self)
+            .map(|(_, by, _)| *by)
+            .collect()
+    }
+
+    /// Still running: counts against the partner's capacity, and blocks
+    /// another referral for the same case.
+    pub fn is_open(self) -> bool {
+        !self.allowed().is_empty() && self.allowed().contains(&Action::Cancel)
+    }
+
+    pub fn open_statuses() -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect()
+    }
+
+    /// The event a partner receives when a referral reaches this status.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            S::Requested => "referral.requested",
+            S::Received => "referral.acknowledged",
+            S::Accepted => "referral.accepted",
+            S::Rejected => "referral.declined",
+            S::InProgress => "referral.departed",
+            S::Completed => "referral.completed",
+            S::Failed => "referral.failed",
+            S::Cancelled => "referral.cancelled",
+        }
+    }
+}
+
+/// The SLA clock of one referral on `today`: what a programme lead and the
+/// caseworker should look at. Pure, so that it is tested on its own.
+pub struct SlaClock {
+    pub status: ReferralStatus,
+    pub acknowledged: bool,
+    pub decided: bool,
+    pub acknowledge_due_on: NaiveDate,
+    pub decide_due_on: NaiveDate,
+    pub planned_departure_on: NaiveDate,
+    pub departed: bool,
+}
+
+impl SlaClock {
+    /// `acknowledge_overdue`, `decision_overdue`, `not_departed`.
+    pub fn flags(&self, today: NaiveDate, not_departed_after_days: u32) -> Vec<&'static str> {
+        let mut flags = Vec::new();
+        if !self.status.is_open() {
+            return flags;
+        }
+        if !self.acknowledged && today > self.acknowledge_due_on {
+            flags.push("acknowledge_overdue");
+        }
+        if !self.decided && today > self.decide_due_on {
+            flags.push("decision_overdue");
+        }
+        let departure_deadline =
+            self.planned_departure_on + Duration::days(i64::from(not_departed_after_days));
+        if self.status == ReferralStatus::Accepted && !self.departed && today > departure_deadline {
+            flags.push("not_departed");
+        }
+        flags
+    }
+}
+
+/// `days` working days (Monday to Friday) after `from`.
+pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
+    let mut date = from;
+    let mut left = days;
+    while left > 0 {
+        date += Duration::days(1);
+        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    date
+}
+
+text_enum! {
+    pub enum ChecklistOwner {
+        Organisation => "organisation",
+        Partner => "partner",
+        Client => "client",
+        Authority => "authority",
+    }
+}
+
+text_enum! {
+    pub enum ChecklistStatus {
+        Open => "open",
+        Done => "done",
+        NotApplicable => "not_applicable",
+        Blocked => "blocked",
+    }
+}
+
+/// One task of the departure checklist template (configuration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistTemplateItem {
+    pub kind: String,
+    pub owner: ChecklistOwner,
+    /// Due this many days before the planned departure (negative: after).
+    pub days_before_departure: i32,
+}
+
+/// The programme's default preparation tasks.
+pub fn default_checklist() -> Vec<ChecklistTemplateItem> {
+    let item = |kind: &str, owner, days| ChecklistTemplateItem {
+        kind: kind.to_owned(),
+        owner,
+        days_before_departure: days,
+    };
+    vec![
+        item("travel_document", ChecklistOwner::Authority, 21),
+        item("flight", ChecklistOwner::Organisation, 14),
+        item("medical_fitness_to_fly", ChecklistOwner::Organisation, 10),
+        item("reintegration_budget", ChecklistOwner::Organisation, 7),
+        item(
+            "partner_contact_before_departure",
+            ChecklistOwner::Partner,
+            7,
+        ),
+        item("luggage", ChecklistOwner::Client, 2),
+        item("airport_pickup", ChecklistOwner::Partner, 0),
+        item("first_accommodation", ChecklistOwner::Partner, 0),
+    ]
+}
+
+/// `POST /api/v1/return-cases/{id}/referrals`.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NewReferral {
+    pub partner_id: crate::partners::PartnerId,
+    pub consent_id: uuid::Uuid,
+}
+
+/// A reason, required (decline, cancel).
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    #[validate(length(min = 3, max = 2000))]
+    pub reason: String,
+}
+
+/// A note, optional (acknowledge, accept, complete a task).
+#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct OptionalNote {
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+/// Which parts of a client's record a partner may see under a consent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Visibility {
+    pub identity: bool,
+    pub contact: bool,
+    pub family: bool,
+    pub health: bool,
+    pub needs: bool,
+    pub travel_documents: bool,
+}
+
+impl Visibility {
+    pub fn from_categories(categories: &[DataCategory]) -> Self {
+        let has = |c| categories.contains(&c);
+        Self {
+            identity: has(DataCategory::Identity),
+            contact: has(DataCategory::Contact),
+            family: has(DataCategory::Family),
+            health: has(DataCategory::Health),
+            needs: has(DataCategory::Needs),
+            travel_documents: has(DataCategory::TravelDocuments),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_follows_fhir_task() {
+        assert_eq!(S::Requested.after(A::Acknowledge), Some(S::Received));
+        assert_eq!(S::Requested.after(A::Accept), None, "acknowledge first");
+        assert_eq!(S::Received.after(A::Decline), Some(S::Rejected));
+        assert_eq!(S::Accepted.after(A::Depart), Some(S::InProgress));
+        for open in [S::Requested, S::Received, S::Accepted, S::InProgress] {
+            assert_eq!(open.after(A::Cancel), Some(S::Cancelled));
+            assert!(open.is_open());
+        }
+        for closed in [S::Rejected, S::Completed, S::Failed, S::Cancelled] {
+            assert!(closed.allowed().is_empty());
+            assert!(!closed.is_open());
+        }
+        assert_eq!(S::Received.allowed(), [A::Accept, A::Decline, A::Cancel]);
+    }
+
+    #[test]
+    fn the_sla_clock_flags_what_is_late() {
+        let date = |d| NaiveDate::from_ymd_opt(2026, 3, d).expect("date");
+        let clock = SlaClock {
+            status: S::Requested,
+            acknowledged: false,
+            decided: false,
+            acknowledge_due_on: date(3),
+            decide_due_on: date(13),
+            planned_departure_on: date(1),
+            departed: false,
+        };
+        assert!(clock.flags(date(3), 30).is_empty(), "due today is not late");
+        assert_eq!(clock.flags(date(4), 30), ["acknowledge_overdue"]);
+        assert_eq!(
+            clock.flags(date(14), 30),
+            ["acknowledge_overdue", "decision_overdue"]
+        );
+        let accepted = SlaClock {
+            status: S::Accepted,
+            acknowledged: true,
+            decided: true,
+            ..clock
+        };
+        assert!(accepted.flags(date(31), 30).is_empty());
+        assert_eq!(
+            accepted.flags(NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"), 30),
+            ["not_departed"]
+        );
+        let cancelled = SlaClock {
+            status: S::Cancelled,
+            ..accepted
+        };
+        assert!(
+            cancelled.flags(date(31), 0).is_empty(),
+            "closed referrals are never late"
+        );
+    }
+
+    #[test]
+    fn working_days_skip_weekends() {
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        assert_eq!(
+            add_working_days(friday, 1),
+            NaiveDate::from_ymd_opt(2026, 11, 30).expect("date")
+        );
+        assert_eq!(
+            add_working_days(friday, 2),
+            NaiveDate::from_ymd_opt(2026, 12, 1).expect("date")
+        );
+        assert_eq!(
+            add_working_days(friday, 10),
+            NaiveDate::from_ymd_opt(2026, 12, 11).expect("date")
+        );
+        assert_eq!(add_working_days(friday, 0), friday);
+    }
+}

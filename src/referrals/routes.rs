@@ -1,0 +1,131 @@
+//! The caseworker's side of referrals: send, cancel, and keep the
+//! departure checklist.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Deserializer};
+use validator::Validate;
+
+use super::store::{self, ItemChange, Move};
+use super::{Action, ChecklistOwner, ChecklistStatus, NewReferral, Reason};
+use crate::audit::AuditContext;
+use crate::auth::Staff;
+use crate::http::{AppError, JsonBody, RouteSpec};
+use crate::startup::AppState;
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::post("/api/v1/return-cases/{id}/referrals", send_referral),
+        RouteSpec::post("/api/v1/referrals/{id}/cancel", cancel_referral),
+        RouteSpec::new(
+            actix_web::http::Method::PATCH,
+            "/api/v1/checklist-items/{id}",
+            update_checklist_item,
+        ),
+    ]
+}
+
+async fn send_referral(
+    state: web::Data<AppState>,
+    staff: Staff,
+    audit: AuditContext,
+    case_id: web::Path<String>,
+    body: JsonBody<NewReferral>,
+) -> Result<HttpResponse, AppError> {
+    let case_id = case_id.into_inner();
+    let input = body.into_inner();
+    let sla = state.settings.sla.clone();
+    let referral = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let referral = store::send(conn, &case_id, &staff.user_id, &input, &sla, now)?;
+            audit.record(conn, "referral", &referral.id, now)?;
+            Ok::<_, AppError>(referral)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/return-cases/{}", referral.return_case_id),
+        ))
+        .json(referral))
+}
+
+async fn cancel_referral(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Reason>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let reason = body.into_inner().reason;
+    let referral = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let step = Move {
+                action: Action::Cancel,
+                actor: audit.actor.clone(),
+                reason: Some(reason.trim()),
+                partner_scope: None,
+                departed_on: None,
+                checklist: &[],
+            };
+            let moved = store::transition(conn, &id, step, now)?;
+            audit.record(conn, "referral", &moved.id, now)?;
+            Ok::<_, AppError>(store::view(conn, moved)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(referral))
+}
+
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /api/v1/checklist-items/{id}`: what is absent stays.
+#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct ItemPatch {
+    #[serde(default)]
+    status: Option<ChecklistStatus>,
+    #[serde(default, deserialize_with = "present")]
+    #[validate(length(max = 2000))]
+    note: Option<Option<String>>,
+    #[serde(default)]
+    due_on: Option<NaiveDate>,
+    #[serde(default)]
+    owner: Option<ChecklistOwner>,
+}
+
+async fn update_checklist_item(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<ItemPatch>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let patch = body.into_inner();
+    let change = ItemChange {
+        status: patch.status,
+        note: patch.note,
+        due_on: patch.due_on,
+        owner: patch.owner,
+    };
+    let item = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let item = store::checklist_item(conn, &id)?
+                .ok_or_else(|| AppError::not_found("checklist item"))?;
+            let item = store::update_item(conn, &item, &change, &audit.actor, now)?;
+            audit.record(conn, "checklist_item", &item.id, now)?;
+            Ok::<_, AppError>(item)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(item))
+}
