@@ -7,17 +7,11 @@ use super::{Break, ChainCheck, Entry, GENESIS, NewEntry, stored_time};
 use crate::db::schema::audit_log;
 use crate::db::{DbConn, DbError};
 
-/// Serialises appends on PostgreSQL, where writers run in parallel; SQLite
-/// already has one writer at a time (`BEGIN IMMEDIATE`).
-const PG_AUDIT_LOCK: i64 = 0x6272_7567_6175_6469; // "brugaudi"
-
 /// Appends one entry. Call it inside the write transaction of the change it
 /// records ([`crate::db::Db::write`]), so that both commit or neither does.
 pub fn append(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<Entry, DbError> {
-    if let DbConn::Pg(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})"))
-            .execute(conn)?;
-    }
+    // In Db::write's transaction: writers take turns on both backends, so
+    // `seq` follows commit order.
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
         .order(audit_log::seq.desc())

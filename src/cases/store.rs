@@ -197,7 +197,11 @@ pub fn view(
         referral.flags = referrals::clock(referral, case.planned_departure_on)
             .flags(today, not_departed_after_days);
     }
-    let checklist = match referrals.iter().rev().find(|r| r.has_checklist()) {
+    let current = |r: &&ReferralView| {
+        r.has_checklist()
+            && crate::referrals::ReferralStatus::parse(&r.status).is_some_and(|s| s.is_open())
+    };
+    let checklist = match referrals.iter().find(current) {
         Some(current) => referrals::checklist(conn, &current.id)?,
         None => Vec::new(),
     };

@@ -172,7 +172,7 @@ pub fn withdraw(
         )
         .into());
     }
-    diesel::update(
+    let changed = diesel::update(
         consents::table
             .find(id)
             .filter(consents::withdrawn_at.is_null()),
@@ -183,6 +183,16 @@ pub fn withdraw(
         consents::withdrawal_reason.eq(reason.map(str::trim)),
     ))
     .execute(conn)?;
+    if changed == 0 {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "transition-not-allowed",
+            "Conflict",
+            "This consent was withdrawn meanwhile.",
+        )
+        .with_extension("allowed_transitions", serde_json::json!([]))
+        .into());
+    }
     get(conn, id, now.date_naive())?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("consent {id} vanished")))
 }

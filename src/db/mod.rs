@@ -249,6 +249,9 @@ impl Db {
     }
 }
 
+/// The advisory lock that makes PostgreSQL writers take turns ("brugwrit").
+const PG_WRITE_LOCK: i64 = 0x6272_7567_7772_6974;
+
 /// Opens a write transaction on `conn`, runs `f`, commits on `Ok` and rolls
 /// back on `Err`.
 pub fn in_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
@@ -260,7 +263,15 @@ where
         DbConn::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
         }
-        DbConn::Pg(_) => DbConn::begin_transaction(conn),
+        // One writer at a time on PostgreSQL too: the same semantics as
+        // SQLite, so that check-then-write rules (one open referral, the
+        // audit chain, event order) hold without races or deadlocks. The
+        // lock ends with the transaction.
+        DbConn::Pg(_) => DbConn::begin_transaction(conn).and_then(|()| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
+                .execute(conn)
+                .map(|_| ())
+        }),
     };
     begun.map_err(|e| E::from(DbError::from(e)))?;
     match f(conn) {

@@ -259,6 +259,9 @@ diesel::table! {
         arrived_on -> Nullable<Date>,
         closed_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        arrival_received -> Nullable<Bool>,
+        arrival_note -> Nullable<Text>,
+        outcome -> Nullable<Text>,
     }
 }
 
@@ -313,4 +316,67 @@ diesel::allow_tables_to_appear_in_same_query!(
     referral_history,
     checklist_items,
     events,
+);
+
+diesel::table! {
+    reintegration_plans (referral_id) {
+        referral_id -> Text,
+        status -> Text,
+        version -> Integer,
+        submitted_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reintegration_plan_items (referral_id, position) {
+        referral_id -> Text,
+        position -> Integer,
+        need -> Text,
+        support -> Text,
+        amount -> Double,
+        currency -> Text,
+    }
+}
+
+diesel::table! {
+    monitoring_visits (id) {
+        id -> Text,
+        referral_id -> Text,
+        months_after_arrival -> Integer,
+        due_on -> Date,
+        status -> Text,
+        held_on -> Nullable<Date>,
+        mode -> Nullable<Text>,
+        model_version -> Nullable<Text>,
+        answers -> Nullable<Text>,
+        economic -> Nullable<Double>,
+        social -> Nullable<Double>,
+        psychosocial -> Nullable<Double>,
+        overall -> Nullable<Double>,
+        reported_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, idempotency_key) {
+        principal -> Text,
+        idempotency_key -> Text,
+        method -> Text,
+        path -> Text,
+        body_hash -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        locked_until -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    reintegration_plans,
+    reintegration_plan_items,
+    monitoring_visits
 );

@@ -7,9 +7,6 @@ use serde_json::{Value, json};
 use crate::db::schema::events;
 use crate::db::{DbConn, DbError};
 
-/// Gives `seq` out in commit order on PostgreSQL (SQLite has one writer).
-const PG_EVENTS_LOCK: i64 = 0x6272_7567_6576_6e74; // "brugevnt"
-
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Event {
     pub seq: i64,
@@ -31,10 +28,8 @@ pub fn publish(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<Event, DbError> {
-    if let DbConn::Pg(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_EVENTS_LOCK})"))
-            .execute(conn)?;
-    }
+    // In Db::write's transaction: writers take turns on both backends, so
+    // `seq` follows commit order.
     let last: Option<i64> = events::table
         .select(diesel::dsl::max(events::seq))
         .first(conn)?;

@@ -171,6 +171,11 @@ impl From<DbError> for AppError {
         }
         match err {
             DbError::Query(diesel::result::Error::NotFound) => AppError::not_found("resource"),
+            // A constraint caught what a check let through: the state changed.
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Problem::for_status(StatusCode::CONFLICT).into(),
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }

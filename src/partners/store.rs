@@ -36,8 +36,6 @@ impl std::fmt::Display for SyncReport {
     }
 }
 
-const PG_SYNC_LOCK: i64 = 0x6272_7567_7379_6e63; // "brugsync"
-
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = partners)]
 struct PartnerRow<'a> {
@@ -66,11 +64,6 @@ pub fn sync(
     records: &[PartnerRecord],
     now: NaiveDateTime,
 ) -> Result<SyncReport, DbError> {
-    // Instances starting together on PostgreSQL take turns (SQLite's
-    // `BEGIN IMMEDIATE` does this already).
-    if let DbConn::Pg(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_SYNC_LOCK})")).execute(conn)?;
-    }
     let existing: HashMap<String, (String, String)> = partners::table
         .select((partners::id, partners::source_digest, partners::status))
         .load::<(String, String, String)>(conn)?

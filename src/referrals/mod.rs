@@ -41,6 +41,20 @@ text_enum! {
     }
 }
 
+impl Action {
+    /// Steps a partner takes itself (the rest are the organisation's).
+    pub fn by_partner(self) -> bool {
+        matches!(
+            self,
+            Action::Acknowledge
+                | Action::Accept
+                | Action::Decline
+                | Action::Complete
+                | Action::Fail
+        )
+    }
+}
+
 use Action as A;
 use ReferralStatus as S;
 

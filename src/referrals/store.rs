@@ -43,6 +43,10 @@ pub struct ReferralRow {
     pub arrived_on: Option<NaiveDate>,
     pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub arrival_received: Option<bool>,
+    pub arrival_note: Option<String>,
+    /// How a closed referral ended (`completed`, `lost_contact`, ...).
+    pub outcome: Option<String>,
 }
 
 impl ReferralRow {
@@ -389,7 +393,13 @@ pub fn transition(
         .ok_or_else(|| AppError::not_found("referral"))?;
     let current = row.status();
     let Some(next) = current.after(step.action) else {
-        let allowed: Vec<&str> = current.allowed().iter().map(|a| a.as_str()).collect();
+        // A partner is told only the steps it may take itself.
+        let allowed: Vec<&str> = current
+            .allowed()
+            .into_iter()
+            .filter(|a| step.partner_scope.is_none() || a.by_partner())
+            .map(|a| a.as_str())
+            .collect();
         return Err(Problem::new(
             actix_web::http::StatusCode::CONFLICT,
             "transition-not-allowed",
@@ -406,12 +416,19 @@ pub fn transition(
     };
     let stamp = now.naive_utc();
     let target = referrals::table.find(&row.id);
-    diesel::update(target)
+    // Only from the status just read: a concurrent move makes this one a 409.
+    let moved = diesel::update(target.filter(referrals::status.eq(current.as_str())))
         .set((
             referrals::status.eq(next.as_str()),
             referrals::updated_at.eq(stamp),
         ))
         .execute(conn)?;
+    if moved == 0 {
+        return Err(conflict(
+            "changed-meanwhile",
+            "The referral changed while this request ran; fetch it and try again.",
+        ));
+    }
     match step.action {
         Action::Acknowledge => {
             diesel::update(target)
@@ -455,6 +472,9 @@ pub fn transition(
     Ok(moved)
 }
 
+/// The fixed reason of a cancellation by consent withdrawal.
+pub const CONSENT_WITHDRAWN: &str = "consent withdrawn";
+
 /// Cancels every open referral that relies on a consent being withdrawn,
 /// and tells each partner. Returns the referrals cancelled.
 pub fn cancel_for_consent(
@@ -472,7 +492,7 @@ pub fn cancel_for_consent(
         let step = Move {
             action: Action::Cancel,
             actor: actor.clone(),
-            reason: Some("consent withdrawn"),
+            reason: Some(CONSENT_WITHDRAWN),
             partner_scope: None,
             departed_on: None,
             checklist: &[],
@@ -725,12 +745,16 @@ pub fn partner_view(
     let case = cases::row(conn, &row.return_case_id)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("case of {} vanished", row.id)))?;
     let consent = consents::get(conn, &row.consent_id, today)?;
+    // Shared only while the referral runs and its consent holds: a declined,
+    // cancelled or closed referral shows the reference and destination alone.
     let categories: Vec<DataCategory> = match &consent {
-        Some(consent) if consent.status == ConsentStatus::Active => consent
-            .data_categories
-            .iter()
-            .filter_map(|c| DataCategory::parse(c))
-            .collect(),
+        Some(consent) if consent.status == ConsentStatus::Active && row.status().is_open() => {
+            consent
+                .data_categories
+                .iter()
+                .filter_map(|c| DataCategory::parse(c))
+                .collect()
+        }
         _ => Vec::new(),
     };
     let can = Visibility::from_categories(&categories);
@@ -755,15 +779,10 @@ pub fn partner_view(
         let members: Vec<String> = split_list(&case.household_member_ids, |s| Some(s.to_owned()));
         let mut household = Vec::new();
         for member in members {
-            if let Some((reference, given, family, born, ..)) = client_fields(conn, &member)? {
-                let mut entry = Map::new();
-                entry.insert("reference".into(), json!(reference));
-                if can.identity {
-                    entry.insert("given_name".into(), json!(given));
-                    entry.insert("family_name".into(), json!(family));
-                    entry.insert("date_of_birth".into(), json!(born));
-                }
-                household.push(Value::Object(entry));
+            // Members have consents of their own: under this client's
+            // consent a partner learns only who travels along.
+            if let Some((reference, ..)) = client_fields(conn, &member)? {
+                household.push(json!({"reference": reference}));
             }
         }
         client.insert("household".into(), json!(household));
@@ -774,16 +793,28 @@ pub fn partner_view(
             json!(split_list(&case.needs, |s| Some(s.to_owned()))),
         );
     }
+    // Staff's free text stays inside the organisation: partners see their
+    // own reasons and notes, and the fixed reason of a consent withdrawal.
     let history = history(conn, &row.id)?
         .into_iter()
         .map(|h| PartnerHistoryEntry {
+            reason: h
+                .reason
+                .filter(|r| h.by_type == "partner" || r == CONSENT_WITHDRAWN),
             status: h.status,
             at: h.at,
             by_type: h.by_type,
-            reason: h.reason,
         })
         .collect();
-    let checklist = checklist(conn, &row.id)?;
+    let checklist = checklist(conn, &row.id)?
+        .into_iter()
+        .map(|mut item| {
+            if item.owner != ChecklistOwner::Partner.as_str() {
+                item.note = None;
+            }
+            item
+        })
+        .collect();
     Ok(PartnerReferralView {
         id: row.id,
         status: row.status,

@@ -276,6 +276,23 @@ pub fn amend(
         .into());
     }
     let talk = change(current.as_input()?)?;
+    // Claim the next version first: of two amendments at once, one is a 409.
+    let claimed = diesel::update(
+        talks::table
+            .find(&current.id)
+            .filter(talks::version.eq(current.version)),
+    )
+    .set(talks::version.eq(current.version + 1))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "changed-meanwhile",
+            "Conflict",
+            "The talk was amended while this request ran; fetch it and try again.",
+        )
+        .into());
+    }
     diesel::insert_into(talk_versions::table)
         .values((
             talk_versions::talk_id.eq(&current.id),
@@ -302,7 +319,6 @@ pub fn amend(
             talks::duration_minutes.eq(duration(&talk)),
             talks::notes.eq(talk.notes.as_deref()),
             talks::next_talk_on.eq(talk.next_talk_on),
-            talks::version.eq(current.version + 1),
             talks::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;

@@ -364,7 +364,8 @@ async fn the_state_machine_refuses_what_is_not_allowed_now() {
     .await;
     assert_eq!(
         body["allowed_transitions"],
-        json!(["acknowledge", "cancel"])
+        json!(["acknowledge"]),
+        "partners are told their own steps"
     );
     assert_eq!(body["current_status"], "requested");
 
@@ -383,10 +384,7 @@ async fn the_state_machine_refuses_what_is_not_allowed_now() {
         409,
     )
     .await;
-    assert_eq!(
-        body["allowed_transitions"],
-        json!(["accept", "decline", "cancel"])
-    );
+    assert_eq!(body["allowed_transitions"], json!(["accept", "decline"]));
 }
 
 #[tokio::test]
@@ -729,4 +727,113 @@ async fn a_caseworker_cancels_with_a_reason_once() {
     )
     .await;
     assert_eq!(partner["open_referrals"], 0);
+}
+
+#[tokio::test]
+async fn a_partner_sees_no_personal_data_once_its_referral_ends_nor_staff_notes() {
+    let stage = Stage::new().await;
+    let id = stage.accepted_referral().await;
+    let checklist = ok(
+        stage
+            .get(
+                &stage.caseworker,
+                &format!("/api/v1/return-cases/{}/checklist", stage.case_id),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let items = checklist["items"].as_array().expect("items").clone();
+    let medical = items
+        .iter()
+        .find(|i| i["kind"] == "medical_fitness_to_fly")
+        .expect("medical");
+    ok(
+        send(
+            &stage.app,
+            &stage.caseworker,
+            reqwest::Method::PATCH,
+            &format!(
+                "/api/v1/checklist-items/{}",
+                medical["id"].as_str().expect("id")
+            ),
+            Some(json!({"note": "Needs oxygen on board."})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let view = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        !view.to_string().contains("oxygen"),
+        "staff notes on the organisation's tasks stay inside"
+    );
+    assert_eq!(view["client"]["given_name"], "Abena");
+
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/referrals/{id}/cancel"),
+                json!({"reason": "Client is in hospital."}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let view = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(view["status"], "cancelled");
+    assert!(
+        !view.to_string().contains("hospital"),
+        "the staff reason is not shared"
+    );
+    assert!(
+        view["client"].get("given_name").is_none(),
+        "nothing personal after the end"
+    );
+    assert_eq!(view["shared_categories"], json!([]));
+    assert!(view["client"]["reference"].is_string());
+}
+
+#[tokio::test]
+async fn concurrent_sends_leave_exactly_one_open_referral() {
+    let stage = Stage::new().await;
+    let sends = (0..8).map(|_| stage.refer(ACCRA, &stage.consent_id));
+    let statuses: Vec<u16> = futures_util::future::join_all(sends)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let case = ok(
+        stage
+            .get(
+                &stage.caseworker,
+                &format!("/api/v1/return-cases/{}", stage.case_id),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(case["referrals"].as_array().map(Vec::len), Some(1));
 }
