@@ -117,6 +117,10 @@ pub struct Settings {
     pub not_departed_after_days: u32,
     /// The departure checklist created when a partner accepts a referral.
     pub checklist: Vec<ChecklistTemplateItem>,
+    /// Months after arrival when monitoring visits fall due.
+    pub monitoring_schedule_months: Vec<u32>,
+    /// A sustainability model file replacing the shipped default.
+    pub monitoring_model: Option<PathBuf>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://brug.sqlite";
@@ -135,6 +139,8 @@ impl Default for Settings {
             sla: SlaSettings::default(),
             not_departed_after_days: 30,
             checklist: crate::referrals::default_checklist(),
+            monitoring_schedule_months: vec![1, 3, 6, 12],
+            monitoring_model: None,
         }
     }
 }

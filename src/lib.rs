@@ -16,6 +16,7 @@ pub mod domain;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod monitoring;
 pub mod partners;
 pub mod referrals;
 pub mod startup;

@@ -15,6 +15,7 @@ use crate::auth::throttle::FailedAuthThrottle;
 use crate::config::Settings;
 use crate::db::{Db, DbError, migrations};
 use crate::http::{self, AppError, RouteSpec};
+use crate::monitoring::Model;
 use crate::partners::file::{LoadError, load_dir};
 use crate::partners::store::{self as partner_store, SyncReport};
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed authentication per address, shared by all workers.
     pub throttle: FailedAuthThrottle,
+    /// The reintegration sustainability model that scores monitoring visits.
+    pub model: Arc<Model>,
 }
 
 /// Every route of the service; `crate::auth::policy::POLICY` names each one.
@@ -54,6 +57,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("the monitoring model is not valid: {0}")]
+    Model(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -137,11 +142,14 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let model =
+            Arc::new(Model::load(settings.monitoring_model.as_deref()).map_err(StartError::Model)?);
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
             throttle: FailedAuthThrottle::default(),
+            model,
         });
         let mut server = HttpServer::new(move || {
             App::new()

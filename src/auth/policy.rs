@@ -84,6 +84,8 @@ pub const POLICY: &[Rule] = &[
     rule("partners.list",     "GET",   "/api/v1/partners",                Access::Staff(ALL_STAFF)),
     rule("partners.get",      "GET",   "/api/v1/partners/{id}",           Access::Staff(ALL_STAFF)),
     rule("referrals.cancel",  "POST",  "/api/v1/referrals/{id}/cancel",   Access::Staff(CASEWORKER)),
+    rule("plans.approve",     "POST",  "/api/v1/referrals/{id}/reintegration-plan/approve", Access::Staff(CASEWORKER)),
+    rule("plans.reject",      "POST",  "/api/v1/referrals/{id}/reintegration-plan/reject",  Access::Staff(CASEWORKER)),
     rule("cases.open",        "POST",  "/api/v1/return-cases",            Access::Staff(CASEWORKER)),
     rule("cases.get",         "GET",   "/api/v1/return-cases/{id}",       Access::Staff(CASEWORKER)),
     rule("checklist.get",     "GET",   "/api/v1/return-cases/{id}/checklist", Access::Staff(CASEWORKER)),
@@ -93,12 +95,17 @@ pub const POLICY: &[Rule] = &[
     rule("talks.get",         "GET",   "/api/v1/talks/{id}",              Access::Staff(CLIENT_STAFF)),
     rule("talks.amend",       "PATCH", "/api/v1/talks/{id}",              Access::Staff(COUNSELLOR)),
     rule("partner.me",        "GET",   "/partner/v1/me",                  Access::Partner),
+    rule("partner.monitoring_model", "GET", "/partner/v1/monitoring-model", Access::Partner),
     rule("partner.referrals.list", "GET", "/partner/v1/referrals",        Access::Partner),
     rule("partner.referrals.get",  "GET", "/partner/v1/referrals/{id}",   Access::Partner),
     rule("partner.referrals.acknowledge", "POST", "/partner/v1/referrals/{id}/acknowledge", Access::Partner),
     rule("partner.referrals.accept",  "POST", "/partner/v1/referrals/{id}/accept",  Access::Partner),
     rule("partner.referrals.decline", "POST", "/partner/v1/referrals/{id}/decline", Access::Partner),
     rule("partner.checklist.complete", "POST", "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete", Access::Partner),
+    rule("partner.referrals.arrival", "POST", "/partner/v1/referrals/{id}/arrival", Access::Partner),
+    rule("partner.plans.submit", "POST", "/partner/v1/referrals/{id}/reintegration-plan", Access::Partner),
+    rule("partner.monitoring.report", "POST", "/partner/v1/referrals/{id}/monitoring", Access::Partner),
+    rule("partner.referrals.close", "POST", "/partner/v1/referrals/{id}/close", Access::Partner),
 ];
 
 /// Paths under these prefixes must each be in [`POLICY`].

@@ -1,6 +1,7 @@
 //! What every route shares: problem+json errors, the JSON body and query
 //! extractors, pagination, and the middleware that frames every request.
 
+pub mod idempotency;
 pub mod json;
 pub mod pagination;
 pub mod problem;
@@ -93,9 +94,12 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
                 crate::auth::policy::enforce(path, req, next)
             },
         );
+        // Inside the policy (which names the caller), each POST is made
+        // safe to retry under an Idempotency-Key.
         cfg.service(
             resource
                 .default_service(actix_web::web::to(method_not_allowed(allow)))
+                .wrap(actix_web::middleware::from_fn(idempotency::idempotent))
                 .wrap(guard),
         );
     }

@@ -3,6 +3,7 @@
 //! once, as a table; handlers and error messages read from it.
 
 pub mod partner_routes;
+pub mod plan;
 pub mod routes;
 pub mod store;
 
@@ -236,6 +237,50 @@ pub struct Reason {
 #[derive(Debug, Clone, Default, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct OptionalNote {
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+/// `POST /partner/v1/referrals/{id}/arrival`.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Arrival {
+    pub arrived_on: NaiveDate,
+    /// Whether the partner received the person (at the airport, or after).
+    pub received: bool,
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+text_enum! {
+    /// How a referral ends after departure.
+    pub enum Outcome {
+        Completed => "completed",
+        LostContact => "lost_contact",
+        ReMigrated => "re_migrated",
+        Withdrew => "withdrew",
+        Deceased => "deceased",
+    }
+}
+
+impl Outcome {
+    /// `completed` completes, `withdrew` cancels, the rest fail.
+    pub fn action(self) -> Action {
+        match self {
+            Outcome::Completed => Action::Complete,
+            Outcome::Withdrew => Action::Cancel,
+            Outcome::LostContact | Outcome::ReMigrated | Outcome::Deceased => Action::Fail,
+        }
+    }
+}
+
+/// `POST /partner/v1/referrals/{id}/close`.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    pub outcome: Outcome,
     #[serde(default)]
     #[validate(length(max = 2000))]
     pub note: Option<String>,

@@ -5,13 +5,18 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::plan::{self, NewPlan};
 use super::store::{self, ItemChange, Move};
-use super::{Action, ChecklistOwner, ChecklistStatus, OptionalNote, Reason, ReferralStatus};
+use super::{
+    Action, Arrival, ChecklistOwner, ChecklistStatus, Closure, OptionalNote, Reason, ReferralStatus,
+};
 use crate::audit::AuditContext;
 use crate::auth::PartnerCaller;
+use crate::events::store as events;
 use crate::http::{
     AppError, JsonBody, OptionalJsonBody, Page, PageRequest, Problem, QueryParams, RouteSpec,
 };
+use crate::monitoring::{self, MonitoringReport};
 use crate::startup::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -25,7 +30,160 @@ pub fn routes() -> Vec<RouteSpec> {
             "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete",
             complete_item,
         ),
+        RouteSpec::post("/partner/v1/referrals/{id}/arrival", confirm_arrival),
+        RouteSpec::post("/partner/v1/referrals/{id}/reintegration-plan", submit_plan),
+        RouteSpec::post("/partner/v1/referrals/{id}/monitoring", report_monitoring),
+        RouteSpec::post("/partner/v1/referrals/{id}/close", close_referral),
+        RouteSpec::get("/partner/v1/monitoring-model", monitoring_model),
     ]
+}
+
+async fn monitoring_model(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.model.as_ref())
+}
+
+async fn confirm_arrival(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Arrival>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let arrival = body.into_inner();
+    let months = state.settings.monitoring_schedule_months.clone();
+    let view = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let row = store::own(conn, &id, &caller.partner_id)?;
+            let row = store::arrive(conn, &row, &arrival, &months, &audit.actor, now)?;
+            audit.record(conn, "referral", &row.id, now)?;
+            store::partner_view(conn, row, now.date_naive())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn submit_plan(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<NewPlan>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let plan = body.into_inner();
+    let view = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let row = store::own(conn, &id, &caller.partner_id)?;
+            if !matches!(
+                row.status(),
+                ReferralStatus::Accepted | ReferralStatus::InProgress
+            ) {
+                return Err(Problem::new(
+                    actix_web::http::StatusCode::CONFLICT,
+                    "transition-not-allowed",
+                    "Conflict",
+                    format!(
+                        "The referral is {}: a plan is for an accepted referral.",
+                        row.status
+                    ),
+                )
+                .with_extension("allowed_transitions", serde_json::json!([]))
+                .into());
+            }
+            let view = plan::submit(conn, &row.id, &plan, now)?;
+            events::publish(
+                conn,
+                "reintegration_plan.submitted",
+                &row.partner_id,
+                Some(&row.id),
+                serde_json::json!({"referral_id": row.id, "version": view.version}),
+                now,
+            )?;
+            audit.record(conn, "referral", &row.id, now)?;
+            Ok::<_, AppError>(view)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn report_monitoring(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<MonitoringReport>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let report = body.into_inner();
+    let model = state.model.clone();
+    let visit = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let row = store::own(conn, &id, &caller.partner_id)?;
+            if row.status() != ReferralStatus::InProgress {
+                return Err(Problem::new(
+                    actix_web::http::StatusCode::CONFLICT,
+                    "transition-not-allowed",
+                    "Conflict",
+                    format!(
+                        "The referral is {}: nothing more can be reported.",
+                        row.status
+                    ),
+                )
+                .with_extension("allowed_transitions", serde_json::json!([]))
+                .into());
+            }
+            let Some(arrived_on) = row.arrived_on else {
+                return Err(Problem::new(
+                    actix_web::http::StatusCode::CONFLICT,
+                    "not-arrived",
+                    "Conflict",
+                    "Confirm the arrival before reporting a monitoring visit.",
+                )
+                .into());
+            };
+            let visit = monitoring::store::report(conn, &row.id, arrived_on, &report, &model, now)?;
+            events::publish(
+                conn,
+                "monitoring.reported",
+                &row.partner_id,
+                Some(&row.id),
+                serde_json::json!({"referral_id": row.id, "visit_id": visit.id}),
+                now,
+            )?;
+            audit.record(conn, "monitoring_visit", &visit.id, now)?;
+            Ok::<_, AppError>(visit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(visit))
+}
+
+async fn close_referral(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Closure>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let closure = body.into_inner();
+    let view = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let row = store::own(conn, &id, &caller.partner_id)?;
+            let row = store::close(conn, &row, closure.outcome, &audit.actor, now)?;
+            audit.record(conn, "referral", &row.id, now)?;
+            store::partner_view(conn, row, now.date_naive())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,10 +7,12 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
 use validator::Validate;
 
+use super::plan::{self, Rejection};
 use super::store::{self, ItemChange, Move};
 use super::{Action, ChecklistOwner, ChecklistStatus, NewReferral, Reason};
 use crate::audit::AuditContext;
 use crate::auth::Staff;
+use crate::events::store as events;
 use crate::http::{AppError, JsonBody, RouteSpec};
 use crate::startup::AppState;
 
@@ -23,7 +25,74 @@ pub fn routes() -> Vec<RouteSpec> {
             "/api/v1/checklist-items/{id}",
             update_checklist_item,
         ),
+        RouteSpec::post(
+            "/api/v1/referrals/{id}/reintegration-plan/approve",
+            approve_plan,
+        ),
+        RouteSpec::post(
+            "/api/v1/referrals/{id}/reintegration-plan/reject",
+            reject_plan,
+        ),
     ]
+}
+
+async fn decide_plan(
+    state: web::Data<AppState>,
+    staff: Staff,
+    audit: AuditContext,
+    id: String,
+    returned_with: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let plan = state
+        .db
+        .write(move |conn| {
+            let now = Utc::now();
+            let row = store::get_row(conn, &id)?.ok_or_else(|| AppError::not_found("referral"))?;
+            let plan = plan::decide(conn, &row.id, &staff.user_id, returned_with.as_deref(), now)?;
+            let event = if returned_with.is_some() {
+                "reintegration_plan.returned"
+            } else {
+                "reintegration_plan.approved"
+            };
+            events::publish(
+                conn,
+                event,
+                &row.partner_id,
+                Some(&row.id),
+                serde_json::json!({"referral_id": row.id, "version": plan.version}),
+                now,
+            )?;
+            audit.record(conn, "referral", &row.id, now)?;
+            Ok::<_, AppError>(plan)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(plan))
+}
+
+async fn approve_plan(
+    state: web::Data<AppState>,
+    staff: Staff,
+    audit: AuditContext,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    decide_plan(state, staff, audit, id.into_inner(), None).await
+}
+
+async fn reject_plan(
+    state: web::Data<AppState>,
+    staff: Staff,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Rejection>,
+) -> Result<HttpResponse, AppError> {
+    decide_plan(
+        state,
+        staff,
+        audit,
+        id.into_inner(),
+        Some(body.into_inner().comment),
+    )
+    .await
 }
 
 async fn send_referral(

@@ -87,6 +87,12 @@ pub struct ReferralView {
     pub arrived_on: Option<NaiveDate>,
     #[serde(serialize_with = "crate::domain::utc::serialize_option")]
     pub closed_at: Option<NaiveDateTime>,
+    /// Whether the partner received the person on arrival.
+    pub arrival_received: Option<bool>,
+    /// How the referral ended, once closed.
+    pub outcome: Option<String>,
+    pub monitoring_visits: Vec<crate::monitoring::store::VisitView>,
+    pub reintegration_plan: Option<super::plan::PlanView>,
     pub history: Vec<HistoryEntry>,
     /// What is late now: `acknowledge_overdue`, `decision_overdue`, `not_departed`.
     pub flags: Vec<&'static str>,
@@ -115,6 +121,9 @@ fn history(conn: &mut DbConn, referral_id: &str) -> Result<Vec<HistoryEntry>, Db
 
 pub fn view(conn: &mut DbConn, row: ReferralRow) -> Result<ReferralView, DbError> {
     let history = history(conn, &row.id)?;
+    let monitoring_visits =
+        crate::monitoring::store::visits(conn, &row.id, Utc::now().date_naive())?;
+    let reintegration_plan = super::plan::get(conn, &row.id)?;
     Ok(ReferralView {
         id: row.id,
         return_case_id: row.return_case_id,
@@ -129,6 +138,10 @@ pub fn view(conn: &mut DbConn, row: ReferralRow) -> Result<ReferralView, DbError
         departed_on: row.departed_on,
         arrived_on: row.arrived_on,
         closed_at: row.closed_at,
+        arrival_received: row.arrival_received,
+        outcome: row.outcome,
+        monitoring_visits,
+        reintegration_plan,
         history,
         flags: Vec::new(),
     })
@@ -707,6 +720,9 @@ pub struct PartnerReferralView {
     pub shared_categories: Vec<String>,
     pub client: Map<String, Value>,
     pub checklist: Vec<ChecklistItemView>,
+    pub monitoring_visits: Vec<crate::monitoring::store::VisitView>,
+    pub reintegration_plan: Option<super::plan::PlanView>,
+    pub outcome: Option<String>,
     pub history: Vec<PartnerHistoryEntry>,
 }
 
@@ -806,6 +822,8 @@ pub fn partner_view(
             by_type: h.by_type,
         })
         .collect();
+    let monitoring_visits = crate::monitoring::store::visits(conn, &row.id, today)?;
+    let reintegration_plan = super::plan::get(conn, &row.id)?;
     let checklist = checklist(conn, &row.id)?
         .into_iter()
         .map(|mut item| {
@@ -829,6 +847,120 @@ pub fn partner_view(
         shared_categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
         client,
         checklist,
+        monitoring_visits,
+        reintegration_plan,
+        outcome: row.outcome,
         history,
     })
+}
+
+/// Requires a referral to be running after departure (arrival, monitoring,
+/// closure); otherwise 409 naming its status.
+fn after_departure(row: &ReferralRow) -> Result<(), AppError> {
+    if row.status() == ReferralStatus::InProgress {
+        return Ok(());
+    }
+    Err(Problem::new(
+        actix_web::http::StatusCode::CONFLICT,
+        "transition-not-allowed",
+        "Conflict",
+        format!(
+            "The referral is {}: this is for a referral after departure.",
+            row.status
+        ),
+    )
+    .with_extension("current_status", row.status.clone())
+    .with_extension("allowed_transitions", json!([]))
+    .into())
+}
+
+/// The partner confirms the arrival; the monitoring visits are scheduled.
+pub fn arrive(
+    conn: &mut DbConn,
+    row: &ReferralRow,
+    arrival: &super::Arrival,
+    months: &[u32],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ReferralRow, AppError> {
+    after_departure(row)?;
+    if row.arrived_on.is_some() {
+        return Err(conflict(
+            "arrived-already",
+            "The arrival has been confirmed already.",
+        ));
+    }
+    let departed = row.departed_on.unwrap_or(arrival.arrived_on);
+    if arrival.arrived_on < departed || arrival.arrived_on > now.date_naive() {
+        return Err(AppError::validation(vec![FieldError::new(
+            "arrived_on",
+            "must be between the departure and today",
+        )]));
+    }
+    diesel::update(referrals::table.find(&row.id))
+        .set((
+            referrals::arrived_on.eq(arrival.arrived_on),
+            referrals::arrival_received.eq(arrival.received),
+            referrals::arrival_note.eq(arrival.note.as_deref().map(str::trim)),
+            referrals::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    crate::monitoring::store::schedule_visits(conn, &row.id, arrival.arrived_on, months)?;
+    cases::add_history(conn, &row.return_case_id, actor, "arrived", None, now)?;
+    events::publish(
+        conn,
+        "referral.arrived",
+        &row.partner_id,
+        Some(&row.id),
+        json!({"referral_id": row.id, "return_case_id": row.return_case_id}),
+        now,
+    )?;
+    get_row(conn, &row.id)?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("referral vanished")))
+}
+
+/// Closes a referral after departure with its outcome, and its case.
+pub fn close(
+    conn: &mut DbConn,
+    row: &ReferralRow,
+    outcome: super::Outcome,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ReferralRow, AppError> {
+    after_departure(row)?;
+    let step = Move {
+        action: outcome.action(),
+        actor: actor.clone(),
+        reason: Some(outcome.as_str()),
+        partner_scope: None,
+        departed_on: None,
+        checklist: &[],
+    };
+    let moved = transition(conn, &row.id, step, now)?;
+    diesel::update(referrals::table.find(&row.id))
+        .set(referrals::outcome.eq(outcome.as_str()))
+        .execute(conn)?;
+    diesel::update(crate::db::schema::return_cases::table.find(&row.return_case_id))
+        .set((
+            crate::db::schema::return_cases::status.eq("closed"),
+            crate::db::schema::return_cases::closed_at.eq(now.naive_utc()),
+            crate::db::schema::return_cases::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    cases::add_history(
+        conn,
+        &row.return_case_id,
+        actor,
+        "closed",
+        Some(outcome.as_str()),
+        now,
+    )?;
+    get_row(conn, &moved.id)?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("referral vanished")))
+}
+
+/// The partner's own referral, or "not found".
+pub fn own(conn: &mut DbConn, id: &str, partner_id: &str) -> Result<ReferralRow, AppError> {
+    get_row(conn, id)?
+        .filter(|row| row.partner_id == partner_id)
+        .ok_or_else(|| AppError::not_found("referral"))
 }

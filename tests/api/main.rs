@@ -1,6 +1,7 @@
 //! Black-box tests: the real server over HTTP, on a fresh database per test
 //! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set).
 
+mod after_departure;
 mod audit;
 mod auth;
 mod cli;

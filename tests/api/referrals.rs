@@ -7,24 +7,24 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, named_fields, problem, spawn_app};
 
-const ACCRA: &str = "accra-reintegration-network";
-const KUMASI: &str = "kumasi-homecoming-initiative";
+pub const ACCRA: &str = "accra-reintegration-network";
+pub const KUMASI: &str = "kumasi-homecoming-initiative";
 
-struct Stage {
-    app: TestApp,
-    caseworker: String,
-    accra: String,
-    kumasi: String,
-    client_id: String,
-    case_id: String,
-    consent_id: String,
+pub struct Stage {
+    pub app: TestApp,
+    pub caseworker: String,
+    pub accra: String,
+    pub kumasi: String,
+    pub client_id: String,
+    pub case_id: String,
+    pub consent_id: String,
 }
 
-fn day(offset: i64) -> String {
+pub fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
 }
 
-async fn send(
+pub async fn send(
     app: &TestApp,
     token: &str,
     method: reqwest::Method,
@@ -38,7 +38,7 @@ async fn send(
     request.send().await.expect("sent")
 }
 
-async fn ok(response: reqwest::Response, status: u16) -> Value {
+pub async fn ok(response: reqwest::Response, status: u16) -> Value {
     let code = response.status().as_u16();
     let body: Value = response.json().await.expect("json");
     assert_eq!(code, status, "{body}");
@@ -46,17 +46,17 @@ async fn ok(response: reqwest::Response, status: u16) -> Value {
 }
 
 impl Stage {
-    async fn post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
         send(&self.app, token, reqwest::Method::POST, path, Some(body)).await
     }
 
-    async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
         send(&self.app, token, reqwest::Method::GET, path, None).await
     }
 
     /// A Ghanaian client who wants to return, consent for the Accra partner,
     /// and an open return case.
-    async fn new() -> Self {
+    pub async fn new() -> Self {
         let app = spawn_app().await;
         let counsellor = app.staff_token(&[Role::Counsellor]).await;
         let caseworker = app.staff_token(&[Role::Caseworker]).await;
@@ -116,7 +116,7 @@ impl Stage {
         }
     }
 
-    async fn refer(&self, partner: &str, consent_id: &str) -> reqwest::Response {
+    pub async fn refer(&self, partner: &str, consent_id: &str) -> reqwest::Response {
         self.post(
             &self.caseworker,
             &format!("/api/v1/return-cases/{}/referrals", self.case_id),
@@ -125,7 +125,7 @@ impl Stage {
         .await
     }
 
-    async fn partner(
+    pub async fn partner(
         &self,
         key: &str,
         referral: &str,
@@ -140,7 +140,7 @@ impl Stage {
         .await
     }
 
-    async fn accepted_referral(&self) -> String {
+    pub async fn accepted_referral(&self) -> String {
         let referral = ok(self.refer(ACCRA, &self.consent_id).await, 201).await;
         let id = referral["id"].as_str().expect("id").to_owned();
         ok(

@@ -1,0 +1,184 @@
+//! Monitoring visits: scheduled at arrival, reported by the partner.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{Model, MonitoringReport, Scores, schedule};
+use crate::db::schema::monitoring_visits;
+use crate::db::{DbConn, DbError};
+use crate::http::{AppError, FieldError, Problem};
+
+/// Days after its due date before a visit not reported counts as missed.
+pub const GRACE_DAYS: i64 = 14;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitView {
+    pub id: String,
+    pub months_after_arrival: i32,
+    pub due_on: NaiveDate,
+    /// `scheduled`, `done`, or `missed` (past due plus the grace period).
+    pub status: String,
+    pub held_on: Option<NaiveDate>,
+    pub mode: Option<String>,
+    pub model_version: Option<String>,
+    pub scores: Option<Scores>,
+}
+
+#[derive(Queryable)]
+struct VisitRow {
+    id: String,
+    referral_id: String,
+    months_after_arrival: i32,
+    due_on: NaiveDate,
+    status: String,
+    held_on: Option<NaiveDate>,
+    mode: Option<String>,
+    model_version: Option<String>,
+    _answers: Option<String>,
+    economic: Option<f64>,
+    social: Option<f64>,
+    psychosocial: Option<f64>,
+    overall: Option<f64>,
+    _reported_at: Option<NaiveDateTime>,
+}
+
+impl VisitRow {
+    fn view(self, today: NaiveDate) -> VisitView {
+        let missed = self.status == "scheduled" && today > self.due_on + Duration::days(GRACE_DAYS);
+        let scores = match (self.economic, self.social, self.psychosocial, self.overall) {
+            (Some(economic), Some(social), Some(psychosocial), Some(overall)) => Some(Scores {
+                economic,
+                social,
+                psychosocial,
+                overall,
+            }),
+            _ => None,
+        };
+        VisitView {
+            id: self.id,
+            months_after_arrival: self.months_after_arrival,
+            due_on: self.due_on,
+            status: if missed {
+                "missed".to_owned()
+            } else {
+                self.status
+            },
+            held_on: self.held_on,
+            mode: self.mode,
+            model_version: self.model_version,
+            scores,
+        }
+    }
+}
+
+/// Schedules the visits of a referral that has just arrived.
+pub fn schedule_visits(
+    conn: &mut DbConn,
+    referral_id: &str,
+    arrived_on: NaiveDate,
+    months: &[u32],
+) -> Result<(), DbError> {
+    for (month, due_on) in schedule(arrived_on, months) {
+        diesel::insert_into(monitoring_visits::table)
+            .values((
+                monitoring_visits::id.eq(uuid::Uuid::now_v7().to_string()),
+                monitoring_visits::referral_id.eq(referral_id),
+                monitoring_visits::months_after_arrival
+                    .eq(i32::try_from(month).unwrap_or(i32::MAX)),
+                monitoring_visits::due_on.eq(due_on),
+                monitoring_visits::status.eq("scheduled"),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn visits(
+    conn: &mut DbConn,
+    referral_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<VisitView>, DbError> {
+    Ok(monitoring_visits::table
+        .filter(monitoring_visits::referral_id.eq(referral_id))
+        .order(monitoring_visits::due_on.asc())
+        .load::<VisitRow>(conn)?
+        .into_iter()
+        .map(|row| row.view(today))
+        .collect())
+}
+
+/// Records a visit's answers and scores. The schedule is a guide, not a
+/// gate: any scheduled visit may be reported once the person arrived.
+pub fn report(
+    conn: &mut DbConn,
+    referral_id: &str,
+    arrived_on: NaiveDate,
+    input: &MonitoringReport,
+    model: &Model,
+    now: DateTime<Utc>,
+) -> Result<VisitView, AppError> {
+    let visit_id = input.visit_id.to_string();
+    let visit: VisitRow = monitoring_visits::table
+        .find(&visit_id)
+        .first::<VisitRow>(conn)
+        .optional()?
+        .filter(|v| v.referral_id == referral_id)
+        .ok_or_else(|| {
+            AppError::validation(vec![FieldError::new(
+                "visit_id",
+                "is not a visit of this referral",
+            )])
+        })?;
+    if visit.status == "done" {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "visit-reported",
+            "Conflict",
+            "This visit has been reported already.",
+        )
+        .into());
+    }
+    let today = now.date_naive();
+    let mut errors = Vec::new();
+    if input.held_on < arrived_on || input.held_on > today {
+        errors.push(FieldError::new(
+            "held_on",
+            "must be between the arrival and today",
+        ));
+    }
+    let scores = match model.score(&input.answers) {
+        Ok(scores) => Some(scores),
+        Err(mut bad) => {
+            errors.append(&mut bad);
+            None
+        }
+    };
+    let Some(scores) = scores.filter(|_| errors.is_empty()) else {
+        return Err(AppError::validation(errors));
+    };
+    let answers =
+        serde_json::to_string(&input.answers).map_err(|e| AppError::Internal(e.into()))?;
+    diesel::update(
+        monitoring_visits::table
+            .find(&visit_id)
+            .filter(monitoring_visits::status.eq("scheduled")),
+    )
+    .set((
+        monitoring_visits::status.eq("done"),
+        monitoring_visits::held_on.eq(input.held_on),
+        monitoring_visits::mode.eq(input.mode.as_str()),
+        monitoring_visits::model_version.eq(&model.version),
+        monitoring_visits::answers.eq(answers),
+        monitoring_visits::economic.eq(scores.economic),
+        monitoring_visits::social.eq(scores.social),
+        monitoring_visits::psychosocial.eq(scores.psychosocial),
+        monitoring_visits::overall.eq(scores.overall),
+        monitoring_visits::reported_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    let row = monitoring_visits::table
+        .find(&visit_id)
+        .first::<VisitRow>(conn)?;
+    Ok(row.view(today))
+}
