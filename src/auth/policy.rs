@@ -94,6 +94,7 @@ pub const POLICY: &[Rule] = &[
     rule("referrals.send",    "POST",  "/api/v1/return-cases/{id}/referrals", Access::Staff(CASEWORKER)),
     rule("talks.get",         "GET",   "/api/v1/talks/{id}",              Access::Staff(CLIENT_STAFF)),
     rule("talks.amend",       "PATCH", "/api/v1/talks/{id}",              Access::Staff(COUNSELLOR)),
+    rule("partner.events",    "GET",   "/partner/v1/events",              Access::Partner),
     rule("partner.me",        "GET",   "/partner/v1/me",                  Access::Partner),
     rule("partner.monitoring_model", "GET", "/partner/v1/monitoring-model", Access::Partner),
     rule("partner.referrals.list", "GET", "/partner/v1/referrals",        Access::Partner),

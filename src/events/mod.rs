@@ -3,4 +3,5 @@
 //! only; the partner fetches details through the API, so that every access
 //! to personal data is audited. Delivery (webhooks, the feed) reads from here.
 
+pub mod routes;
 pub mod store;

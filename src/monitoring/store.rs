@@ -182,3 +182,42 @@ pub fn report(
         .first::<VisitRow>(conn)?;
     Ok(row.view(today))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(due_on: NaiveDate, status: &str) -> VisitRow {
+        VisitRow {
+            id: "visit".into(),
+            referral_id: "referral".into(),
+            months_after_arrival: 1,
+            due_on,
+            status: status.into(),
+            held_on: None,
+            mode: None,
+            model_version: None,
+            _answers: None,
+            economic: None,
+            social: None,
+            psychosocial: None,
+            overall: None,
+            _reported_at: None,
+        }
+    }
+
+    #[test]
+    fn a_visit_past_due_plus_grace_is_missed() {
+        let due = NaiveDate::from_ymd_opt(2026, 5, 1).expect("date");
+        let on = |days| due + Duration::days(days);
+        assert_eq!(
+            row(due, "scheduled").view(on(GRACE_DAYS)).status,
+            "scheduled"
+        );
+        assert_eq!(
+            row(due, "scheduled").view(on(GRACE_DAYS + 1)).status,
+            "missed"
+        );
+        assert_eq!(row(due, "done").view(on(400)).status, "done");
+    }
+}

@@ -837,3 +837,87 @@ async fn concurrent_sends_leave_exactly_one_open_referral() {
     .await;
     assert_eq!(case["referrals"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn the_event_feed_pages_in_order_without_repeats_and_only_ones_own() {
+    let stage = Stage::new().await;
+    let id = stage.accepted_referral().await;
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/referrals/{id}/cancel"),
+                json!({"reason": "Plans changed."}),
+            )
+            .await,
+        200,
+    )
+    .await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(after) => format!("/partner/v1/events?limit=2&after={after}"),
+            None => "/partner/v1/events?limit=2".to_owned(),
+        };
+        let page = ok(stage.get(&stage.accra, &path).await, 200).await;
+        for item in page["items"].as_array().expect("items") {
+            assert_eq!(item["referral_id"], id.as_str());
+            assert!(item["data"]["referral_id"].is_string(), "ids only: {item}");
+            seen.push(item["type"].as_str().expect("type").to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "referral.requested",
+            "referral.acknowledged",
+            "referral.accepted",
+            "referral.cancelled"
+        ]
+    );
+
+    let last = ok(
+        stage
+            .get(&stage.accra, "/partner/v1/events?limit=500")
+            .await,
+        200,
+    )
+    .await;
+    let resume = last["items"][3]["cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    let nothing_new = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/events?after={resume}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        nothing_new["items"],
+        json!([]),
+        "resuming from the last cursor repeats nothing"
+    );
+
+    let theirs = ok(stage.get(&stage.kumasi, "/partner/v1/events").await, 200).await;
+    assert_eq!(
+        theirs["items"],
+        json!([]),
+        "no partner sees another's events"
+    );
+    let body = problem(
+        stage
+            .get(&stage.accra, "/partner/v1/events?after=nonsense")
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(named_fields(&body), ["after"]);
+}
