@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use validator::{Validate, ValidationError};
 
+use crate::domain::rules::field_rule;
 use crate::domain::{CountryCode, RegionCode, text_enum};
 use crate::partners::Service;
 
@@ -37,13 +38,6 @@ impl Need {
             Need::FamilyTracing => Service::FamilyTracing,
         }
     }
-}
-
-fn field_rule(field: &'static str, message: &'static str) -> ValidationError {
-    let mut error = ValidationError::new("invalid");
-    error.add_param("field".into(), &field);
-    error.message = Some(message.into());
-    error
 }
 
 fn case_rules(case: &NewReturnCase) -> Result<(), ValidationError> {
@@ -95,15 +89,6 @@ pub struct NewReturnCase {
 #[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct Departure {
-    #[validate(custom(function = "not_in_future"))]
+    #[validate(custom(function = "crate::domain::rules::not_in_future"))]
     pub departed_on: NaiveDate,
-}
-
-fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
-    if *date > chrono::Utc::now().date_naive() {
-        let mut error = ValidationError::new("future");
-        error.message = Some("must not be in the future".into());
-        return Err(error);
-    }
-    Ok(())
 }

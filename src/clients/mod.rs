@@ -85,15 +85,6 @@ impl fmt::Display for ClientRef {
     }
 }
 
-fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() {
-        let mut error = ValidationError::new("blank");
-        error.message = Some("must not be blank".into());
-        return Err(error);
-    }
-    Ok(())
-}
-
 fn plausible_birth_date(date: &NaiveDate) -> Result<(), ValidationError> {
     let today = chrono::Utc::now().date_naive();
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
@@ -109,9 +100,15 @@ fn plausible_birth_date(date: &NaiveDate) -> Result<(), ValidationError> {
 #[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
-    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[validate(
+        length(min = 1, max = 100),
+        custom(function = "crate::domain::rules::not_blank")
+    )]
     pub given_name: String,
-    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[validate(
+        length(min = 1, max = 100),
+        custom(function = "crate::domain::rules::not_blank")
+    )]
     pub family_name: String,
     #[validate(custom(function = "plausible_birth_date"))]
     pub date_of_birth: NaiveDate,

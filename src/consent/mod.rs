@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
+use crate::domain::rules::field_rule;
 use crate::domain::{CountryCode, LanguageCode, text_enum};
 use crate::partners::PartnerId;
 
@@ -66,36 +67,23 @@ impl ConsentStatus {
     }
 }
 
-fn rule(field: &'static str, message: &'static str) -> ValidationError {
-    let mut error = ValidationError::new("invalid");
-    error.add_param("field".into(), &field);
-    error.message = Some(message.into());
-    error
-}
-
-fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
-    if *date > chrono::Utc::now().date_naive() {
-        let mut error = ValidationError::new("future");
-        error.message = Some("must not be in the future".into());
-        return Err(error);
-    }
-    Ok(())
-}
-
 fn consent_rules(consent: &NewConsent) -> Result<(), ValidationError> {
     match (&consent.partner_id, &consent.country) {
         (Some(_), Some(_)) => {
-            return Err(rule("partner_id", "give partner_id or country, not both"));
+            return Err(field_rule(
+                "partner_id",
+                "give partner_id or country, not both",
+            ));
         }
-        (None, None) => return Err(rule("partner_id", "give partner_id or country")),
+        (None, None) => return Err(field_rule("partner_id", "give partner_id or country")),
         _ => {}
     }
     if let Some(until) = consent.valid_until {
         if until <= consent.given_on {
-            return Err(rule("valid_until", "must be after given_on"));
+            return Err(field_rule("valid_until", "must be after given_on"));
         }
         if until < chrono::Utc::now().date_naive() {
-            return Err(rule("valid_until", "must not be in the past"));
+            return Err(field_rule("valid_until", "must not be in the past"));
         }
     }
     Ok(())
@@ -115,7 +103,7 @@ pub struct NewConsent {
     /// …or every partner in this country.
     #[serde(default)]
     pub country: Option<CountryCode>,
-    #[validate(custom(function = "not_in_future"))]
+    #[validate(custom(function = "crate::domain::rules::not_in_future"))]
     pub given_on: NaiveDate,
     pub method: ConsentMethod,
     /// The language the person was informed in.

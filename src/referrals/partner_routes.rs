@@ -38,6 +38,19 @@ pub fn routes() -> Vec<RouteSpec> {
     ]
 }
 
+/// 409 for a step that the referral's status does not allow now.
+fn not_now(status: &str, why: &str) -> AppError {
+    Problem::new(
+        actix_web::http::StatusCode::CONFLICT,
+        "transition-not-allowed",
+        "Conflict",
+        format!("The referral is {status}: {why}."),
+    )
+    .with_extension("current_status", status)
+    .with_extension("allowed_transitions", serde_json::json!([]))
+    .into()
+}
+
 async fn monitoring_model(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.model.as_ref())
 }
@@ -83,17 +96,7 @@ async fn submit_plan(
                 row.status(),
                 ReferralStatus::Accepted | ReferralStatus::InProgress
             ) {
-                return Err(Problem::new(
-                    actix_web::http::StatusCode::CONFLICT,
-                    "transition-not-allowed",
-                    "Conflict",
-                    format!(
-                        "The referral is {}: a plan is for an accepted referral.",
-                        row.status
-                    ),
-                )
-                .with_extension("allowed_transitions", serde_json::json!([]))
-                .into());
+                return Err(not_now(&row.status, "a plan is for an accepted referral"));
             }
             let view = plan::submit(conn, &row.id, &plan, now)?;
             events::publish(
@@ -127,17 +130,7 @@ async fn report_monitoring(
             let now = Utc::now();
             let row = store::own(conn, &id, &caller.partner_id)?;
             if row.status() != ReferralStatus::InProgress {
-                return Err(Problem::new(
-                    actix_web::http::StatusCode::CONFLICT,
-                    "transition-not-allowed",
-                    "Conflict",
-                    format!(
-                        "The referral is {}: nothing more can be reported.",
-                        row.status
-                    ),
-                )
-                .with_extension("allowed_transitions", serde_json::json!([]))
-                .into());
+                return Err(not_now(&row.status, "nothing more can be reported"));
             }
             let Some(arrived_on) = row.arrived_on else {
                 return Err(Problem::new(

@@ -21,20 +21,14 @@ fn currency(code: &str) -> Result<(), ValidationError> {
     Err(error)
 }
 
-fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() {
-        let mut error = ValidationError::new("blank");
-        error.message = Some("must not be blank".into());
-        return Err(error);
-    }
-    Ok(())
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PlanItem {
     pub need: Need,
-    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::domain::rules::not_blank")
+    )]
     pub support: String,
     #[validate(range(min = 0.0, max = 10_000_000.0))]
     pub amount: f64,

@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use validator::Validate;
 
 use super::plan::{self, Rejection};
@@ -150,19 +150,13 @@ async fn cancel_referral(
     Ok(HttpResponse::Ok().json(referral))
 }
 
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// `PATCH /api/v1/checklist-items/{id}`: what is absent stays.
 #[derive(Debug, Clone, Default, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 struct ItemPatch {
     #[serde(default)]
     status: Option<ChecklistStatus>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::rules::present")]
     #[validate(length(max = 2000))]
     note: Option<Option<String>>,
     #[serde(default)]

@@ -6,9 +6,10 @@ pub mod routes;
 pub mod store;
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use validator::{Validate, ValidationError};
 
+use crate::domain::rules::field_rule;
 use crate::domain::{LanguageCode, text_enum};
 
 text_enum! {
@@ -47,26 +48,10 @@ text_enum! {
     }
 }
 
-fn field_error(field: &'static str, message: &'static str) -> ValidationError {
-    let mut error = ValidationError::new("invalid");
-    error.add_param("field".into(), &field);
-    error.message = Some(message.into());
-    error
-}
-
-fn not_in_future(date: &NaiveDate) -> Result<(), ValidationError> {
-    if *date > chrono::Utc::now().date_naive() {
-        let mut error = ValidationError::new("future");
-        error.message = Some("must not be in the future".into());
-        return Err(error);
-    }
-    Ok(())
-}
-
 fn next_after_held(talk: &NewTalk) -> Result<(), ValidationError> {
     match talk.next_talk_on {
         Some(next) if next <= talk.held_on => {
-            Err(field_error("next_talk_on", "must be after held_on"))
+            Err(field_rule("next_talk_on", "must be after held_on"))
         }
         _ => Ok(()),
     }
@@ -77,7 +62,7 @@ fn next_after_held(talk: &NewTalk) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "next_after_held", skip_on_field_errors = false))]
 pub struct NewTalk {
-    #[validate(custom(function = "not_in_future"))]
+    #[validate(custom(function = "crate::domain::rules::not_in_future"))]
     pub held_on: NaiveDate,
     pub mode: TalkMode,
     #[validate(length(min = 1, max = 11))]
@@ -94,13 +79,6 @@ pub struct NewTalk {
     pub next_talk_on: Option<NaiveDate>,
 }
 
-/// Absent stays as it is; `null` clears.
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// `PATCH /api/v1/talks/{id}`: the fields to change.
 #[derive(Debug, Clone, Default, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
@@ -113,13 +91,13 @@ pub struct TalkAmendment {
     pub topics: Option<Vec<Topic>>,
     #[serde(default)]
     pub intention: Option<Intention>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::rules::present")]
     pub interpreter_language: Option<Option<LanguageCode>>,
     #[serde(default)]
     pub duration_minutes: Option<u32>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::rules::present")]
     pub notes: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::rules::present")]
     pub next_talk_on: Option<Option<NaiveDate>>,
 }
 
