@@ -17,6 +17,7 @@ pub mod events;
 pub mod health;
 pub mod http;
 pub mod monitoring;
+pub mod openapi;
 pub mod partners;
 pub mod referrals;
 pub mod startup;

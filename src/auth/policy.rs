@@ -68,6 +68,8 @@ const fn rule(
 pub const POLICY: &[Rule] = &[
     rule("health.live",       "GET",   "/healthz",                        Access::Public),
     rule("health.ready",      "GET",   "/readyz",                         Access::Public),
+    rule("docs.page",         "GET",   "/api/docs",                       Access::Public),
+    rule("docs.openapi",      "GET",   "/api/openapi.json",               Access::Public),
     rule("audit.list",        "GET",   "/api/v1/audit",                   Access::Staff(ADMIN)),
     rule("clients.create",    "POST",  "/api/v1/clients",                 Access::Staff(CLIENT_STAFF)),
     rule("clients.search",    "GET",   "/api/v1/clients",                 Access::Staff(CLIENT_STAFF)),

@@ -20,7 +20,7 @@ use crate::startup::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::post("/api/v1/return-cases", open_case),
+        RouteSpec::post("/api/v1/return-cases", open_case).creates(),
         RouteSpec::get("/api/v1/return-cases/{id}", get_case),
         RouteSpec::get("/api/v1/return-cases/{id}/partner-matches", partner_matches),
         RouteSpec::get("/api/v1/return-cases/{id}/checklist", get_checklist),

@@ -15,10 +15,10 @@ use crate::startup::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::post("/api/v1/clients", create_client),
+        RouteSpec::post("/api/v1/clients", create_client).creates(),
         RouteSpec::get("/api/v1/clients", search_clients),
         RouteSpec::get("/api/v1/clients/{id}", get_client),
-        RouteSpec::post("/api/v1/households", create_household),
+        RouteSpec::post("/api/v1/households", create_household).creates(),
         RouteSpec::get("/api/v1/households/{id}", get_household),
     ]
 }

@@ -15,7 +15,7 @@ use crate::startup::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::post("/api/v1/clients/{id}/consents", record_consent),
+        RouteSpec::post("/api/v1/clients/{id}/consents", record_consent).creates(),
         RouteSpec::get("/api/v1/clients/{id}/consents", list_consents),
         RouteSpec::post("/api/v1/consents/{id}/withdraw", withdraw_consent),
     ]

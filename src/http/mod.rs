@@ -30,6 +30,8 @@ pub struct RouteSpec {
     pub method: actix_web::http::Method,
     pub path: &'static str,
     pub route: actix_web::Route,
+    /// Answers 201 Created (for the published contract).
+    pub creates: bool,
 }
 
 impl RouteSpec {
@@ -44,7 +46,14 @@ impl RouteSpec {
             method,
             path,
             route,
+            creates: false,
         }
+    }
+
+    /// Marks a route that creates a resource (201).
+    pub fn creates(mut self) -> Self {
+        self.creates = true;
+        self
     }
 
     pub fn get<F, Args>(path: &'static str, handler: F) -> Self

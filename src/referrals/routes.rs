@@ -18,7 +18,7 @@ use crate::startup::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::post("/api/v1/return-cases/{id}/referrals", send_referral),
+        RouteSpec::post("/api/v1/return-cases/{id}/referrals", send_referral).creates(),
         RouteSpec::post("/api/v1/referrals/{id}/cancel", cancel_referral),
         RouteSpec::new(
             actix_web::http::Method::PATCH,

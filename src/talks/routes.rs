@@ -19,7 +19,7 @@ use actix_web::http::StatusCode;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::post("/api/v1/clients/{id}/talks", record_talk),
+        RouteSpec::post("/api/v1/clients/{id}/talks", record_talk).creates(),
         RouteSpec::get("/api/v1/clients/{id}/talks", list_talks),
         RouteSpec::get("/api/v1/talks/{id}", get_talk),
         RouteSpec::new(

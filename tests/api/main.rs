@@ -10,5 +10,6 @@ mod errors;
 mod health;
 mod helpers;
 mod migrations;
+mod openapi;
 mod partners;
 mod referrals;

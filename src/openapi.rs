@@ -1,0 +1,213 @@
+//! The published contract: an OpenAPI 3.1 document built from the same
+//! route table and access policy that the server runs on, so that it cannot
+//! miss a route; and a docs page that needs no internet.
+
+use actix_web::{HttpResponse, http::header};
+use serde_json::{Map, Value, json};
+
+use crate::auth::policy::{Access, find};
+use crate::http::RouteSpec;
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::get("/api/openapi.json", openapi_json),
+        RouteSpec::get("/api/docs", docs_page),
+    ]
+}
+
+/// Every route the service answers, as (method, path, creates).
+fn operations() -> Vec<(String, &'static str, bool)> {
+    let mut all: Vec<(String, &'static str, bool)> = crate::startup::routes()
+        .iter()
+        .map(|r| (r.method.as_str().to_lowercase(), r.path, r.creates))
+        .collect();
+    all.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    all
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+fn operation(method: &str, path: &str, creates: bool) -> Value {
+    let rule = find(&method.to_uppercase(), path);
+    let mut op = Map::new();
+    let name = rule.map(|r| r.operation).unwrap_or("unnamed");
+    op.insert("operationId".into(), json!(name));
+    let tag = path
+        .trim_start_matches('/')
+        .split('/')
+        .find(|s| !s.starts_with('v') && !s.is_empty() && *s != "api" && *s != "partner");
+    op.insert("tags".into(), json!([tag.unwrap_or("operations")]));
+    let (security, who) = match rule.map(|r| r.access) {
+        Some(Access::Staff(roles)) => (
+            json!([{"staff_token": []}]),
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some(Access::Partner) => (
+            json!([{"partner_key": []}]),
+            "a partner key; its own data only".to_owned(),
+        ),
+        _ => (json!([]), "anyone".to_owned()),
+    };
+    op.insert("security".into(), security);
+    op.insert("summary".into(), json!(name.replace(['.', '_'], " ")));
+    op.insert("description".into(), json!(format!("Who: {who}.")));
+    let parameters: Vec<Value> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    let mut parameters = parameters;
+    if method == "post" {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Up to 255 characters. The same key with the same body returns the first response again; with another body it is 422.",
+            "schema": {"type": "string", "maxLength": 255}
+        }));
+    }
+    if !parameters.is_empty() {
+        op.insert("parameters".into(), json!(parameters));
+    }
+    if matches!(method, "post" | "patch" | "put") {
+        op.insert(
+            "requestBody".into(),
+            json!({"required": method != "post", "content": {"application/json": {"schema": {"type": "object"}}}}),
+        );
+    }
+    let mut responses = Map::new();
+    let ok = if creates { "201" } else { "200" };
+    responses.insert(ok.into(), json!({"description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}}));
+    if rule.is_some_and(|r| r.access != Access::Public) {
+        responses.insert(
+            "401".into(),
+            problem_response("No token, or not a valid one for this API"),
+        );
+        responses.insert(
+            "429".into(),
+            problem_response("Too many failed authentications from this address"),
+        );
+    }
+    if matches!(rule.map(|r| r.access), Some(Access::Staff(_))) {
+        responses.insert(
+            "403".into(),
+            problem_response("The caller's roles do not allow this"),
+        );
+    }
+    if path.contains('{') {
+        responses.insert(
+            "404".into(),
+            problem_response("No such resource, or not one the caller may see"),
+        );
+    }
+    if matches!(method, "post" | "patch" | "put") {
+        responses.insert("400".into(), problem_response("Malformed JSON"));
+        responses.insert(
+            "409".into(),
+            problem_response("Not allowed in the current state; lists `allowed_transitions`"),
+        );
+        responses.insert("413".into(), problem_response("Body over 256 KiB"));
+        responses.insert("415".into(), problem_response("Body is not JSON"));
+    }
+    responses.insert(
+        "422".into(),
+        problem_response("Invalid input; `errors` names every bad field"),
+    );
+    responses.insert(
+        "500".into(),
+        problem_response("Internal error (the cause is logged, never sent)"),
+    );
+    responses.insert("503".into(), problem_response("Database unavailable"));
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for (method, path, creates) in operations() {
+        let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        item[method.as_str()] = operation(&method, path, creates);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Brug",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The coordination service of a return-counselling programme. Staff API under /api/v1 (staff tokens), partner API under /partner/v1 (partner keys). JSON in and out; errors are RFC 9457 problem+json; lists are paginated with limit (default 50, at most 500) and an opaque cursor, answered as {items, next_cursor}."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "staff_token": {"type": "http", "scheme": "bearer", "description": "A staff token (brug_st_...) from `brug user add`."},
+                "partner_key": {"type": "http", "scheme": "bearer", "description": "A partner key (brug_pk_...) from `brug partner key`."}
+            },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": {"type": "string", "format": "uri"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+                        "allowed_transitions": {"type": "array", "items": {"type": "string"}}
+                    }
+                },
+                "FieldError": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}}
+                }
+            }
+        }
+    })
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A plain page of every operation: no scripts, nothing from the internet.
+async fn docs_page() -> HttpResponse {
+    let document = document();
+    let mut rows = String::new();
+    if let Some(paths) = document["paths"].as_object() {
+        for (path, item) in paths {
+            if let Some(methods) = item.as_object() {
+                for (method, op) in methods {
+                    rows.push_str(&format!(
+                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                        escape(&method.to_uppercase()),
+                        escape(path),
+                        escape(op["operationId"].as_str().unwrap_or_default()),
+                        escape(op["description"].as_str().unwrap_or_default()),
+                    ));
+                }
+            }
+        }
+    }
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Brug API</title></head>\n<body>\n<h1>Brug API {}</h1>\n<p>The machine-readable contract is <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). Errors are <code>application/problem+json</code>; every POST honours <code>Idempotency-Key</code>.</p>\n<table>\n<thead><tr><th>method</th><th>path</th><th>operation</th><th>who</th></tr></thead>\n<tbody>\n{}</tbody></table>\n</body></html>\n",
+        env!("CARGO_PKG_VERSION"),
+        rows
+    );
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(page)
+}
