@@ -20,6 +20,7 @@ pub mod monitoring;
 pub mod openapi;
 pub mod partners;
 pub mod referrals;
+pub mod reports;
 pub mod startup;
 pub mod talks;
 pub mod telemetry;

@@ -42,6 +42,7 @@ pub fn routes() -> Vec<RouteSpec> {
     routes.extend(crate::referrals::routes::routes());
     routes.extend(crate::referrals::partner_routes::routes());
     routes.extend(crate::events::routes::routes());
+    routes.extend(crate::reports::routes::routes());
     routes.extend(crate::openapi::routes());
     routes
 }

@@ -48,6 +48,8 @@ const ADMIN: &[Role] = &[Role::Admin];
 const CLIENT_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker];
 const COUNSELLOR: &[Role] = &[Role::Counsellor];
 const CASEWORKER: &[Role] = &[Role::Caseworker];
+const LEAD_ADMIN: &[Role] = &[Role::Lead, Role::Admin];
+const LEAD_CASEWORKER: &[Role] = &[Role::Lead, Role::Caseworker];
 
 const fn rule(
     operation: &'static str,
@@ -86,6 +88,10 @@ pub const POLICY: &[Rule] = &[
     rule("partners.list",     "GET",   "/api/v1/partners",                Access::Staff(ALL_STAFF)),
     rule("partners.get",      "GET",   "/api/v1/partners/{id}",           Access::Staff(ALL_STAFF)),
     rule("referrals.cancel",  "POST",  "/api/v1/referrals/{id}/cancel",   Access::Staff(CASEWORKER)),
+    rule("reports.funnel",    "GET",   "/api/v1/reports/funnel",          Access::Staff(LEAD_ADMIN)),
+    rule("reports.overdue",   "GET",   "/api/v1/reports/overdue",         Access::Staff(LEAD_CASEWORKER)),
+    rule("reports.partners",  "GET",   "/api/v1/reports/partners",        Access::Staff(LEAD_ADMIN)),
+    rule("reports.sustainability", "GET", "/api/v1/reports/sustainability", Access::Staff(LEAD_ADMIN)),
     rule("plans.approve",     "POST",  "/api/v1/referrals/{id}/reintegration-plan/approve", Access::Staff(CASEWORKER)),
     rule("plans.reject",      "POST",  "/api/v1/referrals/{id}/reintegration-plan/reject",  Access::Staff(CASEWORKER)),
     rule("cases.open",        "POST",  "/api/v1/return-cases",            Access::Staff(CASEWORKER)),

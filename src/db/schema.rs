@@ -380,3 +380,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reintegration_plan_items,
     monitoring_visits
 );
+
+diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, referrals);
+diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, return_cases);
