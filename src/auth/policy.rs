@@ -88,6 +88,7 @@ pub const POLICY: &[Rule] = &[
     rule("partners.list",     "GET",   "/api/v1/partners",                Access::Staff(ALL_STAFF)),
     rule("partners.get",      "GET",   "/api/v1/partners/{id}",           Access::Staff(ALL_STAFF)),
     rule("referrals.cancel",  "POST",  "/api/v1/referrals/{id}/cancel",   Access::Staff(CASEWORKER)),
+    rule("reports.amif",      "GET",   "/api/v1/reports/amif",            Access::Staff(LEAD_ADMIN)),
     rule("reports.funnel",    "GET",   "/api/v1/reports/funnel",          Access::Staff(LEAD_ADMIN)),
     rule("reports.overdue",   "GET",   "/api/v1/reports/overdue",         Access::Staff(LEAD_CASEWORKER)),
     rule("reports.partners",  "GET",   "/api/v1/reports/partners",        Access::Staff(LEAD_ADMIN)),

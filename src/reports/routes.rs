@@ -22,7 +22,70 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::get("/api/v1/reports/partners", partners),
         RouteSpec::get("/api/v1/reports/overdue", overdue),
         RouteSpec::get("/api/v1/reports/sustainability", sustainability),
+        RouteSpec::get("/api/v1/reports/amif", amif),
     ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearQuery {
+    year: Option<i32>,
+}
+
+/// The EU AMIF indicators that apply to a voluntary return programme, with
+/// the programme's counts behind them.
+async fn amif(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: QueryParams<YearQuery>,
+) -> Result<HttpResponse, AppError> {
+    use chrono::Datelike;
+    let year = query.into_inner().year.unwrap_or_else(|| Utc::now().year());
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::validation(vec![FieldError::new(
+            "year",
+            "must be a year from 2000 to 2100",
+        )]));
+    }
+    let a = state
+        .db
+        .read(move |conn| store::amif(conn, year).map_err(AppError::from))
+        .await?;
+    let rows: Vec<Map<String, Value>> = [
+        (
+            "returnees_voluntary",
+            "Returnees who returned voluntarily",
+            a.returnees,
+        ),
+        (
+            "returnees_reintegration_assistance",
+            "Returnees who received reintegration assistance (an approved reintegration plan)",
+            a.returnees_with_reintegration_assistance,
+        ),
+        (
+            "departures",
+            "Referrals that departed (behind the first indicator)",
+            a.departures,
+        ),
+        (
+            "household_members",
+            "Household members who returned with them",
+            a.household_members,
+        ),
+    ]
+    .iter()
+    .map(|(id, label, n)| {
+        let mut row = Map::new();
+        row.insert("indicator".into(), json!(id));
+        row.insert("label".into(), json!(label));
+        row.insert("value".into(), Count::of(*n).value());
+        row
+    })
+    .collect();
+    if wants_csv(&req) {
+        return csv_response("amif", &["indicator", "label", "value"], &rows);
+    }
+    Ok(HttpResponse::Ok().json(json!({"year": year, "items": rows})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,10 +150,28 @@ async fn funnel(
 ) -> Result<HttpResponse, AppError> {
     let scope = query.into_inner().scope()?;
     let fetch = scope.clone();
-    let f = state
+    let (f, durations) = state
         .db
-        .read(move |conn| store::funnel(conn, &fetch).map_err(AppError::from))
+        .read(move |conn| {
+            let funnel = store::funnel(conn, &fetch)?;
+            let durations = store::durations(conn, &fetch)?;
+            Ok::<_, AppError>((funnel, durations))
+        })
         .await?;
+    // A median of fewer than five would describe a handful of people.
+    let robust = |values: &[f64]| {
+        if values.len() as i64 >= super::THRESHOLD {
+            median(values).map(Value::from).unwrap_or(Value::Null)
+        } else {
+            Value::Null
+        }
+    };
+    let medians = json!({
+        "first_talk_to_return_intention": robust(&durations.first_talk_to_return_intention),
+        "referral_to_acceptance": robust(&durations.referral_to_acceptance),
+        "acceptance_to_departure": robust(&durations.acceptance_to_departure),
+        "departure_to_arrival": robust(&durations.departure_to_arrival),
+    });
     let stages: [(&str, i64); 9] = [
         ("clients_counselled", f.clients_counselled),
         ("intention_return", f.intention_return),
@@ -118,6 +199,7 @@ async fn funnel(
     for (stage, n) in stages {
         body.insert(stage.into(), Count::of(n).value());
     }
+    body.insert("median_days".into(), medians);
     body.insert("period".into(), period(&scope));
     Ok(HttpResponse::Ok().json(Value::Object(body)))
 }

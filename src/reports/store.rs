@@ -474,3 +474,123 @@ pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit
         })
         .collect())
 }
+
+/// Durations in days between stages, for the medians in the funnel.
+#[derive(Debug, Clone, Default)]
+pub struct StageDurations {
+    pub first_talk_to_return_intention: Vec<f64>,
+    pub referral_to_acceptance: Vec<f64>,
+    pub acceptance_to_departure: Vec<f64>,
+    pub departure_to_arrival: Vec<f64>,
+}
+
+/// How long the steps took, for what reached the later step in the period.
+pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbError> {
+    let mut out = StageDurations::default();
+    let mut talks_query = talks::table.inner_join(clients::table).into_boxed();
+    if let Some(country) = &scope.country {
+        talks_query = talks_query.filter(clients::country_of_origin.eq(country.clone()));
+    }
+    let talks_rows: Vec<(String, NaiveDate, String)> = talks_query
+        .select((talks::client_id, talks::held_on, talks::intention))
+        .order((talks::client_id.asc(), talks::held_on.asc()))
+        .load(conn)?;
+    let mut per_client: BTreeMap<&str, (NaiveDate, Option<NaiveDate>)> = BTreeMap::new();
+    for (client, held_on, intention) in &talks_rows {
+        let entry = per_client
+            .entry(client.as_str())
+            .or_insert((*held_on, None));
+        if intention == "return" && entry.1.is_none() {
+            entry.1 = Some(*held_on);
+        }
+    }
+    for (first, decided) in per_client.values() {
+        if let Some(decided) = decided
+            && *decided >= scope.from
+            && *decided <= scope.to
+        {
+            out.first_talk_to_return_intention
+                .push((*decided - *first).num_days() as f64);
+        }
+    }
+    let days = |from: NaiveDateTime, to: NaiveDateTime| {
+        ((to - from).num_minutes() as f64 / 1440.0 * 10.0).round() / 10.0
+    };
+    let accepted: Vec<(
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    )> = scoped!(
+        referral_history::table
+            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
+            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
+        scope
+    )
+    .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+    .select((
+        referrals::sent_at,
+        referral_history::at,
+        referrals::departed_on,
+        referrals::arrived_on,
+    ))
+    .load(conn)?;
+    for (sent_at, accepted_at, departed_on, arrived_on) in accepted {
+        if accepted_at >= scope.start() && accepted_at < scope.end() {
+            out.referral_to_acceptance.push(days(sent_at, accepted_at));
+        }
+        if let Some(departed) = departed_on
+            && departed >= scope.from
+            && departed <= scope.to
+        {
+            out.acceptance_to_departure
+                .push((departed - accepted_at.date()).num_days() as f64);
+        }
+        if let (Some(departed), Some(arrived)) = (departed_on, arrived_on)
+            && arrived >= scope.from
+            && arrived <= scope.to
+        {
+            out.departure_to_arrival
+                .push((arrived - departed).num_days() as f64);
+        }
+    }
+    Ok(out)
+}
+
+/// The counts behind the EU AMIF return indicators for one year.
+#[derive(Debug, Clone, Default)]
+pub struct Amif {
+    /// Referrals that departed in the year.
+    pub departures: i64,
+    /// People who returned with them (the client and household members).
+    pub returnees: i64,
+    /// Of those people, the ones whose referral has an approved reintegration plan.
+    pub returnees_with_reintegration_assistance: i64,
+    pub household_members: i64,
+}
+
+pub fn amif(conn: &mut DbConn, year: i32) -> Result<Amif, DbError> {
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let rows: Vec<(String, String)> = referrals_with_cases()
+        .filter(referrals::departed_on.ge(from))
+        .filter(referrals::departed_on.le(to))
+        .select((referrals::id, return_cases::household_member_ids))
+        .load(conn)?;
+    let approved: Vec<String> = crate::db::schema::reintegration_plans::table
+        .filter(crate::db::schema::reintegration_plans::status.eq("approved"))
+        .select(crate::db::schema::reintegration_plans::referral_id)
+        .load(conn)?;
+    let mut out = Amif::default();
+    for (id, members) in rows {
+        let household = members.split(',').filter(|m| !m.is_empty()).count() as i64;
+        let people = 1 + household;
+        out.departures += 1;
+        out.household_members += household;
+        out.returnees += people;
+        if approved.contains(&id) {
+            out.returnees_with_reintegration_assistance += people;
+        }
+    }
+    Ok(out)
+}

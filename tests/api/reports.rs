@@ -136,6 +136,15 @@ async fn the_funnel_counts_each_stage_and_hides_small_ones() {
     for (stage, value) in expected.as_object().expect("object") {
         assert_eq!(&funnel[stage], value, "{stage}");
     }
+    assert_eq!(
+        funnel["median_days"]["first_talk_to_return_intention"], 0.0,
+        "five decided at their first talk"
+    );
+    assert_eq!(
+        funnel["median_days"]["departure_to_arrival"],
+        Value::Null,
+        "two arrivals: too few for a median"
+    );
     let elsewhere = ok(
         p.app
             .get_as(Some(&p.lead), "/api/v1/reports/funnel?country=AF")
@@ -288,4 +297,70 @@ async fn reports_are_for_leads_and_the_overdue_list_for_caseworkers_too() {
         403,
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_funder_report_counts_voluntary_returnees() {
+    let p = programme().await;
+    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let report = ok(
+        p.app
+            .get_as(Some(&p.lead), &format!("/api/v1/reports/amif?year={year}"))
+            .await,
+        200,
+    )
+    .await;
+    let value = |id: &str| {
+        report["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|r| r["indicator"] == id)
+            .map(|r| r["value"].clone())
+            .expect("indicator")
+    };
+    assert_eq!(value("returnees_voluntary"), "<5", "three departed");
+    assert_eq!(
+        value("returnees_reintegration_assistance"),
+        0,
+        "no plan approved yet"
+    );
+    assert_eq!(value("household_members"), 0);
+    let empty = ok(
+        p.app
+            .get_as(Some(&p.lead), "/api/v1/reports/amif?year=2021")
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        empty["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|r| r["value"] == 0)
+    );
+    let body = problem(
+        p.app
+            .get_as(Some(&p.lead), "/api/v1/reports/amif?year=1800")
+            .await,
+        422,
+    )
+    .await;
+    assert!(body.to_string().contains("year"));
+    let csv = p
+        .app
+        .client
+        .get(p.app.url("/api/v1/reports/amif"))
+        .bearer_auth(&p.lead)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        csv.text()
+            .await
+            .expect("text")
+            .starts_with("indicator,label,value\n")
+    );
 }
