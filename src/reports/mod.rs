@@ -74,6 +74,17 @@ pub fn rate(part: i64, whole: i64) -> Value {
     }
 }
 
+/// A median in a report: only of five values or more (fewer would
+/// describe a handful of people), else `null`.
+pub fn robust_median(values: &[f64]) -> Value {
+    if (values.len() as i64) < THRESHOLD {
+        return Value::Null;
+    }
+    store::median(values)
+        .map(Value::from)
+        .unwrap_or(Value::Null)
+}
+
 /// Rows of objects as CSV, with these columns in this order.
 pub fn to_csv(columns: &[&str], rows: &[Map<String, Value>]) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());

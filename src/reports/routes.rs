@@ -9,8 +9,8 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::store::{self, Scope, median};
-use super::{Count, rate, suppress_column, to_csv};
+use super::store::{self, Scope};
+use super::{Count, rate, robust_median, suppress_column, to_csv};
 use crate::domain::CountryCode;
 use crate::http::{AppError, FieldError, QueryParams, RouteSpec};
 use crate::partners::PartnerId;
@@ -158,19 +158,11 @@ async fn funnel(
             Ok::<_, AppError>((funnel, durations))
         })
         .await?;
-    // A median of fewer than five would describe a handful of people.
-    let robust = |values: &[f64]| {
-        if values.len() as i64 >= super::THRESHOLD {
-            median(values).map(Value::from).unwrap_or(Value::Null)
-        } else {
-            Value::Null
-        }
-    };
     let medians = json!({
-        "first_talk_to_return_intention": robust(&durations.first_talk_to_return_intention),
-        "referral_to_acceptance": robust(&durations.referral_to_acceptance),
-        "acceptance_to_departure": robust(&durations.acceptance_to_departure),
-        "departure_to_arrival": robust(&durations.departure_to_arrival),
+        "first_talk_to_return_intention": robust_median(&durations.first_talk_to_return_intention),
+        "referral_to_acceptance": robust_median(&durations.referral_to_acceptance),
+        "acceptance_to_departure": robust_median(&durations.acceptance_to_departure),
+        "departure_to_arrival": robust_median(&durations.departure_to_arrival),
     });
     let stages: [(&str, i64); 9] = [
         ("clients_counselled", f.clients_counselled),
@@ -237,14 +229,6 @@ async fn partners(
     let breaches = column(|f| f.sla_breaches);
     let done = column(|f| f.monitoring_done);
     let due = column(|f| f.monitoring_due);
-    // A median of fewer than five would describe a handful of people.
-    let robust = |values: &[f64]| {
-        if values.len() as i64 >= super::THRESHOLD {
-            median(values).map(Value::from)
-        } else {
-            None
-        }
-    };
     let mut rows = Vec::new();
     for (i, (id, f)) in figures.iter().enumerate() {
         let mut row = Map::new();
@@ -258,11 +242,11 @@ async fn partners(
         );
         row.insert(
             "median_hours_to_acknowledge".into(),
-            robust(&f.hours_to_acknowledge).unwrap_or(Value::Null),
+            robust_median(&f.hours_to_acknowledge),
         );
         row.insert(
             "median_hours_to_decide".into(),
-            robust(&f.hours_to_decide).unwrap_or(Value::Null),
+            robust_median(&f.hours_to_decide),
         );
         row.insert("sla_breaches".into(), breaches[i].value());
         row.insert("monitoring_done".into(), done[i].value());

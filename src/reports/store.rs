@@ -49,6 +49,24 @@ macro_rules! scoped {
     }};
 }
 
+/// Monitoring visits with their referral and return case.
+macro_rules! visits_with_cases {
+    () => {
+        monitoring_visits::table
+            .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
+            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
+    };
+}
+
+/// Referral history with its referral and return case.
+macro_rules! history_with_cases {
+    () => {
+        referral_history::table
+            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
+            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
+    };
+}
+
 fn referrals_with_cases() -> diesel::dsl::InnerJoin<referrals::table, return_cases::table> {
     referrals::table.inner_join(return_cases::table)
 }
@@ -128,17 +146,12 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
         .filter(referrals::sent_at.lt(end))
         .count()
         .get_result(conn)?;
-    let referrals_accepted: i64 = scoped!(
-        referral_history::table
-            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
-    .filter(referral_history::at.ge(start))
-    .filter(referral_history::at.lt(end))
-    .count()
-    .get_result(conn)?;
+    let referrals_accepted: i64 = scoped!(history_with_cases!(), scope)
+        .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+        .filter(referral_history::at.ge(start))
+        .filter(referral_history::at.lt(end))
+        .count()
+        .get_result(conn)?;
     let departed: i64 = scoped!(referrals_with_cases(), scope)
         .filter(referrals::departed_on.ge(scope.from))
         .filter(referrals::departed_on.le(scope.to))
@@ -149,17 +162,12 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
         .filter(referrals::arrived_on.le(scope.to))
         .count()
         .get_result(conn)?;
-    let monitoring_visits_done: i64 = scoped!(
-        monitoring_visits::table
-            .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(monitoring_visits::status.eq("done"))
-    .filter(monitoring_visits::held_on.ge(scope.from))
-    .filter(monitoring_visits::held_on.le(scope.to))
-    .count()
-    .get_result(conn)?;
+    let monitoring_visits_done: i64 = scoped!(visits_with_cases!(), scope)
+        .filter(monitoring_visits::status.eq("done"))
+        .filter(monitoring_visits::held_on.ge(scope.from))
+        .filter(monitoring_visits::held_on.le(scope.to))
+        .count()
+        .get_result(conn)?;
     let closed_completed: i64 = scoped!(referrals_with_cases(), scope)
         .filter(referrals::outcome.eq("completed"))
         .filter(referrals::closed_at.ge(start))
@@ -221,20 +229,15 @@ pub fn partners(
             referrals::decide_due_on,
         ))
         .load(conn)?;
-    let accepted_ids: Vec<(String, String)> = scoped!(
-        referral_history::table
-            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(referrals::sent_at.ge(start))
-    .filter(referrals::sent_at.lt(end))
-    .filter(referral_history::status.eq_any([
-        ReferralStatus::Accepted.as_str(),
-        ReferralStatus::Rejected.as_str(),
-    ]))
-    .select((referrals::partner_id, referral_history::status))
-    .load(conn)?;
+    let accepted_ids: Vec<(String, String)> = scoped!(history_with_cases!(), scope)
+        .filter(referrals::sent_at.ge(start))
+        .filter(referrals::sent_at.lt(end))
+        .filter(referral_history::status.eq_any([
+            ReferralStatus::Accepted.as_str(),
+            ReferralStatus::Rejected.as_str(),
+        ]))
+        .select((referrals::partner_id, referral_history::status))
+        .load(conn)?;
     let mut figures: BTreeMap<String, PartnerFigures> = BTreeMap::new();
     let active: Vec<String> = partners::table
         .filter(partners::status.ne("inactive"))
@@ -268,21 +271,17 @@ pub fn partners(
             entry.rejected += 1;
         }
     }
-    let visits: Vec<(String, String, NaiveDate, Option<NaiveDate>)> = scoped!(
-        monitoring_visits::table
-            .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(monitoring_visits::due_on.ge(scope.from))
-    .filter(monitoring_visits::due_on.le(scope.to.min(today)))
-    .select((
-        referrals::partner_id,
-        monitoring_visits::status,
-        monitoring_visits::due_on,
-        monitoring_visits::held_on,
-    ))
-    .load(conn)?;
+    let visits: Vec<(String, String, NaiveDate, Option<NaiveDate>)> =
+        scoped!(visits_with_cases!(), scope)
+            .filter(monitoring_visits::due_on.ge(scope.from))
+            .filter(monitoring_visits::due_on.le(scope.to.min(today)))
+            .select((
+                referrals::partner_id,
+                monitoring_visits::status,
+                monitoring_visits::due_on,
+                monitoring_visits::held_on,
+            ))
+            .load(conn)?;
     for (partner, status, _due, _held) in visits {
         let entry = figures.entry(partner).or_default();
         entry.monitoring_due += 1;
@@ -384,22 +383,17 @@ pub fn overdue(
         }
     }
     let grace = crate::monitoring::store::GRACE_DAYS;
-    let visits: Vec<(String, String, String, NaiveDate)> = scoped!(
-        monitoring_visits::table
-            .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(referrals::status.eq(ReferralStatus::InProgress.as_str()))
-    .filter(monitoring_visits::status.eq("scheduled"))
-    .filter(monitoring_visits::due_on.lt(today - Duration::days(grace)))
-    .select((
-        monitoring_visits::id,
-        referrals::id,
-        referrals::partner_id,
-        monitoring_visits::due_on,
-    ))
-    .load(conn)?;
+    let visits: Vec<(String, String, String, NaiveDate)> = scoped!(visits_with_cases!(), scope)
+        .filter(referrals::status.eq(ReferralStatus::InProgress.as_str()))
+        .filter(monitoring_visits::status.eq("scheduled"))
+        .filter(monitoring_visits::due_on.lt(today - Duration::days(grace)))
+        .select((
+            monitoring_visits::id,
+            referrals::id,
+            referrals::partner_id,
+            monitoring_visits::due_on,
+        ))
+        .load(conn)?;
     for (visit, referral, partner, due_on) in visits {
         items.push(Overdue {
             kind: "monitoring_missed",
@@ -440,25 +434,20 @@ type VisitFacts = (
 );
 
 pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit>, DbError> {
-    let rows: Vec<VisitFacts> = scoped!(
-        monitoring_visits::table
-            .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(monitoring_visits::status.eq("done"))
-    .filter(monitoring_visits::held_on.ge(scope.from))
-    .filter(monitoring_visits::held_on.le(scope.to))
-    .select((
-        return_cases::destination_country,
-        referrals::partner_id,
-        monitoring_visits::months_after_arrival,
-        monitoring_visits::economic,
-        monitoring_visits::social,
-        monitoring_visits::psychosocial,
-        monitoring_visits::overall,
-    ))
-    .load(conn)?;
+    let rows: Vec<VisitFacts> = scoped!(visits_with_cases!(), scope)
+        .filter(monitoring_visits::status.eq("done"))
+        .filter(monitoring_visits::held_on.ge(scope.from))
+        .filter(monitoring_visits::held_on.le(scope.to))
+        .select((
+            return_cases::destination_country,
+            referrals::partner_id,
+            monitoring_visits::months_after_arrival,
+            monitoring_visits::economic,
+            monitoring_visits::social,
+            monitoring_visits::psychosocial,
+            monitoring_visits::overall,
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(country, partner_id, months, e, s, p, o)| {
@@ -521,20 +510,15 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
         NaiveDateTime,
         Option<NaiveDate>,
         Option<NaiveDate>,
-    )> = scoped!(
-        referral_history::table
-            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
-            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
-        scope
-    )
-    .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
-    .select((
-        referrals::sent_at,
-        referral_history::at,
-        referrals::departed_on,
-        referrals::arrived_on,
-    ))
-    .load(conn)?;
+    )> = scoped!(history_with_cases!(), scope)
+        .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+        .select((
+            referrals::sent_at,
+            referral_history::at,
+            referrals::departed_on,
+            referrals::arrived_on,
+        ))
+        .load(conn)?;
     for (sent_at, accepted_at, departed_on, arrived_on) in accepted {
         if accepted_at >= scope.start() && accepted_at < scope.end() {
             out.referral_to_acceptance.push(days(sent_at, accepted_at));
