@@ -369,6 +369,7 @@ diesel::table! {
         body_hash -> Text,
         status -> Nullable<Integer>,
         content_type -> Nullable<Text>,
+        response_location -> Nullable<Text>,
         response_body -> Nullable<Text>,
         created_at -> Timestamp,
         locked_until -> Timestamp,

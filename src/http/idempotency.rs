@@ -5,7 +5,7 @@
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
@@ -25,23 +25,28 @@ pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Kept at least this long (the contract says seven days).
 pub const RETENTION_DAYS: i64 = 8;
-/// How long a first request may run before a retry may take over.
-const LOCK_SECONDS: i64 = 60;
+/// How long a first request may run before a retry may take over: far
+/// longer than any request takes, so that a slow first attempt is never run
+/// twice.
+const LOCK_SECONDS: i64 = 600;
 
 enum Reservation {
     Reserved,
     Replay {
         status: u16,
         content_type: Option<String>,
+        location: Option<String>,
         body: String,
     },
     OtherBody,
     InFlight,
 }
 
+/// body hash, status, content type, location, body, locked until.
 type StoredRow = (
     String,
     Option<i32>,
+    Option<String>,
     Option<String>,
     Option<String>,
     chrono::NaiveDateTime,
@@ -67,6 +72,7 @@ fn reserve(
             idempotency_keys::body_hash,
             idempotency_keys::status,
             idempotency_keys::content_type,
+            idempotency_keys::response_location,
             idempotency_keys::response_body,
             idempotency_keys::locked_until,
         ))
@@ -87,13 +93,14 @@ fn reserve(
                 .execute(conn)?;
             Ok(Reservation::Reserved)
         }
-        Some((stored_hash, _, _, _, _)) if stored_hash != hash => Ok(Reservation::OtherBody),
-        Some((_, Some(status), content_type, body, _)) => Ok(Reservation::Replay {
+        Some((stored_hash, ..)) if stored_hash != hash => Ok(Reservation::OtherBody),
+        Some((_, Some(status), content_type, location, body, _)) => Ok(Reservation::Replay {
             status: u16::try_from(status).unwrap_or(500),
             content_type,
+            location,
             body: body.unwrap_or_default(),
         }),
-        Some((_, None, _, _, locked_until)) if locked_until > stamp => Ok(Reservation::InFlight),
+        Some((_, None, _, _, _, locked_until)) if locked_until > stamp => Ok(Reservation::InFlight),
         Some(_) => {
             // The first attempt died without an answer: this one takes over.
             diesel::update(idempotency_keys::table.find((principal, key)))
@@ -175,12 +182,16 @@ pub async fn idempotent(
         Ok(Reservation::Replay {
             status,
             content_type,
+            location,
             body,
         }) => {
             let mut response =
                 HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
             if let Some(content_type) = content_type {
                 response.insert_header((CONTENT_TYPE, content_type));
+            }
+            if let Some(location) = location {
+                response.insert_header((LOCATION, location));
             }
             response.insert_header((REPLAYED, HeaderValue::from_static("true")));
             return Ok(req.into_response(response.body(body)));
@@ -223,31 +234,45 @@ pub async fn idempotent(
         return Ok(response);
     }
     let (request, response) = response.into_parts();
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = |name: &HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (content_type, location) = (header(&CONTENT_TYPE), header(&LOCATION));
     let (head, body) = response.into_parts();
     let bytes: Bytes = match actix_web::body::to_bytes(body).await {
         Ok(bytes) => bytes,
         Err(_) => Bytes::new(),
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let stored = db
-        .write(move |conn| {
-            diesel::update(idempotency_keys::table.find((principal, key)))
-                .set((
-                    idempotency_keys::status.eq(i32::from(status.as_u16())),
-                    idempotency_keys::content_type.eq(content_type),
-                    idempotency_keys::response_body.eq(text),
-                ))
-                .execute(conn)
-                .map_err(|e| AppError::from(DbError::from(e)))
-        })
-        .await;
-    if let Err(err) = stored {
-        tracing::warn!(error = %err, "could not keep the response for its Idempotency-Key");
+    // Kept in a few tries: until it is, the key stays locked (409 to a
+    // retry) rather than letting the request run twice.
+    for attempt in 1..=3u64 {
+        let (principal, key) = (principal.clone(), key.clone());
+        let (content_type, location, text) = (content_type.clone(), location.clone(), text.clone());
+        let stored = db
+            .write(move |conn| {
+                diesel::update(idempotency_keys::table.find((principal, key)))
+                    .set((
+                        idempotency_keys::status.eq(i32::from(status.as_u16())),
+                        idempotency_keys::content_type.eq(content_type),
+                        idempotency_keys::response_location.eq(location),
+                        idempotency_keys::response_body.eq(text),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| AppError::from(DbError::from(e)))
+            })
+            .await;
+        match stored {
+            Ok(_) => break,
+            Err(err) => {
+                tracing::warn!(error = %err, attempt, "could not keep the response for its Idempotency-Key");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+        }
     }
     Ok(ServiceResponse::new(
         request,

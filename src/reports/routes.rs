@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -39,7 +39,6 @@ async fn amif(
     req: HttpRequest,
     query: QueryParams<YearQuery>,
 ) -> Result<HttpResponse, AppError> {
-    use chrono::Datelike;
     let year = query.into_inner().year.unwrap_or_else(|| Utc::now().year());
     if !(2000..=2100).contains(&year) {
         return Err(AppError::validation(vec![FieldError::new(
@@ -51,6 +50,10 @@ async fn amif(
         .db
         .read(move |conn| store::amif(conn, year).map_err(AppError::from))
         .await?;
+    // returnees = departures + household members: one hidden figure would
+    // follow from the other two, so they are hidden together.
+    let linked = [a.returnees, a.departures, a.household_members];
+    let hide_linked = linked.iter().any(|n| Count::of(*n) == Count::Hidden);
     let rows: Vec<Map<String, Value>> = [
         (
             "returnees_voluntary",
@@ -78,7 +81,16 @@ async fn amif(
         let mut row = Map::new();
         row.insert("indicator".into(), json!(id));
         row.insert("label".into(), json!(label));
-        row.insert("value".into(), Count::of(*n).value());
+        let linked = matches!(
+            *id,
+            "returnees_voluntary" | "departures" | "household_members"
+        );
+        let count = if linked && hide_linked && *n > 0 {
+            Count::Hidden
+        } else {
+            Count::of(*n)
+        };
+        row.insert("value".into(), count.value());
         row
     })
     .collect();
@@ -100,6 +112,19 @@ struct ScopeQuery {
 impl ScopeQuery {
     /// The last twelve months unless said otherwise.
     fn scope(self) -> Result<Scope, AppError> {
+        let plausible = |date: &NaiveDate| (2000..=2100).contains(&date.year());
+        let mut errors = Vec::new();
+        for (field, date) in [("from", &self.from), ("to", &self.to)] {
+            if date.as_ref().is_some_and(|d| !plausible(d)) {
+                errors.push(FieldError::new(
+                    field,
+                    "must be a date in the years 2000 to 2100",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
         let to = self.to.unwrap_or_else(|| Utc::now().date_naive());
         let from = self.from.unwrap_or(to - Duration::days(365));
         if from > to {
@@ -236,10 +261,14 @@ async fn partners(
         row.insert("referrals".into(), referrals[i].value());
         row.insert("accepted".into(), accepted[i].value());
         row.insert("rejected".into(), rejected[i].value());
-        row.insert(
-            "acceptance_rate".into(),
-            rate(f.accepted, f.accepted + f.rejected),
-        );
+        // A rate would undo a hidden accepted or rejected count.
+        let shown = accepted[i] != Count::Hidden && rejected[i] != Count::Hidden;
+        let acceptance = if shown {
+            rate(f.accepted, f.accepted + f.rejected)
+        } else {
+            Value::Null
+        };
+        row.insert("acceptance_rate".into(), acceptance);
         row.insert(
             "median_hours_to_acknowledge".into(),
             robust_median(&f.hours_to_acknowledge),
@@ -256,8 +285,14 @@ async fn partners(
     if wants_csv(&req) {
         return csv_response("partners", &PARTNER_COLUMNS, &rows);
     }
+    // A total over hidden cells would give their sum away: hidden with them.
     let total = |pick: fn(&store::PartnerFigures) -> i64| {
-        Count::of(figures.values().map(pick).sum()).value()
+        let values: Vec<i64> = figures.values().map(pick).collect();
+        if suppress_column(&values).contains(&Count::Hidden) {
+            Count::Hidden.value()
+        } else {
+            Count::of(values.iter().sum()).value()
+        }
     };
     Ok(HttpResponse::Ok().json(json!({
         "items": rows,
@@ -354,15 +389,20 @@ async fn sustainability(
         for visit in &visits {
             groups.entry(key(visit)).or_default().push(visit);
         }
-        for (group, members) in groups {
+        // One grouping splits the same visits: a hidden count must not be
+        // recoverable from the others, so suppression runs across it.
+        let sizes: Vec<i64> = groups.values().map(|m| m.len() as i64).collect();
+        let shown_sizes = suppress_column(&sizes);
+        for ((group, members), size) in groups.into_iter().zip(shown_sizes) {
             let n = members.len() as i64;
+            let visible = size != Count::Hidden;
             let mut row = Map::new();
             row.insert("group_by".into(), json!(name));
             row.insert("group".into(), json!(group));
-            row.insert("visits".into(), Count::of(n).value());
-            // Scores of fewer than five people would describe them: not shown.
+            row.insert("visits".into(), size.value());
+            // Scores of a hidden group would describe its few people: not shown.
             let mean = |pick: fn(&store::ScoredVisit) -> f64| {
-                if n >= super::THRESHOLD {
+                if visible {
                     let sum: f64 = members.iter().map(|v| pick(v)).sum();
                     json!(((sum / n as f64) * 1000.0).round() / 1000.0)
                 } else {
@@ -379,7 +419,7 @@ async fn sustainability(
                 let band = ((visit.overall * 4.0).floor() as usize).min(3);
                 counts[band] += 1;
             }
-            let distribution = if n >= super::THRESHOLD {
+            let distribution = if visible {
                 let shown = suppress_column(&counts);
                 let map: Map<String, Value> = bands
                     .iter()

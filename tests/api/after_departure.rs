@@ -587,6 +587,19 @@ async fn concurrent_duplicates_create_one_client() {
     )
     .await;
     assert_eq!(replay.status().as_u16(), 201);
+    let location = replay
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let replayed: Value = replay.json().await.expect("json");
+    assert_eq!(
+        location,
+        Some(format!(
+            "/api/v1/clients/{}",
+            replayed["id"].as_str().unwrap_or_default()
+        )),
+        "headers come back too"
+    );
     assert_eq!(replayed["id"], found["items"][0]["id"]);
 }

@@ -221,7 +221,10 @@ async fn the_partners_report_hides_a_second_cell_that_would_give_one_away() {
         accra["median_hours_to_acknowledge"], 0.0,
         "five acknowledgements within the hour"
     );
-    assert_eq!(report["totals"]["referrals"], 7);
+    assert_eq!(
+        report["totals"]["referrals"], "<5",
+        "a total over hidden cells would give their sum away"
+    );
     let quiet = row("tunis-new-horizon");
     assert_eq!(quiet["referrals"], 0);
     assert!(!report.to_string().contains("Person"), "no identities");

@@ -52,6 +52,7 @@ CREATE TABLE idempotency_keys (
     body_hash TEXT NOT NULL,
     status INTEGER,
     content_type TEXT,
+    response_location TEXT,
     response_body TEXT,
     created_at TIMESTAMP NOT NULL,
     locked_until TIMESTAMP NOT NULL,
