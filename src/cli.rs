@@ -46,7 +46,12 @@ enum Command {
         /// The partner directory (BRUG_PARTNERS_DIR; default ./partners).
         #[arg(long, value_name = "DIR")]
         partners_dir: Option<PathBuf>,
+        /// Do not deliver webhooks from this instance (run `brug worker` instead).
+        #[arg(long)]
+        no_worker: bool,
     },
+    /// Deliver webhooks only, without serving HTTP; several may run at once.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the effective settings, with secrets hidden.
@@ -75,6 +80,32 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Webhook deliveries that gave up: list them, send them again.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// List the dead letters: events whose delivery gave up after the last retry.
+    Dead {
+        /// Only this partner's.
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Queue dead letters for delivery again, now, with a fresh set of retries.
+    Replay {
+        /// The events to send again, by id.
+        event_ids: Vec<String>,
+        /// Every dead letter of this partner.
+        #[arg(long, conflicts_with = "all")]
+        partner: Option<String>,
+        /// Every dead letter.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -159,19 +190,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.database_url.clone(),
         ..Overrides::default()
     };
-    if let Command::Serve { addr, partners_dir } = &cli.command {
+    if let Command::Serve {
+        addr, partners_dir, ..
+    } = &cli.command
+    {
         overrides.addr = addr.clone();
         overrides.partners_dir = partners_dir.clone();
     }
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     let default_filter = match cli.command {
-        Command::Serve { .. } => "info",
+        Command::Serve { .. } | Command::Worker => "info",
         _ => "warn",
     };
     crate::telemetry::init(settings.log_format, default_filter);
 
     match cli.command {
-        Command::Serve { .. } => serve(settings),
+        Command::Serve { no_worker, .. } => serve(settings, !no_worker),
+        Command::Worker => worker(settings),
         Command::Migrate => {
             let db = startup::open_db(&settings)?;
             let applied = migrations::run_pending(&mut *db.conn()?)?;
@@ -216,6 +251,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token { command } => token_command(&settings, command),
         Command::Partner { command } => partner_command(&settings, command),
         Command::Audit { command } => audit_command(&settings, command),
+        Command::Events { command } => events_command(&settings, command),
     }
 }
 
@@ -406,7 +442,106 @@ fn check_partners(dir: &Path) -> ExitCode {
     }
 }
 
-fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+fn events_command(settings: &Settings, command: EventsCommand) -> anyhow::Result<ExitCode> {
+    use crate::webhooks::store::{self as queue, Replay};
+    match command {
+        EventsCommand::Dead { partner } => {
+            let dead = admin_read(settings, |conn| Ok(queue::dead(conn, partner.as_deref())?))?;
+            println!(
+                "{:<36}  {:<22}  {:<28}  {:>8}  {:<16}  last error",
+                "event", "type", "partner", "attempts", "gave up"
+            );
+            for d in &dead {
+                println!(
+                    "{:<36}  {:<22}  {:<28}  {:>8}  {:<16}  {}",
+                    d.event_id,
+                    d.event_type,
+                    d.partner_id,
+                    d.attempts,
+                    when(d.finished_at),
+                    d.last_error.as_deref().unwrap_or("-")
+                );
+            }
+            eprintln!("{} dead letter(s).", dead.len());
+        }
+        EventsCommand::Replay {
+            event_ids,
+            partner,
+            all,
+        } => {
+            let which = match (event_ids.is_empty(), partner, all) {
+                (false, None, false) => Replay::Events(event_ids),
+                (true, Some(partner), false) => Replay::Partner(partner),
+                (true, None, true) => Replay::All,
+                _ => anyhow::bail!("name event ids, or --partner PARTNER_ID, or --all"),
+            };
+            let replayed = admin_write(settings, |conn, now| {
+                let ids = queue::replay(conn, &which, now)?;
+                for id in &ids {
+                    let entry = crate::audit::NewEntry::new(
+                        crate::audit::Actor::cli(),
+                        "events.replay",
+                        "event",
+                        id,
+                    );
+                    crate::audit::store::append(conn, entry, now)?;
+                }
+                Ok(ids)
+            })?;
+            if let Replay::Events(asked) = &which {
+                for id in asked.iter().filter(|id| !replayed.contains(id)) {
+                    eprintln!("{id} is not a dead letter; left alone.");
+                }
+            }
+            eprintln!(
+                "{} event(s) queued for delivery again; a running `brug serve` or `brug worker` sends them.",
+                replayed.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Delivers webhooks until SIGTERM or ctrl-c.
+fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
+    let db = current_db(&settings)?;
+    let sender = std::sync::Arc::new(startup::webhook_sender(&settings)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (stop, running) = crate::webhooks::worker::spawn(db, &settings, sender);
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        running.await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode> {
     tracing::info!(
         database = %settings.database_url,
         addr = %settings.addr,
@@ -420,9 +555,25 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let worker_settings = settings.clone();
+        let worker_db = db.clone();
         let app = Application::build(settings, db, None)?;
+        let worker = if with_worker {
+            let sender = std::sync::Arc::new(startup::webhook_sender(&worker_settings)?);
+            Some(crate::webhooks::worker::spawn(
+                worker_db,
+                &worker_settings,
+                sender,
+            ))
+        } else {
+            None
+        };
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await?;
+        if let Some((stop, running)) = worker {
+            let _ = stop.send(true);
+            running.await?;
+        }
         tracing::info!("stopped");
         anyhow::Ok(())
     })?;

@@ -9,6 +9,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::referrals::ChecklistTemplateItem;
+use crate::webhooks::RetrySchedule;
 
 /// Where the database lives. Printed and logged only with its password hidden.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +122,17 @@ pub struct Settings {
     pub monitoring_schedule_months: Vec<u32>,
     /// A sustainability model file replacing the shipped default.
     pub monitoring_model: Option<PathBuf>,
+    /// Let webhooks target `http://` and loopback or private addresses: for
+    /// development and tests only (`BRUG_WEBHOOK_ALLOW_LOCAL=1`).
+    #[serde(deserialize_with = "figment::util::bool_from_str_or_int")]
+    pub webhook_allow_local: bool,
+    /// The waits between delivery attempts, such as `5s,5m,30m,2h`; after
+    /// the last, the event goes to the dead letters.
+    pub webhook_retry_schedule: RetrySchedule,
+    /// Seconds a partner's webhook has to answer.
+    pub webhook_timeout_secs: u64,
+    /// Milliseconds the delivery worker waits between looks at an empty queue.
+    pub webhook_poll_ms: u64,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://brug.sqlite";
@@ -141,6 +153,10 @@ impl Default for Settings {
             checklist: crate::referrals::default_checklist(),
             monitoring_schedule_months: vec![1, 3, 6, 12],
             monitoring_model: None,
+            webhook_allow_local: false,
+            webhook_retry_schedule: RetrySchedule::default(),
+            webhook_timeout_secs: 10,
+            webhook_poll_ms: 1000,
         }
     }
 }
@@ -185,8 +201,8 @@ impl Settings {
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .merge(
                 Env::prefixed("BRUG_")
-                    // Read by the CLI itself, or by later features.
-                    .ignore(&["CONFIG", "WEBHOOK_ALLOW_LOCAL", "WEBHOOK_RETRY_SCHEDULE"])
+                    // Read by the CLI itself.
+                    .ignore(&["CONFIG"])
                     .split("__"),
             )
             .merge(Serialized::globals(overrides)))
@@ -250,6 +266,27 @@ mod tests {
             );
             assert_eq!(settings.sla.decide_working_days, 12);
             assert_eq!(settings.db_pool_size, 8);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn webhook_settings_come_from_the_documented_variables() {
+        figment::Jail::expect_with(|jail| {
+            let defaults =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(!defaults.webhook_allow_local);
+            assert_eq!(defaults.webhook_retry_schedule, RetrySchedule::default());
+            jail.set_env("BRUG_WEBHOOK_ALLOW_LOCAL", "1");
+            jail.set_env("BRUG_WEBHOOK_RETRY_SCHEDULE", "1s,2m,3h");
+            let settings =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(settings.webhook_allow_local);
+            assert_eq!(settings.webhook_retry_schedule.to_string(), "1s,2m,3h");
+            jail.set_env("BRUG_WEBHOOK_RETRY_SCHEDULE", "1s,later");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("a schedule that does not parse is refused");
+            assert!(err.to_string().contains("later"), "{err}");
             Ok(())
         });
     }

@@ -24,3 +24,4 @@ pub mod reports;
 pub mod startup;
 pub mod talks;
 pub mod telemetry;
+pub mod webhooks;

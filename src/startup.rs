@@ -18,6 +18,7 @@ use crate::http::{self, AppError, RouteSpec};
 use crate::monitoring::Model;
 use crate::partners::file::{LoadError, load_dir};
 use crate::partners::store::{self as partner_store, SyncReport};
+use crate::webhooks::worker::Sender;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -27,6 +28,8 @@ pub struct AppState {
     pub throttle: FailedAuthThrottle,
     /// The reintegration sustainability model that scores monitoring visits.
     pub model: Arc<Model>,
+    /// Sends signed messages to partners' webhooks.
+    pub webhooks: Arc<Sender>,
 }
 
 /// Every route of the service; `crate::auth::policy::POLICY` names each one.
@@ -42,6 +45,7 @@ pub fn routes() -> Vec<RouteSpec> {
     routes.extend(crate::referrals::routes::routes());
     routes.extend(crate::referrals::partner_routes::routes());
     routes.extend(crate::events::routes::routes());
+    routes.extend(crate::webhooks::routes::routes());
     routes.extend(crate::reports::routes::routes());
     routes.extend(crate::openapi::routes());
     routes
@@ -62,6 +66,8 @@ pub enum StartError {
     Db(#[from] DbError),
     #[error("the monitoring model is not valid: {0}")]
     Model(String),
+    #[error("cannot set up webhook delivery: {0}")]
+    Webhooks(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -128,6 +134,11 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
     Ok(Some(report))
 }
 
+/// The client that signs and sends webhook messages.
+pub fn webhook_sender(settings: &Settings) -> Result<Sender, StartError> {
+    Sender::new(settings).map_err(|e| StartError::Webhooks(e.to_string()))
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -147,12 +158,14 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let model =
             Arc::new(Model::load(settings.monitoring_model.as_deref()).map_err(StartError::Model)?);
+        let webhooks = Arc::new(webhook_sender(&settings)?);
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
             throttle: FailedAuthThrottle::default(),
             model,
+            webhooks,
         });
         let mut server = HttpServer::new(move || {
             App::new()

@@ -249,6 +249,46 @@ impl Db {
     }
 }
 
+impl Db {
+    /// A write to the webhook delivery queue, which does not take turns with
+    /// other writers on PostgreSQL: its rows are kept apart by row locks and
+    /// leases (`FOR UPDATE SKIP LOCKED`), so several instances deliver side
+    /// by side. Nothing else may use it. On SQLite it is [`Db::write`].
+    pub async fn write_queue<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || {
+            let mut conn = db.conn()?;
+            match &mut *conn {
+                DbConn::Sqlite(_) => in_transaction(&mut conn, f),
+                DbConn::Pg(_) => conn
+                    .transaction(|conn| f(conn).map_err(QueueError::Inner))
+                    .map_err(|e| match e {
+                        QueueError::Inner(e) => e,
+                        QueueError::Db(e) => E::from(DbError::from(e)),
+                    }),
+            }
+        })
+        .await
+    }
+}
+
+/// An error inside a queue transaction, or of the transaction itself.
+enum QueueError<E> {
+    Inner(E),
+    Db(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for QueueError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        QueueError::Db(e)
+    }
+}
+
 /// The advisory lock that makes PostgreSQL writers take turns ("brugwrit").
 const PG_WRITE_LOCK: i64 = 0x6272_7567_7772_6974;
 

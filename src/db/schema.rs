@@ -16,6 +16,7 @@ diesel::table! {
         source_digest -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        webhook_url -> Nullable<Text>,
     }
 }
 
@@ -384,3 +385,40 @@ diesel::allow_tables_to_appear_in_same_query!(
 
 diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, referrals);
 diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, return_cases);
+
+diesel::table! {
+    webhook_endpoints (partner_id) {
+        partner_id -> Text,
+        url -> Text,
+        secret -> Text,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (event_seq) {
+        event_seq -> BigInt,
+        partner_id -> Text,
+        referral_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_response_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> events (event_seq));
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_deliveries,
+    events,
+    webhook_endpoints,
+    partners
+);

@@ -53,7 +53,7 @@ pub fn publish(
             events::payload.eq(&payload),
         ))
         .execute(conn)?;
-    Ok(Event {
+    let event = Event {
         seq,
         id,
         event_type: event_type.to_owned(),
@@ -61,7 +61,9 @@ pub fn publish(
         referral_id: referral_id.map(str::to_owned),
         occurred_at,
         payload,
-    })
+    };
+    crate::webhooks::store::enqueue(conn, &event)?;
+    Ok(event)
 }
 
 /// A partner's events after `after`, in order.

@@ -374,6 +374,7 @@ impl Check<'_> {
             "capacity",
             "status",
             "sla",
+            "webhook_url",
         ];
         const REQUIRED: &[&str] = &[
             "id",
@@ -413,6 +414,18 @@ impl Check<'_> {
                         None
                     }
                 });
+        let webhook_url = self.string(root, "webhook_url").and_then(|(url, span)| {
+            // The form only: whether it must be https and public depends on
+            // `webhook_allow_local`, checked when the partner takes a secret
+            // for it and again at every delivery.
+            match crate::webhooks::check_url_form(&url, true) {
+                Ok(_) => Some(url),
+                Err(message) => {
+                    self.report(&span, "webhook_url", message);
+                    None
+                }
+            }
+        });
         let email = self.email(root, "email");
         let services = self.services(root);
         let service_areas = self.service_areas(root);
@@ -448,6 +461,7 @@ impl Check<'_> {
             capacity: u32::try_from(capacity?).ok()?,
             status: status?,
             sla,
+            webhook_url,
         })
     }
 

@@ -180,6 +180,10 @@ pub struct PartnerRecord {
     pub capacity: u32,
     pub status: PartnerStatus,
     pub sla: SlaOverrides,
+    /// A webhook URL fixed by the directory; the partner can then only take
+    /// a secret for it, not point its webhook elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
 }
 
 impl PartnerRecord {

@@ -50,6 +50,7 @@ struct PartnerRow<'a> {
     sla_decide_working_days: Option<i32>,
     source_digest: &'a str,
     updated_at: NaiveDateTime,
+    webhook_url: Option<&'a str>,
 }
 
 fn to_i32(n: u32) -> i32 {
@@ -87,6 +88,7 @@ pub fn sync(
             sla_decide_working_days: record.sla.decide_working_days.map(to_i32),
             source_digest: &digest,
             updated_at: now,
+            webhook_url: record.webhook_url.as_deref(),
         };
         match existing.get(record.id.as_str()) {
             None => {

@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{partners_dir, test_database};
 
-fn brug() -> Command {
+pub fn brug() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_brug"));
     for var in [
         "DATABASE_URL",
         "BRUG_CONFIG",
         "BRUG_ADDR",
         "BRUG_PARTNERS_DIR",
+        "BRUG_WEBHOOK_ALLOW_LOCAL",
+        "BRUG_WEBHOOK_RETRY_SCHEDULE",
         "RUST_LOG",
     ] {
         command.env_remove(var);
@@ -25,7 +27,7 @@ fn run(command: &mut Command) -> Output {
     command.output().expect("brug runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -115,14 +117,14 @@ fn config_shows_the_layers_and_hides_the_password() {
     assert!(!shown.contains("hunter2"));
 }
 
-fn free_addr() -> String {
+pub fn free_addr() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     format!("127.0.0.1:{}", addr.port())
 }
 
 /// Waits for `/readyz` to answer 200; returns false if the process ends first.
-async fn wait_until_ready(child: &mut Child, addr: &str) -> bool {
+pub async fn wait_until_ready(child: &mut Child, addr: &str) -> bool {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -139,7 +141,7 @@ async fn wait_until_ready(child: &mut Child, addr: &str) -> bool {
     false
 }
 
-fn stop(child: &mut Child) -> std::process::ExitStatus {
+pub fn stop(child: &mut Child) -> std::process::ExitStatus {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())

@@ -182,6 +182,41 @@ impl TestApp {
     }
 }
 
+/// A webhook delivery worker on the test's runtime, stopped when dropped.
+pub struct RunningWorker {
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningWorker {
+    /// Stops the worker and waits for its round in progress to end.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("the worker ends cleanly");
+        }
+    }
+}
+
+impl Drop for RunningWorker {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl TestApp {
+    /// Starts a delivery worker over this app's database and settings.
+    pub fn start_worker(&self) -> RunningWorker {
+        let sender =
+            std::sync::Arc::new(startup::webhook_sender(&self.settings).expect("a webhook client"));
+        let (stop, handle) = brug::webhooks::worker::spawn(self.db.clone(), &self.settings, sender);
+        RunningWorker {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

@@ -14,3 +14,4 @@ mod openapi;
 mod partners;
 mod referrals;
 mod reports;
+mod webhooks;

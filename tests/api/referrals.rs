@@ -5,7 +5,7 @@
 use brug::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, named_fields, problem, spawn_app};
+use crate::helpers::{TestApp, named_fields, problem, spawn_app_with};
 
 pub const ACCRA: &str = "accra-reintegration-network";
 pub const KUMASI: &str = "kumasi-homecoming-initiative";
@@ -57,7 +57,12 @@ impl Stage {
     /// A Ghanaian client who wants to return, consent for the Accra partner,
     /// and an open return case.
     pub async fn new() -> Self {
-        let app = spawn_app().await;
+        Self::new_with(|_| {}).await
+    }
+
+    /// [`Stage::new`] on a server with adjusted settings.
+    pub async fn new_with(adjust: impl FnOnce(&mut brug::config::Settings)) -> Self {
+        let app = spawn_app_with(adjust).await;
         let counsellor = app.staff_token(&[Role::Counsellor]).await;
         let caseworker = app.staff_token(&[Role::Caseworker]).await;
         let accra = app.partner_key(ACCRA).await;
