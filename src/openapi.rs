@@ -5,6 +5,10 @@
 use actix_web::{HttpResponse, http::header};
 use serde_json::{Map, Value, json};
 
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+
 use crate::auth::policy::{Access, find};
 use crate::http::RouteSpec;
 
@@ -25,6 +29,144 @@ fn operations() -> Vec<(String, &'static str, bool)> {
     all
 }
 
+/// A schema's name and every schema it names (itself included).
+pub type NamedSchemas = (String, Vec<(String, RefOr<Schema>)>);
+
+/// An operation whose answer has a schema of its own.
+pub struct ResponseBody {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub schema: NamedSchemas,
+}
+
+/// What a writing operation takes as its body.
+pub struct RequestBody {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The schema's name, whether the body is required, and every schema it
+    /// names (itself included); `None` for an operation without a body.
+    pub schema: Option<(NamedSchemas, bool)>,
+}
+
+fn body<T: ToSchema>(method: &'static str, path: &'static str, required: bool) -> RequestBody {
+    RequestBody {
+        method,
+        path,
+        schema: Some((schema_of::<T>(), required)),
+    }
+}
+
+fn no_body(method: &'static str, path: &'static str) -> RequestBody {
+    RequestBody {
+        method,
+        path,
+        schema: None,
+    }
+}
+
+/// The body of every operation that writes, from the input types the
+/// handlers parse (`JsonBody` is required, `OptionalJsonBody` not). A test
+/// fails when a writing route is missing here.
+pub fn request_bodies() -> Vec<RequestBody> {
+    use crate::referrals::plan::{NewPlan, Rejection};
+    use crate::referrals::{Arrival, Closure, NewReferral, OptionalNote, Reason};
+    vec![
+        body::<crate::clients::NewClient>("POST", "/api/v1/clients", true),
+        body::<crate::consent::NewConsent>("POST", "/api/v1/clients/{id}/consents", true),
+        body::<crate::talks::NewTalk>("POST", "/api/v1/clients/{id}/talks", true),
+        body::<crate::referrals::routes::ItemPatch>("PATCH", "/api/v1/checklist-items/{id}", true),
+        body::<crate::consent::Withdrawal>("POST", "/api/v1/consents/{id}/withdraw", false),
+        body::<crate::clients::NewHousehold>("POST", "/api/v1/households", true),
+        body::<Reason>("POST", "/api/v1/referrals/{id}/cancel", true),
+        no_body("POST", "/api/v1/referrals/{id}/reintegration-plan/approve"),
+        body::<Rejection>(
+            "POST",
+            "/api/v1/referrals/{id}/reintegration-plan/reject",
+            true,
+        ),
+        body::<crate::cases::NewReturnCase>("POST", "/api/v1/return-cases", true),
+        body::<crate::cases::Departure>("POST", "/api/v1/return-cases/{id}/departure", true),
+        body::<NewReferral>("POST", "/api/v1/return-cases/{id}/referrals", true),
+        body::<crate::talks::TalkAmendment>("PATCH", "/api/v1/talks/{id}", true),
+        body::<crate::webhooks::routes::WebhookInput>("PUT", "/partner/v1/webhook", false),
+        no_body("POST", "/partner/v1/webhook/test"),
+        body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/acknowledge", false),
+        body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/accept", false),
+        body::<Reason>("POST", "/partner/v1/referrals/{id}/decline", true),
+        body::<OptionalNote>(
+            "POST",
+            "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete",
+            false,
+        ),
+        body::<Arrival>("POST", "/partner/v1/referrals/{id}/arrival", true),
+        body::<NewPlan>(
+            "POST",
+            "/partner/v1/referrals/{id}/reintegration-plan",
+            true,
+        ),
+        body::<crate::monitoring::MonitoringReport>(
+            "POST",
+            "/partner/v1/referrals/{id}/monitoring",
+            true,
+        ),
+        body::<Closure>("POST", "/partner/v1/referrals/{id}/close", true),
+    ]
+}
+
+fn schema_of<T: ToSchema>() -> NamedSchemas {
+    let mut schemas = vec![(T::name().into_owned(), T::schema())];
+    T::schemas(&mut schemas);
+    (T::name().into_owned(), schemas)
+}
+
+/// Operations whose answer has a schema of its own; the others answer a
+/// JSON object described in `../shared/API.md`.
+pub fn response_bodies() -> Vec<ResponseBody> {
+    use crate::events::routes::FeedPage;
+    use crate::webhooks::routes::{WebhookTestResult, WebhookView};
+    let entry = |method, path, schema| ResponseBody {
+        method,
+        path,
+        schema,
+    };
+    vec![
+        entry("GET", "/partner/v1/events", schema_of::<FeedPage>()),
+        entry("GET", "/partner/v1/webhook", schema_of::<WebhookView>()),
+        entry("PUT", "/partner/v1/webhook", schema_of::<WebhookView>()),
+        entry(
+            "POST",
+            "/partner/v1/webhook/test",
+            schema_of::<WebhookTestResult>(),
+        ),
+    ]
+}
+
+/// The message a partner's webhook receives (OpenAPI 3.1 `webhooks`).
+fn webhooks() -> Value {
+    let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
+    json!({
+        "event": {
+            "post": {
+                "summary": "An event for the partner, signed after Standard Webhooks",
+                "description": "Sent to the URL set with PUT /partner/v1/webhook. Answer 2xx within 10 seconds; anything else is retried under the same webhook-id after BRUG_WEBHOOK_RETRY_SCHEDULE, events of one referral in order. 410 Gone disables the webhook. See partners/INTEGRATION.md for verification.",
+                "parameters": [
+                    header("webhook-id", "The event's id; the same on every retry."),
+                    header("webhook-timestamp", "Seconds since 1970 (UTC) when this attempt was signed."),
+                    header("webhook-signature", "v1, and the base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body} under the secret's key.")
+                ],
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}
+                },
+                "responses": {
+                    "2XX": {"description": "Received; the event counts as delivered."},
+                    "410": {"description": "Stop: the webhook is disabled until it is set again."}
+                }
+            }
+        }
+    })
+}
+
 fn problem_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -32,7 +174,13 @@ fn problem_response(description: &str) -> Value {
     })
 }
 
-fn operation(method: &str, path: &str, creates: bool) -> Value {
+fn operation(
+    method: &str,
+    path: &str,
+    creates: bool,
+    bodies: &[RequestBody],
+    answers: &[ResponseBody],
+) -> Value {
     let rule = find(&method.to_uppercase(), path);
     let mut op = Map::new();
     let name = rule.map(|r| r.operation).unwrap_or("unnamed");
@@ -76,15 +224,31 @@ fn operation(method: &str, path: &str, creates: bool) -> Value {
     if !parameters.is_empty() {
         op.insert("parameters".into(), json!(parameters));
     }
-    if matches!(method, "post" | "patch" | "put") {
+    let declared = bodies
+        .iter()
+        .find(|b| b.path == path && b.method.eq_ignore_ascii_case(method));
+    if let Some(((name, _), required)) = declared.and_then(|b| b.schema.as_ref()) {
         op.insert(
             "requestBody".into(),
-            json!({"required": method != "post", "content": {"application/json": {"schema": {"type": "object"}}}}),
+            json!({
+                "required": required,
+                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}
+            }),
         );
     }
     let mut responses = Map::new();
     let ok = if creates { "201" } else { "200" };
-    responses.insert(ok.into(), json!({"description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}}));
+    let answer = answers
+        .iter()
+        .find(|a| a.path == path && a.method.eq_ignore_ascii_case(method))
+        .map_or_else(
+            || json!({"type": "object"}),
+            |a| json!({"$ref": format!("#/components/schemas/{}", a.schema.0)}),
+        );
+    responses.insert(
+        ok.into(),
+        json!({"description": "Done", "content": {"application/json": {"schema": answer}}}),
+    );
     if rule.is_some_and(|r| r.access != Access::Public) {
         responses.insert(
             "401".into(),
@@ -131,12 +295,14 @@ fn operation(method: &str, path: &str, creates: bool) -> Value {
 
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
+    let bodies = request_bodies();
+    let answers = response_bodies();
     let mut paths = Map::new();
     for (method, path, creates) in operations() {
         let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
-        item[method.as_str()] = operation(&method, path, creates);
+        item[method.as_str()] = operation(&method, path, creates, &bodies, &answers);
     }
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Brug",
@@ -144,6 +310,7 @@ pub fn document() -> Value {
             "description": "The coordination service of a return-counselling programme. Staff API under /api/v1 (staff tokens), partner API under /partner/v1 (partner keys). JSON in and out; errors are RFC 9457 problem+json; lists are paginated with limit (default 50, at most 500) and an opaque cursor, answered as {items, next_cursor}."
         },
         "paths": paths,
+        "webhooks": webhooks(),
         "components": {
             "securitySchemes": {
                 "staff_token": {"type": "http", "scheme": "bearer", "description": "A staff token (brug_st_...) from `brug user add`."},
@@ -169,7 +336,19 @@ pub fn document() -> Value {
                 }
             }
         }
-    })
+    });
+    let schemas = &mut document["components"]["schemas"];
+    let (_, message) = schema_of::<crate::events::store::Message>();
+    for (name, schema) in bodies
+        .into_iter()
+        .filter_map(|b| b.schema)
+        .flat_map(|((_, schemas), _)| schemas)
+        .chain(answers.into_iter().flat_map(|a| a.schema.1))
+        .chain(message)
+    {
+        schemas[name.as_str()] = serde_json::to_value(schema).unwrap_or(Value::Null);
+    }
+    document
 }
 
 async fn openapi_json() -> HttpResponse {

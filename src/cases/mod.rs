@@ -65,7 +65,7 @@ fn case_rules(case: &NewReturnCase) -> Result<(), ValidationError> {
 }
 
 /// `POST /api/v1/return-cases`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "case_rules", skip_on_field_errors = false))]
 pub struct NewReturnCase {
@@ -86,7 +86,7 @@ pub struct NewReturnCase {
 }
 
 /// `POST /api/v1/return-cases/{id}/departure`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Departure {
     #[validate(custom(function = "crate::domain::rules::not_in_future"))]

@@ -18,6 +18,13 @@ use crate::domain::{CountryCode, LanguageCode};
 #[serde(try_from = "String", into = "String")]
 pub struct VNumber(String);
 
+crate::domain::string_schema!(
+    VNumber,
+    "^[0-9]{10}$",
+    "The immigration service's alien number: exactly 10 digits.",
+    "0123456789"
+);
+
 impl VNumber {
     pub fn parse(value: &str) -> Result<Self, String> {
         if value.len() == 10 && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -97,7 +104,7 @@ fn plausible_birth_date(date: &NaiveDate) -> Result<(), ValidationError> {
 }
 
 /// `POST /api/v1/clients`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
     #[validate(
@@ -137,7 +144,7 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// `POST /api/v1/households`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewHousehold {
     /// A label staff recognise, e.g. the family name. Optional.

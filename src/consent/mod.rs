@@ -90,7 +90,7 @@ fn consent_rules(consent: &NewConsent) -> Result<(), ValidationError> {
 }
 
 /// `POST /api/v1/clients/{id}/consents`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "consent_rules", skip_on_field_errors = false))]
 pub struct NewConsent {
@@ -113,7 +113,7 @@ pub struct NewConsent {
 }
 
 /// `POST /api/v1/consents/{id}/withdraw`; the body may be left out.
-#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Withdrawal {
     #[serde(default)]

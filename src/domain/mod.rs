@@ -243,9 +243,59 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 pub(crate) use text_enum;
+
+/// An OpenAPI schema for a text type that is checked when parsed: a string
+/// with a pattern and what it means.
+macro_rules! string_schema {
+    ($name:ty, $pattern:expr, $description:expr, $example:expr) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .description(Some($description))
+                    .examples([$example])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use string_schema;
+
+string_schema!(
+    CountryCode,
+    "^[A-Z]{2}$",
+    "An ISO 3166-1 alpha-2 country code, upper case; XK for Kosovo.",
+    "GH"
+);
+string_schema!(
+    RegionCode,
+    "^[A-Z]{2}-[A-Z0-9]{1,3}$",
+    "An ISO 3166-2 subdivision code inside the country.",
+    "GH-AA"
+);
+string_schema!(
+    LanguageCode,
+    "^[a-z]{2,3}$",
+    "An ISO 639-1 or ISO 639-3 language code, lower case.",
+    "tw"
+);
 
 /// Lists are stored as comma-separated text; these keep both directions in one place.
 pub fn join_list<T>(items: &[T], as_str: impl Fn(&T) -> &str) -> String {

@@ -2,8 +2,8 @@
 //! partners that poll instead of (or besides) receiving webhooks.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::store;
 use crate::auth::PartnerCaller;
@@ -21,6 +21,34 @@ struct FeedQuery {
     /// A cursor from an earlier answer: the events after it.
     after: Option<String>,
     limit: Option<u32>,
+}
+
+/// One event as a partner reads it, in the feed and (without `cursor` and
+/// `referral_id`) as a webhook message's body.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeedItem {
+    /// The event's id; a webhook carries it as `webhook-id`.
+    pub id: String,
+    /// `referral.requested`, `referral.acknowledged`, `referral.accepted`,
+    /// `referral.cancelled`, `consent.withdrawn`, ...
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it happened (RFC 3339, UTC).
+    pub timestamp: String,
+    pub referral_id: Option<String>,
+    /// Ids only; fetch details through the API.
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// Pass as `after` to read the events after this one.
+    pub cursor: String,
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    /// Set while more events are waiting now.
+    pub next_cursor: Option<String>,
 }
 
 async fn list_events(
@@ -49,25 +77,25 @@ async fn list_events(
         })
         .await?;
     let more = events.len() > page.limit as usize;
-    let items: Vec<Value> = events
+    let items: Vec<FeedItem> = events
         .iter()
         .take(page.limit as usize)
         .map(|event| {
             let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
-            json!({
-                "id": event.id,
-                "type": event.event_type,
-                "timestamp": payload["timestamp"],
-                "referral_id": event.referral_id,
-                "data": payload["data"],
-                "cursor": encode_cursor(&event.seq.to_string()),
-            })
+            FeedItem {
+                id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                timestamp: payload["timestamp"].as_str().unwrap_or_default().to_owned(),
+                referral_id: event.referral_id.clone(),
+                data: payload["data"].clone(),
+                cursor: encode_cursor(&event.seq.to_string()),
+            }
         })
         .collect();
     let next_cursor = if more {
-        items.last().map(|item| item["cursor"].clone())
+        items.last().map(|item| item.cursor.clone())
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next_cursor})))
+    Ok(HttpResponse::Ok().json(FeedPage { items, next_cursor }))
 }

@@ -2,10 +2,34 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::db::schema::events;
 use crate::db::{DbConn, DbError};
+
+/// What a partner receives of an event: the webhook body, and the feed's
+/// `type`, `timestamp` and `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    /// `referral.requested`, `referral.acknowledged`, `referral.accepted`,
+    /// `referral.declined`, `referral.cancelled`, `consent.withdrawn`,
+    /// `monitoring.due`, ..., or `webhook.test`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it happened (RFC 3339, UTC).
+    pub timestamp: String,
+    /// Ids only (`referral_id`, `return_case_id`, ...): fetch details
+    /// through the API, so that every access to personal data is audited.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl Message {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Event {
@@ -36,12 +60,12 @@ pub fn publish(
     let seq = last.unwrap_or(0) + 1;
     let id = uuid::Uuid::now_v7().to_string();
     let occurred_at = crate::audit::stored_time(now);
-    let payload = json!({
-        "type": event_type,
-        "timestamp": crate::domain::utc::format(&occurred_at),
-        "data": data,
-    })
-    .to_string();
+    let payload = Message {
+        event_type: event_type.to_owned(),
+        timestamp: crate::domain::utc::format(&occurred_at),
+        data,
+    }
+    .to_json();
     diesel::insert_into(events::table)
         .values((
             events::seq.eq(seq),

@@ -207,7 +207,7 @@ pub fn schedule(arrived_on: NaiveDate, months: &[u32]) -> Vec<(u32, NaiveDate)> 
 }
 
 /// `POST /partner/v1/referrals/{id}/monitoring`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitoringReport {
     pub visit_id: uuid::Uuid,

@@ -20,6 +20,13 @@ use crate::domain::{CountryCode, LanguageCode, RegionCode};
 #[serde(try_from = "String", into = "String")]
 pub struct PartnerId(String);
 
+crate::domain::string_schema!(
+    PartnerId,
+    "^[a-z](-?[a-z0-9])+$",
+    "A partner's id: a lower-case slug, 3 to 64 characters.",
+    "accra-reintegration-network"
+);
+
 impl PartnerId {
     pub fn parse(id: &str) -> Result<Self, String> {
         let bytes = id.as_bytes();

@@ -218,7 +218,7 @@ pub fn default_checklist() -> Vec<ChecklistTemplateItem> {
 }
 
 /// `POST /api/v1/return-cases/{id}/referrals`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReferral {
     pub partner_id: crate::partners::PartnerId,
@@ -226,7 +226,7 @@ pub struct NewReferral {
 }
 
 /// A reason, required (decline, cancel).
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     #[validate(length(min = 3, max = 2000))]
@@ -234,7 +234,7 @@ pub struct Reason {
 }
 
 /// A note, optional (acknowledge, accept, complete a task).
-#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionalNote {
     #[serde(default)]
@@ -243,7 +243,7 @@ pub struct OptionalNote {
 }
 
 /// `POST /partner/v1/referrals/{id}/arrival`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Arrival {
     pub arrived_on: NaiveDate,
@@ -277,7 +277,7 @@ impl Outcome {
 }
 
 /// `POST /partner/v1/referrals/{id}/close`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     pub outcome: Outcome,

@@ -21,7 +21,7 @@ fn currency(code: &str) -> Result<(), ValidationError> {
     Err(error)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanItem {
     pub need: Need,
@@ -37,7 +37,7 @@ pub struct PlanItem {
 }
 
 /// `POST /partner/v1/referrals/{id}/reintegration-plan`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPlan {
     #[validate(length(min = 1, max = 30), nested)]
@@ -45,7 +45,7 @@ pub struct NewPlan {
 }
 
 /// `POST /api/v1/referrals/{id}/reintegration-plan/reject`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
     #[validate(length(min = 3, max = 2000))]

@@ -151,9 +151,9 @@ async fn cancel_referral(
 }
 
 /// `PATCH /api/v1/checklist-items/{id}`: what is absent stays.
-#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ItemPatch {
+pub struct ItemPatch {
     #[serde(default)]
     status: Option<ChecklistStatus>,
     #[serde(default, deserialize_with = "crate::domain::rules::present")]

@@ -58,7 +58,7 @@ fn next_after_held(talk: &NewTalk) -> Result<(), ValidationError> {
 }
 
 /// `POST /api/v1/clients/{id}/talks`, and a talk after an amendment.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "next_after_held", skip_on_field_errors = false))]
 pub struct NewTalk {
@@ -80,7 +80,7 @@ pub struct NewTalk {
 }
 
 /// `PATCH /api/v1/talks/{id}`: the fields to change.
-#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TalkAmendment {
     #[serde(default)]

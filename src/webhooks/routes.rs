@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use validator::Validate;
 
 use super::store::{self, Counts, Endpoint};
@@ -29,7 +29,7 @@ pub fn routes() -> Vec<RouteSpec> {
 }
 
 /// `PUT /partner/v1/webhook`.
-#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// Where to deliver: `https://` and a public address. May be left out
@@ -38,23 +38,61 @@ pub struct WebhookInput {
     pub url: Option<String>,
 }
 
-fn view(endpoint: &Endpoint, preset: bool, counts: Option<&Counts>) -> Value {
-    let mut body = json!({
-        "url": endpoint.url,
-        "status": endpoint.status,
-        "disabled_reason": endpoint.disabled_reason,
-        "set_by_directory": preset,
-        "created_at": utc::format(&endpoint.created_at),
-        "updated_at": utc::format(&endpoint.updated_at),
-    });
-    if let Some(counts) = counts {
-        body["deliveries"] = json!({
-            "pending": counts.pending,
-            "delivered": counts.delivered,
-            "dead": counts.dead,
-        });
+/// A partner's webhook.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookView {
+    pub url: String,
+    /// `active`, or `disabled` after the webhook answered 410 Gone.
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    /// True when the partner directory fixes the URL.
+    pub set_by_directory: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    /// How the deliveries stand (`GET` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<DeliveryCounts>,
+    /// The signing secret (`whsec_...`), shown once, when the webhook is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeliveryCounts {
+    /// Waiting for their first attempt or a retry.
+    pub pending: i64,
+    pub delivered: i64,
+    /// Given up after the last retry, or when the webhook answered 410.
+    pub dead: i64,
+}
+
+/// What `POST /partner/v1/webhook/test` came to.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookTestResult {
+    /// The test message's `webhook-id`.
+    pub webhook_id: String,
+    pub url: String,
+    /// True when the webhook answered 2xx.
+    pub delivered: bool,
+    pub response_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+fn view(endpoint: &Endpoint, preset: bool, counts: Option<&Counts>) -> WebhookView {
+    WebhookView {
+        url: endpoint.url.clone(),
+        status: endpoint.status.clone(),
+        disabled_reason: endpoint.disabled_reason.clone(),
+        set_by_directory: preset,
+        created_at: utc::format(&endpoint.created_at),
+        updated_at: utc::format(&endpoint.updated_at),
+        deliveries: counts.map(|c| DeliveryCounts {
+            pending: c.pending,
+            delivered: c.delivered,
+            dead: c.dead,
+        }),
+        secret: None,
     }
-    body
 }
 
 async fn get_webhook(
@@ -117,7 +155,7 @@ async fn set_webhook(
             let endpoint = store::set_endpoint(conn, &caller.partner_id, &url, &secret, now)?;
             audit.record(conn, "webhook", &caller.partner_id, now)?;
             let mut body = view(&endpoint, is_preset, None);
-            body["secret"] = json!(endpoint.secret);
+            body.secret = Some(endpoint.secret.clone());
             Ok::<_, DbError>(body)
         })
         .await?;
@@ -148,12 +186,12 @@ async fn test_webhook(
         })?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = Utc::now();
-    let payload = json!({
-        "type": "webhook.test",
-        "timestamp": utc::format(&crate::audit::stored_time(now)),
-        "data": {"partner_id": caller.partner_id},
-    })
-    .to_string();
+    let payload = crate::events::store::Message {
+        event_type: "webhook.test".to_owned(),
+        timestamp: utc::format(&crate::audit::stored_time(now)),
+        data: json!({"partner_id": caller.partner_id}),
+    }
+    .to_json();
     let attempt = state
         .webhooks
         .send(&endpoint.url, &endpoint.secret, &id, &payload)
@@ -167,11 +205,11 @@ async fn test_webhook(
         ),
         super::Attempt::Failed { status, error, .. } => (false, status, Some(error)),
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "webhook_id": id,
-        "url": endpoint.url,
-        "delivered": delivered,
-        "response_status": status,
-        "error": error,
-    })))
+    Ok(HttpResponse::Ok().json(WebhookTestResult {
+        webhook_id: id,
+        url: endpoint.url,
+        delivered,
+        response_status: status,
+        error,
+    }))
 }

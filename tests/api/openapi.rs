@@ -62,3 +62,131 @@ async fn the_docs_page_works_without_the_internet() {
         );
     }
 }
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    ("$ref", Some(target)) => out.push(target.to_owned()),
+                    _ => refs(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_writing_route_documents_its_body_with_a_real_schema() {
+    let bodies = brug::openapi::request_bodies();
+    for route in brug::startup::routes() {
+        if route.method == actix_web::http::Method::GET {
+            continue;
+        }
+        assert!(
+            bodies
+                .iter()
+                .any(|b| b.method == route.method.as_str() && b.path == route.path),
+            "{} {} does not say what body it takes (brug::openapi::request_bodies)",
+            route.method,
+            route.path
+        );
+    }
+    for body in &bodies {
+        assert!(
+            brug::startup::routes()
+                .iter()
+                .any(|r| r.method.as_str() == body.method && r.path == body.path),
+            "{} {} is documented but not a route",
+            body.method,
+            body.path
+        );
+    }
+
+    let app = spawn_app().await;
+    let document: Value = app
+        .get_as(None, "/api/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut all = Vec::new();
+    refs(&document, &mut all);
+    for target in &all {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target} points outside the schemas"));
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "{target} is not defined"
+        );
+    }
+    let schemas = &document["components"]["schemas"];
+    let client = &schemas["NewClient"];
+    for field in [
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "country_of_origin",
+    ] {
+        assert!(
+            client["required"].to_string().contains(field),
+            "NewClient requires {field}: {client}"
+        );
+    }
+    assert_eq!(schemas["CountryCode"]["pattern"], "^[A-Z]{2}$");
+    assert!(schemas["Intention"]["enum"].to_string().contains("return"));
+    let decline = &document["paths"]["/partner/v1/referrals/{id}/decline"]["post"];
+    assert_eq!(decline["requestBody"]["required"], true);
+    assert_eq!(
+        decline["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Reason"
+    );
+    let test = &document["paths"]["/partner/v1/webhook/test"]["post"];
+    assert!(test["requestBody"].is_null(), "the test call takes no body");
+    let webhook = &document["paths"]["/partner/v1/webhook"]["put"];
+    assert_eq!(webhook["requestBody"]["required"], false);
+}
+
+#[tokio::test]
+async fn the_partner_delivery_surface_has_real_schemas() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .get_as(None, "/api/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let schema_of = |path: &str, method: &str| {
+        document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        schema_of("/partner/v1/events", "get"),
+        "#/components/schemas/FeedPage"
+    );
+    assert_eq!(
+        schema_of("/partner/v1/webhook", "put"),
+        "#/components/schemas/WebhookView"
+    );
+    let schemas = &document["components"]["schemas"];
+    assert!(schemas["FeedItem"]["properties"]["cursor"].is_object());
+    assert!(schemas["WebhookView"]["properties"]["secret"].is_object());
+    let webhook = &document["webhooks"]["event"]["post"];
+    assert_eq!(
+        webhook["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Message"
+    );
+    assert!(
+        webhook["parameters"]
+            .to_string()
+            .contains("webhook-signature")
+    );
+    assert!(schemas["Message"]["properties"]["type"].is_object());
+}
