@@ -358,6 +358,7 @@ diesel::table! {
         psychosocial -> Nullable<Double>,
         overall -> Nullable<Double>,
         reported_at -> Nullable<Timestamp>,
+        due_announced_at -> Nullable<Timestamp>,
     }
 }
 

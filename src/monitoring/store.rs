@@ -41,6 +41,7 @@ struct VisitRow {
     psychosocial: Option<f64>,
     overall: Option<f64>,
     _reported_at: Option<NaiveDateTime>,
+    _due_announced_at: Option<NaiveDateTime>,
 }
 
 impl VisitRow {
@@ -70,6 +71,42 @@ impl VisitRow {
             scores,
         }
     }
+}
+
+/// Tells partners, through the outbox, of the visits that have fallen due
+/// (`monitoring.due`), each once, inside the caller's write transaction.
+/// Visits already past their grace period when first seen (after a long
+/// stop, say) are not announced: they show as missed instead. Returns how
+/// many were announced.
+pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbError> {
+    use crate::db::schema::referrals;
+    let today = now.date_naive();
+    let due: Vec<(String, String, String)> = monitoring_visits::table
+        .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
+        .filter(monitoring_visits::status.eq("scheduled"))
+        .filter(monitoring_visits::due_announced_at.is_null())
+        .filter(monitoring_visits::due_on.le(today))
+        .filter(monitoring_visits::due_on.ge(today - Duration::days(GRACE_DAYS)))
+        .filter(referrals::closed_at.is_null())
+        .order(monitoring_visits::due_on.asc())
+        .select((monitoring_visits::id, referrals::id, referrals::partner_id))
+        .limit(500)
+        .load(conn)?;
+    let stamp = crate::audit::stored_time(now);
+    for (visit_id, referral_id, partner_id) in &due {
+        crate::events::store::publish(
+            conn,
+            "monitoring.due",
+            partner_id,
+            Some(referral_id),
+            serde_json::json!({"referral_id": referral_id, "visit_id": visit_id}),
+            now,
+        )?;
+        diesel::update(monitoring_visits::table.find(visit_id))
+            .set(monitoring_visits::due_announced_at.eq(stamp))
+            .execute(conn)?;
+    }
+    Ok(due.len())
 }
 
 /// Schedules the visits of a referral that has just arrived.
@@ -203,6 +240,7 @@ mod tests {
             psychosocial: None,
             overall: None,
             _reported_at: None,
+            _due_announced_at: None,
         }
     }
 

@@ -19,6 +19,9 @@ use crate::db::{Db, DbError};
 /// Deliveries claimed per round.
 const BATCH: i64 = 32;
 
+/// How often the worker looks for monitoring visits that have fallen due.
+const ANNOUNCE_EVERY: Duration = Duration::from_secs(60);
+
 /// How long a claim holds beyond the request timeout, so that a slow answer
 /// is written back before another worker may take the delivery over.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
@@ -203,9 +206,14 @@ impl Worker {
     /// Runs rounds until `stop` turns true; a round in progress finishes.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "webhook delivery started");
+        let mut announced: Option<std::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 break;
+            }
+            if announced.is_none_or(|at| at.elapsed() >= ANNOUNCE_EVERY) {
+                announced = Some(std::time::Instant::now());
+                self.announce_due_visits().await;
             }
             let busy = match self.round().await {
                 Ok(claimed) => claimed > 0,
@@ -222,6 +230,20 @@ impl Worker {
             }
         }
         tracing::info!(worker = %self.id, "webhook delivery stopped");
+    }
+
+    /// Publishes `monitoring.due` for the visits that fell due since the
+    /// last look (each visit once, whichever instance gets there first).
+    async fn announce_due_visits(&self) {
+        let announced = self
+            .db
+            .write(|conn| crate::monitoring::store::announce_due(conn, Utc::now()))
+            .await;
+        match announced {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "monitoring visits fell due; partners told"),
+            Err(e) => tracing::warn!(error = %e, "cannot look for monitoring visits due"),
+        }
     }
 
     /// Claims what is due and delivers it; returns how many were claimed.

@@ -673,3 +673,68 @@ async fn several_instances_deliver_a_thousand_events_each_exactly_once() {
     }
     assert_eq!(last_seen.len(), 100);
 }
+
+#[tokio::test]
+async fn a_partner_hears_once_when_a_monitoring_visit_falls_due() {
+    let stage = Stage::new_with(local_webhooks("100ms")).await;
+    let hook = Receiver::healthy().await;
+    let secret = set_webhook(&stage, &stage.accra, &hook.url).await;
+    let referral = stage.accepted_referral().await;
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/return-cases/{}/departure", stage.case_id),
+                json!({"departed_on": crate::referrals::day(-40)}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let arrival = ok(
+        stage
+            .partner(
+                &stage.accra,
+                &referral,
+                "arrival",
+                json!({"arrived_on": crate::referrals::day(-39), "received": true}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let first_visit = arrival["monitoring_visits"][0]["id"]
+        .as_str()
+        .expect("the arrival scheduled visits")
+        .to_owned();
+
+    // Two workers, as on two instances: the visit is announced once.
+    let one = stage.app.start_worker();
+    let two = stage.app.start_worker();
+    let received = hook.wait_for(6, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    one.stop().await;
+    two.stop().await;
+    let due: Vec<Received> = hook
+        .received()
+        .into_iter()
+        .filter(|r| r.json()["type"] == "monitoring.due")
+        .collect();
+    assert_eq!(
+        due.len(),
+        1,
+        "only the one-month visit is due, once: {received:?}"
+    );
+    due[0].verify(&secret);
+    let data = &due[0].json()["data"];
+    assert_eq!(data["referral_id"], referral.as_str());
+    assert_eq!(data["visit_id"], first_visit.as_str());
+    let feed = ok(stage.get(&stage.accra, "/partner/v1/events").await, 200).await;
+    let in_feed = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|item| item["type"] == "monitoring.due")
+        .count();
+    assert_eq!(in_feed, 1);
+}

@@ -4,6 +4,9 @@
 -- A URL the partner directory fixes for the partner (optional).
 ALTER TABLE partners ADD COLUMN webhook_url TEXT;
 
+-- When the partner was told (`monitoring.due`) that the visit is due.
+ALTER TABLE monitoring_visits ADD COLUMN due_announced_at TIMESTAMP;
+
 CREATE TABLE webhook_endpoints (
     partner_id TEXT PRIMARY KEY NOT NULL REFERENCES partners (id),
     url TEXT NOT NULL,
