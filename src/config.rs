@@ -178,15 +178,37 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    OutOfRange(String),
 }
 
 impl Settings {
     /// Loads the settings from every layer. `file` is the `--config` path
     /// (clap already folds `BRUG_CONFIG` into it).
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
-        Self::figment(file, overrides)?
+        let settings: Self = Self::figment(file, overrides)?
             .extract()
-            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        settings.check_ranges()?;
+        Ok(settings)
+    }
+
+    /// Values that parse but make no sense (or would overflow a deadline).
+    fn check_ranges(&self) -> Result<(), ConfigError> {
+        let out = |what: &str| Err(ConfigError::OutOfRange(what.to_owned()));
+        if !(1..=300).contains(&self.webhook_timeout_secs) {
+            return out("webhook_timeout_secs must be from 1 to 300");
+        }
+        if !(10..=600_000).contains(&self.webhook_poll_ms) {
+            return out("webhook_poll_ms must be from 10 to 600000");
+        }
+        if self.webhook_retry_schedule.max_attempts() > 51 {
+            return out("webhook_retry_schedule may hold at most 50 waits");
+        }
+        if self.webhook_retry_schedule.longest() > std::time::Duration::from_secs(7 * 24 * 3600) {
+            return out("webhook_retry_schedule: no wait may be longer than 7 days");
+        }
+        Ok(())
     }
 
     fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
@@ -287,6 +309,15 @@ mod tests {
             let err = Settings::load(None, &Overrides::default())
                 .expect_err("a schedule that does not parse is refused");
             assert!(err.to_string().contains("later"), "{err}");
+            jail.set_env("BRUG_WEBHOOK_RETRY_SCHEDULE", "1s,30d");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("a wait of a month is refused");
+            assert!(err.to_string().contains("7 days"), "{err}");
+            jail.set_env("BRUG_WEBHOOK_RETRY_SCHEDULE", "1s");
+            jail.set_env("BRUG_WEBHOOK_TIMEOUT_SECS", "100000");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("a timeout of days is refused");
+            assert!(err.to_string().contains("webhook_timeout_secs"), "{err}");
             Ok(())
         });
     }

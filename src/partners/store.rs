@@ -110,6 +110,10 @@ pub fn sync(
             }
             Some(_) => report.unchanged += 1,
         }
+        // A URL the directory fixes wins over the one the webhook has.
+        if let Some(preset) = &record.webhook_url {
+            crate::webhooks::store::follow_preset(conn, record.id.as_str(), preset, now)?;
+        }
     }
     let mut gone: Vec<&String> = existing
         .iter()

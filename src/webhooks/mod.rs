@@ -85,32 +85,20 @@ fn is_internal_v4(ip: Ipv4Addr) -> bool {
         || a >= 240 // 240.0.0.0/4, reserved
 }
 
+/// IPv6: only global unicast (2000::/3) passes, less the special ranges
+/// inside it; everything else (loopback, unique local, link-local,
+/// multicast, NAT64, IPv4-compatible, discard, ...) is internal.
 fn is_internal_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_internal_v4(v4);
     }
     let segments = ip.segments();
-    let embedded_v4 = |hi: u16, lo: u16| {
-        let [a, b] = hi.to_be_bytes();
-        let [c, d] = lo.to_be_bytes();
-        Ipv4Addr::new(a, b, c, d)
-    };
-    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach an IPv4 address.
-    if segments[0] == 0x64 && segments[1] == 0xff9b && segments[2..6] == [0, 0, 0, 0] {
-        return is_internal_v4(embedded_v4(segments[6], segments[7]));
-    }
-    if segments[0] == 0x2002 {
-        return is_internal_v4(embedded_v4(segments[1], segments[2]));
-    }
-    ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || segments[0..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible (deprecated)
-        || (segments[0] & 0xfe00) == 0xfc00 // fc00::/7, unique local
-        || (segments[0] & 0xffc0) == 0xfe80 // fe80::/10, link-local
-        || (segments[0] & 0xffc0) == 0xfec0 // fec0::/10, site-local (deprecated)
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
-        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard-only
+    let global_unicast = (segments[0] & 0xe000) == 0x2000;
+    !global_unicast
+        || (segments[0] == 0x2001 && segments[1] < 0x0200) // 2001::/23, IETF protocol assignments (Teredo, benchmarking, ORCHID)
+        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // 2001:db8::/32, documentation
+        || segments[0] == 0x2002 // 2002::/16, 6to4: reaches an IPv4 address
+        || (segments[0] == 0x3fff && segments[1] < 0x1000) // 3fff::/20, documentation
 }
 
 /// A new signing secret: `whsec_` and 32 random bytes in base64, as
@@ -180,6 +168,10 @@ impl RetrySchedule {
     pub fn total(&self) -> Duration {
         self.0.iter().sum()
     }
+
+    pub fn longest(&self) -> Duration {
+        self.0.iter().max().copied().unwrap_or_default()
+    }
 }
 
 impl Default for RetrySchedule {
@@ -224,10 +216,12 @@ impl<'de> Deserialize<'de> for RetrySchedule {
     }
 }
 
-/// `wait` spread by up to a fifth either way, so that retries after an
-/// outage do not all arrive at once. `random` is uniform in `[0, 1)`.
+/// `wait` lengthened by up to a fifth, so that retries after an outage do
+/// not all arrive at once; never shortened, so the schedule's total (and
+/// the promise of retrying for at least three days) holds. `random` is
+/// uniform in `[0, 1)`.
 pub fn with_jitter(wait: Duration, random: f64) -> Duration {
-    let factor = 0.8 + 0.4 * random.clamp(0.0, 1.0);
+    let factor = 1.0 + 0.2 * random.clamp(0.0, 1.0);
     wait.mul_f64(factor)
 }
 
@@ -397,6 +391,11 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:c0a8:101::1",
             "2001:db8::1",
+            "2001::1",
+            "64:ff9b:1::a00:1",
+            "::ffff:0:a00:1",
+            "100::1",
+            "ff02::1",
         ] {
             let ip: IpAddr = internal.parse().expect("an address");
             assert!(is_internal(ip), "{internal} is internal");
@@ -405,6 +404,7 @@ mod tests {
             "93.184.216.34",
             "8.8.8.8",
             "2606:4700::1111",
+            "2a00:1450:4001::1",
             "::ffff:8.8.8.8",
         ] {
             let ip: IpAddr = public.parse().expect("an address");
@@ -429,13 +429,13 @@ mod tests {
         let schedule = RetrySchedule::parse("10s,1m").expect("schedule");
         assert_eq!(
             after_failure(&schedule, 1, None, 0.0),
-            AfterFailure::RetryIn(Duration::from_secs(8))
+            AfterFailure::RetryIn(Duration::from_secs(10))
         );
         for random in [0.0, 0.3, 0.999] {
             let AfterFailure::RetryIn(wait) = after_failure(&schedule, 2, None, random) else {
                 panic!("a second failure of two waits is retried");
             };
-            assert!(wait >= Duration::from_secs(48) && wait <= Duration::from_secs(72));
+            assert!(wait >= Duration::from_secs(60) && wait <= Duration::from_secs(72));
         }
         assert_eq!(
             after_failure(&schedule, 1, Some(Duration::from_secs(120)), 0.5),

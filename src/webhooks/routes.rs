@@ -39,7 +39,7 @@ pub struct WebhookInput {
 }
 
 /// A partner's webhook.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     pub url: String,
     /// `active`, or `disabled` after the webhook answered 410 Gone.
@@ -159,7 +159,10 @@ async fn set_webhook(
             Ok::<_, DbError>(body)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(body))
+    // The secret is in this answer: no cache may keep it.
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body))
 }
 
 async fn test_webhook(

@@ -15,7 +15,7 @@ pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 pub const DEAD: &str = "dead";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Clone, PartialEq, Eq, Queryable)]
 pub struct Endpoint {
     pub partner_id: String,
     pub url: String,
@@ -24,6 +24,17 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("partner_id", &self.partner_id)
+            .field("url", &self.url)
+            .field("secret", &"whsec_***")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn endpoint(conn: &mut DbConn, partner_id: &str) -> Result<Option<Endpoint>, DbError> {
@@ -45,6 +56,8 @@ pub fn preset_url(conn: &mut DbConn, partner_id: &str) -> Result<Option<String>,
 
 /// Points the partner's webhook at `url` with a new secret and turns it on.
 /// Events from now on are delivered there; earlier ones stay in the feed.
+/// Deliveries waiting for a retry are due at once, with a fresh count of
+/// attempts: the partner has just said where it listens.
 pub fn set_endpoint(
     conn: &mut DbConn,
     partner_id: &str,
@@ -74,65 +87,121 @@ pub fn set_endpoint(
             ))
             .execute(conn)?;
     }
+    diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::partner_id.eq(partner_id))
+            .filter(webhook_deliveries::status.eq(PENDING))
+            .filter(webhook_deliveries::claimed_by.is_null()),
+    )
+    .set((
+        webhook_deliveries::next_attempt_at.eq(now),
+        webhook_deliveries::attempts.eq(0),
+    ))
+    .execute(conn)?;
     endpoint(conn, partner_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
 }
 
-/// Turns the partner's webhook off (it answered 410 Gone) and moves what was
-/// still waiting for it to the dead letters, from where it can be replayed
-/// once the partner sets a webhook again. Returns how many were moved.
+/// Points a partner's webhook at the URL its directory entry fixes, keeping
+/// its secret and state; for the directory sync. Returns whether it moved.
+pub fn follow_preset(
+    conn: &mut DbConn,
+    partner_id: &str,
+    preset: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let moved = diesel::update(
+        webhook_endpoints::table
+            .find(partner_id)
+            .filter(webhook_endpoints::url.ne(preset)),
+    )
+    .set((
+        webhook_endpoints::url.eq(preset),
+        webhook_endpoints::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(moved > 0)
+}
+
+/// Turns the partner's webhook off (it answered 410 Gone) and moves what
+/// was waiting for it to the dead letters, from where it can be replayed
+/// once the partner sets a webhook again. Only the webhook that answered is
+/// turned off: if the partner has set another URL or secret since, nothing
+/// changes and `None` is returned. Deliveries other workers are sending
+/// now keep their claim and end as their own answers say. Returns how many
+/// were moved.
 pub fn disable_endpoint(
     conn: &mut DbConn,
     partner_id: &str,
+    answered: (&str, &str),
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<usize, DbError> {
+) -> Result<Option<usize>, DbError> {
+    let (url, secret) = answered;
     let now = crate::audit::stored_time(now);
-    diesel::update(webhook_endpoints::table.find(partner_id))
-        .set((
-            webhook_endpoints::status.eq(DISABLED),
-            webhook_endpoints::disabled_reason.eq(reason),
-            webhook_endpoints::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::partner_id.eq(partner_id))
-            .filter(webhook_deliveries::status.eq(PENDING)),
+    let disabled = diesel::update(
+        webhook_endpoints::table
+            .find(partner_id)
+            .filter(webhook_endpoints::url.eq(url))
+            .filter(webhook_endpoints::secret.eq(secret))
+            .filter(webhook_endpoints::status.eq(ACTIVE)),
     )
     .set((
-        webhook_deliveries::status.eq(DEAD),
-        webhook_deliveries::last_error.eq(reason),
-        webhook_deliveries::finished_at.eq(now),
-        webhook_deliveries::claimed_by.eq(None::<String>),
-        webhook_deliveries::claimed_until.eq(None::<NaiveDateTime>),
+        webhook_endpoints::status.eq(DISABLED),
+        webhook_endpoints::disabled_reason.eq(reason),
+        webhook_endpoints::updated_at.eq(now),
     ))
-    .execute(conn)?)
+    .execute(conn)?;
+    if disabled == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::partner_id.eq(partner_id))
+                .filter(webhook_deliveries::status.eq(PENDING))
+                .filter(webhook_deliveries::claimed_by.is_null()),
+        )
+        .set((
+            webhook_deliveries::status.eq(DEAD),
+            webhook_deliveries::last_error.eq(reason),
+            webhook_deliveries::finished_at.eq(now),
+        ))
+        .execute(conn)?,
+    ))
 }
 
 /// Queues `event` for its partner's webhook, inside the transaction that
-/// publishes it; nothing is queued while the partner has no active webhook.
+/// publishes it. While the webhook is disabled the event goes straight to
+/// the dead letters, to be replayed once the partner is back; a partner
+/// that never set a webhook polls the feed instead.
 pub fn enqueue(conn: &mut DbConn, event: &Event) -> Result<bool, DbError> {
-    let active = webhook_endpoints::table
+    let status = webhook_endpoints::table
         .find(&event.partner_id)
-        .filter(webhook_endpoints::status.eq(ACTIVE))
-        .select(webhook_endpoints::partner_id)
+        .select(webhook_endpoints::status)
         .first::<String>(conn)
-        .optional()?
-        .is_some();
-    if !active {
-        return Ok(false);
-    }
+        .optional()?;
+    let (status, error, finished) = match status.as_deref() {
+        None => return Ok(false),
+        Some(ACTIVE) => (PENDING, None, None),
+        Some(_) => (
+            DEAD,
+            Some("the webhook was disabled when the event happened"),
+            Some(event.occurred_at),
+        ),
+    };
     diesel::insert_into(webhook_deliveries::table)
         .values((
             webhook_deliveries::event_seq.eq(event.seq),
             webhook_deliveries::partner_id.eq(&event.partner_id),
             webhook_deliveries::referral_id.eq(&event.referral_id),
-            webhook_deliveries::status.eq(PENDING),
+            webhook_deliveries::status.eq(status),
             webhook_deliveries::attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(event.occurred_at),
+            webhook_deliveries::last_error.eq(error),
+            webhook_deliveries::finished_at.eq(finished),
         ))
         .execute(conn)?;
-    Ok(true)
+    Ok(status == PENDING)
 }
 
 #[derive(Debug, QueryableByName)]
@@ -152,29 +221,38 @@ const DUE: &str = "SELECT d.event_seq FROM webhook_deliveries d \
          AND e.event_seq < d.event_seq) \
      ORDER BY d.event_seq LIMIT {limit}";
 
-/// Takes up to `limit` due deliveries for `worker` until `lease_until`.
-/// One statement, so it needs no transaction of its own: on PostgreSQL
-/// `FOR UPDATE SKIP LOCKED` lets several instances claim side by side
-/// without taking the same row; on SQLite the statement holds the one write
-/// lock while it runs.
+/// Takes up to `limit` due deliveries for `worker` for `lease`. One
+/// statement: on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several instances
+/// claim side by side without taking the same row, and leases are set and
+/// compared on the database's clock, so that instances whose clocks differ
+/// cannot take over each other's live leases; on SQLite (one machine) the
+/// statement holds the one write lock while it runs.
 pub fn claim(
     conn: &mut DbConn,
     worker: &str,
     now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
+    lease: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<i64>, DbError> {
+    let lease_until =
+        crate::audit::stored_time(now + chrono::Duration::from_std(lease).unwrap_or_default());
     let now = crate::audit::stored_time(now);
-    let lease_until = crate::audit::stored_time(lease_until);
     let rows = match conn {
         DbConn::Pg(pg) => {
-            let due = DUE.replace("{now}", "$3").replace("{limit}", "$4");
+            let db_now = "(now() AT TIME ZONE 'UTC')";
+            let due = DUE
+                .replace("d.next_attempt_at <= {now}", "d.next_attempt_at <= $3")
+                .replace("{now}", db_now)
+                .replace("{limit}", "$4");
             diesel::sql_query(format!(
-                "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2 \
-                 WHERE event_seq IN ({due} FOR UPDATE SKIP LOCKED) RETURNING event_seq"
+                "WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) \
+                 UPDATE webhook_deliveries SET claimed_by = $1, \
+                 claimed_until = {db_now} + make_interval(secs => $2) \
+                 FROM due WHERE webhook_deliveries.event_seq = due.event_seq \
+                 RETURNING webhook_deliveries.event_seq"
             ))
             .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(lease_until)
+            .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(limit)
             .load::<ClaimedRow>(pg)?
@@ -198,7 +276,7 @@ pub fn claim(
 }
 
 /// A claimed delivery with what is needed to send it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Clone, Queryable)]
 pub struct Outgoing {
     pub event_seq: i64,
     pub event_id: String,
@@ -209,6 +287,18 @@ pub struct Outgoing {
     pub url: Option<String>,
     pub secret: Option<String>,
     pub endpoint_status: Option<String>,
+}
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("event_seq", &self.event_seq)
+            .field("event_id", &self.event_id)
+            .field("partner_id", &self.partner_id)
+            .field("attempts", &self.attempts)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The claimed deliveries among `seqs` that are still `worker`'s.

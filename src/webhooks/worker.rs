@@ -59,10 +59,10 @@ pub async fn resolve_checked(
     if addrs.is_empty() {
         return Err(format!("{host} does not resolve"));
     }
-    if !allow_local && let Some(bad) = addrs.iter().find(|a| is_internal(a.ip())) {
+    if !allow_local && addrs.iter().any(|a| is_internal(a.ip())) {
+        // Which address is not said: partners need not map our network.
         return Err(format!(
-            "{host} resolves to the internal address {}",
-            bad.ip()
+            "{host} resolves to a loopback, private or otherwise internal address"
         ));
     }
     Ok(addrs)
@@ -225,7 +225,12 @@ impl Worker {
             if !busy {
                 tokio::select! {
                     _ = tokio::time::sleep(self.poll) => {}
-                    _ = stop.changed() => {}
+                    changed = stop.changed() => {
+                        // The sender is gone: nobody can stop us any more, so stop now.
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -246,15 +251,15 @@ impl Worker {
         }
     }
 
-    /// Claims what is due and delivers it; returns how many were claimed.
+    /// Claims what is due, delivers it, and writes the outcomes back in one
+    /// transaction; returns how many were claimed.
     pub async fn round(&self) -> Result<usize, DbError> {
         let now = Utc::now();
         let lease = self.sender.timeout() + LEASE_MARGIN;
-        let lease_until = now + chrono::Duration::from_std(lease).unwrap_or_default();
         let worker = self.id.clone();
         let seqs = self
             .db
-            .write_queue(move |conn| store::claim(conn, &worker, now, lease_until, BATCH))
+            .write_queue(move |conn| store::claim(conn, &worker, now, lease, BATCH))
             .await?;
         if seqs.is_empty() {
             return Ok(0);
@@ -265,18 +270,17 @@ impl Worker {
             .db
             .read(move |conn| store::outgoing(conn, &claimed, &worker))
             .await?;
-        futures_util::future::join_all(outgoing.into_iter().map(|o| self.deliver(o))).await;
+        let outcomes =
+            futures_util::future::join_all(outgoing.into_iter().map(|o| self.deliver(o))).await;
+        self.write_back(outcomes).await;
         Ok(seqs.len())
     }
 
-    async fn deliver(&self, outgoing: Outgoing) {
+    /// Sends one claimed delivery; returns what to write back.
+    async fn deliver(&self, outgoing: Outgoing) -> (i64, Outcome) {
         let seq = outgoing.event_seq;
-        let attempt = match (&outgoing.url, &outgoing.secret, &outgoing.endpoint_status) {
-            (Some(url), Some(secret), Some(status)) if status == ACTIVE => {
-                self.sender
-                    .send(url, secret, &outgoing.event_id, &outgoing.payload)
-                    .await
-            }
+        let (url, secret) = match (&outgoing.url, &outgoing.secret, &outgoing.endpoint_status) {
+            (Some(url), Some(secret), Some(status)) if status == ACTIVE => (url, secret),
             _ => {
                 let outcome = Outcome {
                     status: DEAD,
@@ -284,10 +288,13 @@ impl Worker {
                     error: Some("the partner has no active webhook".to_owned()),
                     next_attempt_at: None,
                 };
-                self.write_back(seq, outcome).await;
-                return;
+                return (seq, outcome);
             }
         };
+        let attempt = self
+            .sender
+            .send(url, secret, &outgoing.event_id, &outgoing.payload)
+            .await;
         let attempts = u32::try_from(outgoing.attempts).unwrap_or(0) + 1;
         let outcome = match attempt {
             Attempt::Delivered { status } => Outcome {
@@ -296,10 +303,7 @@ impl Worker {
                 error: None,
                 next_attempt_at: None,
             },
-            Attempt::Gone => {
-                self.disable(&outgoing).await;
-                return;
-            }
+            Attempt::Gone => self.disable(&outgoing, url, secret).await,
             Attempt::Failed {
                 status,
                 error,
@@ -309,9 +313,7 @@ impl Worker {
                     status: PENDING,
                     response_status: status,
                     error: Some(error),
-                    next_attempt_at: Some(
-                        Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default(),
-                    ),
+                    next_attempt_at: Some(later(Utc::now(), wait)),
                 },
                 AfterFailure::DeadLetter => {
                     tracing::warn!(
@@ -330,66 +332,123 @@ impl Worker {
                 }
             },
         };
-        self.write_back(seq, outcome).await;
+        (seq, outcome)
     }
 
-    async fn write_back(&self, seq: i64, outcome: Outcome) {
-        let worker = self.id.clone();
-        let written = self
-            .db
-            .write_queue(move |conn| store::record(conn, seq, &worker, &outcome, Utc::now()))
-            .await;
-        match written {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                seq,
-                "a delivery's lease ran out before its outcome was written"
-            ),
-            Err(e) => tracing::error!(seq, error = %e, "cannot write a delivery's outcome back"),
+    /// Writes a round's outcomes back in one transaction, trying a few
+    /// times: an outcome not written is sent again once its lease runs out.
+    async fn write_back(&self, outcomes: Vec<(i64, Outcome)>) {
+        let outcomes = std::sync::Arc::new(outcomes);
+        let mut wait = Duration::from_millis(200);
+        for attempt in 1..=4 {
+            let worker = self.id.clone();
+            let batch = outcomes.clone();
+            let written = self
+                .db
+                .write_queue(move |conn| {
+                    let now = Utc::now();
+                    let mut lost = 0;
+                    for (seq, outcome) in batch.iter() {
+                        if !store::record(conn, *seq, &worker, outcome, now)? {
+                            lost += 1;
+                        }
+                    }
+                    Ok::<_, DbError>(lost)
+                })
+                .await;
+            match written {
+                Ok(0) => return,
+                Ok(lost) => {
+                    tracing::warn!(
+                        lost,
+                        "deliveries whose lease ran out before their outcome was written"
+                    );
+                    return;
+                }
+                Err(e) if attempt < 4 => {
+                    tracing::warn!(error = %e, attempt, "cannot write delivery outcomes yet");
+                    tokio::time::sleep(wait).await;
+                    wait *= 3;
+                }
+                Err(e) => tracing::error!(
+                    error = %e,
+                    count = outcomes.len(),
+                    "cannot write delivery outcomes; they will be sent again"
+                ),
+            }
         }
     }
 
     /// The webhook answered 410 Gone: turn it off, dead-letter what waits
-    /// for it, and keep the change in the audit log.
-    async fn disable(&self, outgoing: &Outgoing) {
+    /// for it, and keep the change in the audit log. If the partner set
+    /// another webhook meanwhile, the answer came from the old one: the
+    /// event is tried again at once, at the new one.
+    async fn disable(&self, outgoing: &Outgoing, url: &str, secret: &str) -> Outcome {
         let partner = outgoing.partner_id.clone();
-        let worker = self.id.clone();
-        let seq = outgoing.event_seq;
+        let answered = (url.to_owned(), secret.to_owned());
+        let now = Utc::now();
+        let reason = format!(
+            "the webhook answered 410 Gone at {}; set it again to resume",
+            now.format("%Y-%m-%d %H:%M:%SZ")
+        );
+        let why = reason.clone();
         let result = self
             .db
             .write(move |conn| {
-                let now = Utc::now();
-                let reason = format!(
-                    "the webhook answered 410 Gone at {}; set it again to resume",
-                    now.format("%Y-%m-%d %H:%M:%SZ")
-                );
-                let outcome = Outcome {
-                    status: DEAD,
-                    response_status: Some(410),
-                    error: Some(reason.clone()),
-                    next_attempt_at: None,
-                };
-                store::record(conn, seq, &worker, &outcome, now)?;
-                let moved = store::disable_endpoint(conn, &partner, &reason, now)?;
-                let entry = NewEntry::new(
-                    Actor::system("webhook-worker"),
-                    "webhook.disable",
-                    "partner",
-                    &partner,
-                );
-                audit::store::append(conn, entry, now)?;
+                let moved =
+                    store::disable_endpoint(conn, &partner, (&answered.0, &answered.1), &why, now)?;
+                if moved.is_some() {
+                    let entry = NewEntry::new(
+                        Actor::system("webhook-worker"),
+                        "webhook.disable",
+                        "partner",
+                        &partner,
+                    );
+                    audit::store::append(conn, entry, now)?;
+                }
                 Ok::<_, DbError>(moved)
             })
             .await;
         match result {
-            Ok(moved) => tracing::warn!(
-                partner = %outgoing.partner_id,
-                dead_lettered = moved,
-                "a partner's webhook answered 410 Gone and is now disabled"
-            ),
-            Err(e) => tracing::error!(error = %e, "cannot disable a webhook that answered 410"),
+            Ok(Some(moved)) => {
+                tracing::warn!(
+                    partner = %outgoing.partner_id,
+                    dead_lettered = moved,
+                    "a partner's webhook answered 410 Gone and is now disabled"
+                );
+                Outcome {
+                    status: DEAD,
+                    response_status: Some(410),
+                    error: Some(reason),
+                    next_attempt_at: None,
+                }
+            }
+            Ok(None) => Outcome {
+                status: PENDING,
+                response_status: Some(410),
+                error: Some("410 Gone from a webhook the partner has since replaced".to_owned()),
+                next_attempt_at: None,
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "cannot disable a webhook that answered 410");
+                Outcome {
+                    status: PENDING,
+                    response_status: Some(410),
+                    error: Some(reason),
+                    next_attempt_at: Some(later(now, Duration::from_secs(60))),
+                }
+            }
         }
     }
+}
+
+/// `wait` after `now`; waits are bounded when the settings load, so the
+/// fallback (a week) is never reached in practice.
+fn later(now: chrono::DateTime<Utc>, wait: Duration) -> chrono::DateTime<Utc> {
+    chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|wait| now.checked_add_signed(wait))
+        .unwrap_or(now + chrono::Duration::days(7))
 }
 
 /// Starts a worker on the current runtime; send `true` to stop it.
@@ -401,4 +460,35 @@ pub fn spawn(
     let (stop, stopped) = watch::channel(false);
     let worker = Worker::new(db, settings, sender);
     (stop, tokio::spawn(worker.run(stopped)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn names_that_lead_inside_are_refused_where_the_connection_is_made() {
+        let refused = resolve_checked("localhost", 443, false)
+            .await
+            .expect_err("localhost leads inside");
+        assert!(refused.contains("internal"), "{refused}");
+        assert!(
+            !refused.contains("127.0.0.1"),
+            "the address is not given away"
+        );
+        let allowed = resolve_checked("localhost", 8080, true)
+            .await
+            .expect("allowed for development");
+        assert!(allowed.iter().all(|a| a.port() == 8080));
+    }
+
+    #[test]
+    fn later_never_overflows() {
+        let now = Utc::now();
+        assert_eq!(
+            later(now, Duration::from_secs(60)),
+            now + chrono::Duration::seconds(60)
+        );
+        assert_eq!(later(now, Duration::MAX), now + chrono::Duration::days(7));
+    }
 }

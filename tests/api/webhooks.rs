@@ -258,7 +258,12 @@ async fn every_event_reaches_its_partner_signed_with_ids_only() {
     )
     .await;
 
-    let received = accra_hook.wait_for(4, Duration::from_secs(20)).await;
+    accra_hook.wait_for(4, Duration::from_secs(20)).await;
+    let state = wait_until(&stage, &stage.accra, |s| s["deliveries"]["delivered"] == 4).await;
+    assert_eq!(state["deliveries"]["delivered"], 4, "{state}");
+    assert_eq!(state["deliveries"]["pending"], 0, "{state}");
+    let received = accra_hook.received();
+    assert_eq!(received.len(), 4, "each event once");
     let types: Vec<String> = received
         .iter()
         .map(|r| r.json()["type"].as_str().unwrap_or_default().to_owned())
@@ -305,9 +310,6 @@ async fn every_event_reaches_its_partner_signed_with_ids_only() {
             "{raw}"
         );
     }
-    let state = wait_until(&stage, &stage.accra, |s| s["deliveries"]["delivered"] == 4).await;
-    assert_eq!(state["deliveries"]["delivered"], 4, "{state}");
-    assert_eq!(state["deliveries"]["pending"], 0, "{state}");
     assert!(
         state.get("secret").is_none(),
         "the secret is shown once only"
@@ -432,6 +434,11 @@ async fn gone_disables_the_webhook_and_dead_letters_come_back_on_replay() {
         200,
     )
     .await;
+    let state = webhook_state(&stage, &stage.accra).await;
+    assert_eq!(
+        state["deliveries"]["dead"], 2,
+        "an event while disabled goes to the dead letters: {state}"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         gone.received().len(),
@@ -458,8 +465,8 @@ async fn gone_disables_the_webhook_and_dead_letters_come_back_on_replay() {
     )
     .await;
     // With one retry in the schedule, two failures send it to the dead letters.
-    let state = wait_for_state(&stage, &stage.accra, "active", 2).await;
-    assert_eq!(state["deliveries"]["dead"], 2, "{state}");
+    let state = wait_for_state(&stage, &stage.accra, "active", 3).await;
+    assert_eq!(state["deliveries"]["dead"], 3, "{state}");
 
     let database_url = stage.app.database.url.clone();
     let out = brug()
@@ -470,6 +477,7 @@ async fn gone_disables_the_webhook_and_dead_letters_come_back_on_replay() {
     let listed = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(listed.contains("referral.requested"), "{listed}");
+    assert!(listed.contains("referral.acknowledged"), "{listed}");
     assert!(listed.contains("referral.accepted"), "{listed}");
     assert!(listed.contains("410"), "the reason is shown: {listed}");
 
@@ -480,19 +488,23 @@ async fn gone_disables_the_webhook_and_dead_letters_come_back_on_replay() {
         .expect("brug runs");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("2 event(s)"),
+        text(&out.stderr).contains("3 event(s)"),
         "{}",
         text(&out.stderr)
     );
 
-    let received = hook.wait_for(4, Duration::from_secs(20)).await;
+    let received = hook.wait_for(5, Duration::from_secs(20)).await;
     let delivered: Vec<String> = received[2..]
         .iter()
         .map(|r| r.json()["type"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(
         delivered,
-        ["referral.requested", "referral.accepted"],
+        [
+            "referral.requested",
+            "referral.acknowledged",
+            "referral.accepted"
+        ],
         "the replayed events arrive in order"
     );
     for request in &received {
@@ -575,6 +587,130 @@ async fn a_url_fixed_by_the_directory_is_used_and_cannot_be_changed() {
     .await;
     assert_eq!(test["delivered"], true, "{test}");
     hook.received()[0].verify(set["secret"].as_str().expect("secret"));
+
+    // The directory moves the webhook; a sync follows, keeping the secret.
+    let moved = Receiver::healthy().await;
+    std::fs::write(
+        &file,
+        format!("webhook_url = \"{}\"\n{original}", moved.url),
+    )
+    .expect("write");
+    let settings = app.settings.clone();
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || brug::startup::prepare(&settings, &db))
+        .await
+        .expect("ran")
+        .expect("synced");
+    let now = ok(app.get_as(Some(&key), "/partner/v1/webhook").await, 200).await;
+    assert_eq!(now["url"], moved.url.as_str());
+    let test = ok(
+        send(
+            &app,
+            &key,
+            reqwest::Method::POST,
+            "/partner/v1/webhook/test",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(test["delivered"], true, "{test}");
+    moved.received()[0].verify(set["secret"].as_str().expect("secret"));
+}
+
+#[tokio::test]
+async fn a_worker_whose_lease_ran_out_cannot_overwrite_the_new_owner() {
+    use brug::webhooks::store::{self as queue, Outcome};
+    let app = spawn_app().await;
+    let seq = app
+        .write(|conn, now| {
+            queue::set_endpoint(
+                conn,
+                ACCRA,
+                "https://hooks.example.org/a",
+                "whsec_AAAA",
+                now,
+            )?;
+            let event = brug::events::store::publish(
+                conn,
+                "referral.updated",
+                ACCRA,
+                Some("lease-referral"),
+                json!({"referral_id": "lease-referral"}),
+                now,
+            )?;
+            Ok(event.seq)
+        })
+        .await;
+    let first = app
+        .write(move |conn, now| Ok(queue::claim(conn, "worker-a", now, Duration::ZERO, 10)?))
+        .await;
+    assert_eq!(first, [seq]);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = app
+        .write(move |conn, now| {
+            Ok(queue::claim(
+                conn,
+                "worker-b",
+                now,
+                Duration::from_secs(60),
+                10,
+            )?)
+        })
+        .await;
+    assert_eq!(second, [seq], "an expired lease is taken over");
+    let third = app
+        .write(move |conn, now| {
+            Ok(queue::claim(
+                conn,
+                "worker-c",
+                now,
+                Duration::from_secs(60),
+                10,
+            )?)
+        })
+        .await;
+    assert!(third.is_empty(), "a live lease is not");
+    let delivered = Outcome {
+        status: queue::DELIVERED,
+        response_status: Some(200),
+        error: None,
+        next_attempt_at: None,
+    };
+    let (late, owner) = app
+        .write(move |conn, now| {
+            let late = queue::record(conn, seq, "worker-a", &delivered, now)?;
+            let owner = queue::record(conn, seq, "worker-b", &delivered, now)?;
+            Ok((late, owner))
+        })
+        .await;
+    assert!(!late, "the worker that lost its lease writes nothing");
+    assert!(owner);
+
+    // A 410 from a webhook the partner has since replaced turns nothing off.
+    let (stale, current) = app
+        .write(|conn, now| {
+            queue::set_endpoint(
+                conn,
+                ACCRA,
+                "https://hooks.example.org/b",
+                "whsec_BBBB",
+                now,
+            )?;
+            let stale = queue::disable_endpoint(
+                conn,
+                ACCRA,
+                ("https://hooks.example.org/a", "whsec_AAAA"),
+                "410",
+                now,
+            )?;
+            let current = queue::endpoint(conn, ACCRA)?.map(|e| e.status);
+            Ok((stale, current))
+        })
+        .await;
+    assert_eq!(stale, None);
+    assert_eq!(current.as_deref(), Some("active"));
 }
 
 #[tokio::test]
