@@ -1601,9 +1601,10 @@ impl Generator<'_> {
             psychosocial: 0.0,
             overall: 0.0,
         });
+        let mode = *pick(&mut self.rng, TALK_MODES);
         VisitReport {
             held_on,
-            mode: *pick(&mut self.rng, TALK_MODES),
+            mode,
             model_version: model.version.clone(),
             answers: serde_json::to_string(&answers).unwrap_or_default(),
             economic: scores.economic,
