@@ -591,19 +591,27 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
         .filter_map(|(client, on)| Some((client, on?)))
         .filter(|(_, on)| *on >= scope.from && *on <= scope.to)
         .collect();
-    let ids: Vec<&String> = decided.keys().collect();
-    // In chunks: a bind parameter per client stays under both backends' limits.
-    for chunk in ids.chunks(5000) {
-        let firsts: Vec<(String, Option<NaiveDate>)> = talks::table
-            .filter(talks::client_id.eq_any(chunk))
+    // The first talk of each of those clients: by their ids when they are
+    // few (one bind parameter each), else grouped over all talks, which
+    // costs the same whatever the period. Clients not decided in the
+    // period are skipped below.
+    let firsts: Vec<(String, Option<NaiveDate>)> = if decided.len() <= 2000 {
+        let ids: Vec<&String> = decided.keys().collect();
+        talks::table
+            .filter(talks::client_id.eq_any(ids))
             .group_by(talks::client_id)
             .select((talks::client_id, min(talks::held_on)))
-            .load(conn)?;
-        for (client, first) in firsts {
-            if let (Some(first), Some(decided)) = (first, decided.get(&client)) {
-                out.first_talk_to_return_intention
-                    .push((*decided - first).num_days() as f64);
-            }
+            .load(conn)?
+    } else {
+        talks::table
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?
+    };
+    for (client, first) in firsts {
+        if let (Some(first), Some(decided)) = (first, decided.get(&client)) {
+            out.first_talk_to_return_intention
+                .push((*decided - first).num_days() as f64);
         }
     }
     let days = |from: NaiveDateTime, to: NaiveDateTime| {
