@@ -86,6 +86,20 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Fill an empty database with a synthetic programme over the partner directory
+    /// (invented people), for trying Brug out and for benchmarks.
+    /// Migrates and syncs the partner directory first, as `serve` does.
+    DemoData {
+        /// Years of programme to generate (1 to 30), ending on --until.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=30))]
+        years: u32,
+        /// The seed: the same seed, years and --until give the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The programme's last day, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Partner { command } => partner_command(&settings, command),
         Command::Audit { command } => audit_command(&settings, command),
         Command::Events { command } => events_command(&settings, command),
+        Command::DemoData { years, seed, until } => demo_data(&settings, years, seed, until),
     }
 }
 
@@ -409,6 +424,41 @@ fn audit_command(settings: &Settings, command: AuditCommand) -> anyhow::Result<E
             })
         }
     }
+}
+
+fn demo_data(
+    settings: &Settings,
+    years: u32,
+    seed: u64,
+    until: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    let db = startup::open_db(settings)?;
+    startup::prepare(settings, &db)?;
+    let model = crate::monitoring::Model::load(settings.monitoring_model.as_deref())
+        .map_err(|e| anyhow::anyhow!("the monitoring model is not valid: {e}"))?;
+    let now = chrono::Utc::now();
+    let options = crate::demo::Options {
+        years,
+        seed,
+        until: until.unwrap_or_else(|| now.date_naive()),
+    };
+    let rules = crate::demo::Rules {
+        sla: &settings.sla,
+        checklist: &settings.checklist,
+        monitoring_months: &settings.monitoring_schedule_months,
+        model: &model,
+    };
+    let started = std::time::Instant::now();
+    let counts = crate::demo::store::fill(&db, options, &rules, now)?;
+    for (table, rows) in &counts {
+        println!("{table:<26} {rows:>9}");
+    }
+    eprintln!(
+        "Demo programme written: {years} year(s) up to {}, seed {seed}, in {:.1} s.",
+        options.until,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_partners(dir: &Path) -> ExitCode {

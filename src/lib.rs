@@ -12,6 +12,7 @@ pub mod clients;
 pub mod config;
 pub mod consent;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod health;

@@ -174,15 +174,17 @@ async fn funnel(
     query: QueryParams<ScopeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let scope = query.into_inner().scope()?;
-    let fetch = scope.clone();
-    let (f, durations) = state
-        .db
-        .read(move |conn| {
-            let funnel = store::funnel(conn, &fetch)?;
-            let durations = store::durations(conn, &fetch)?;
-            Ok::<_, AppError>((funnel, durations))
-        })
-        .await?;
+    // The counts and the durations read on two connections at once: each
+    // reads years of talks, and each query saw its own snapshot before too.
+    let (for_counts, for_durations) = (scope.clone(), scope.clone());
+    let (f, durations) = tokio::try_join!(
+        state
+            .db
+            .read(move |conn| { store::funnel(conn, &for_counts).map_err(AppError::from) }),
+        state
+            .db
+            .read(move |conn| { store::durations(conn, &for_durations).map_err(AppError::from) }),
+    )?;
     let medians = json!({
         "first_talk_to_return_intention": robust_median(&durations.first_talk_to_return_intention),
         "referral_to_acceptance": robust_median(&durations.referral_to_acceptance),

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::dsl::{count, min};
 use diesel::prelude::*;
 
 use crate::db::schema::{
@@ -67,6 +68,47 @@ macro_rules! history_with_cases {
     };
 }
 
+/// Runs `$body` on a query narrowed to the scope: `$with_referrals` (a
+/// query joined to referrals) unless the scope names a country, which needs
+/// the return case as well (`$with_cases`). Leaving out a join that filters
+/// nothing changes no row (foreign keys), and saves a lookup per row.
+macro_rules! narrowed {
+    ($scope:expr, $with_referrals:expr, $with_cases:expr, |$query:ident| $body:expr) => {{
+        if let Some(country) = &$scope.country {
+            let mut $query = $with_cases
+                .into_boxed()
+                .filter(return_cases::destination_country.eq(country.clone()));
+            if let Some(partner) = &$scope.partner_id {
+                $query = $query.filter(referrals::partner_id.eq(partner.clone()));
+            }
+            $body
+        } else {
+            let mut $query = $with_referrals.into_boxed();
+            if let Some(partner) = &$scope.partner_id {
+                $query = $query.filter(referrals::partner_id.eq(partner.clone()));
+            }
+            $body
+        }
+    }};
+}
+
+/// Counts the rows of `$table` that match `$filter`, joined to their
+/// referral and return case only when the scope names a partner or a
+/// country: every row has both (non-null foreign keys), so without a scope
+/// the join changes no count, and skipping it lets an index answer alone.
+macro_rules! count_in_scope {
+    ($conn:expr, $scope:expr, $table:expr, $joined:expr, $filter:expr) => {{
+        if $scope.partner_id.is_none() && $scope.country.is_none() {
+            $table.filter($filter).count().get_result::<i64>($conn)?
+        } else {
+            scoped!($joined, $scope)
+                .filter($filter)
+                .count()
+                .get_result::<i64>($conn)?
+        }
+    }};
+}
+
 fn referrals_with_cases() -> diesel::dsl::InnerJoin<referrals::table, return_cases::table> {
     referrals::table.inner_join(return_cases::table)
 }
@@ -101,28 +143,71 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
         ),
         None => None,
     };
-    let mut talked = talks::table
-        .inner_join(clients::table)
-        .filter(talks::held_on.ge(scope.from))
-        .filter(talks::held_on.le(scope.to))
-        .into_boxed();
-    if let Some(country) = &scope.country {
-        talked = talked.filter(clients::country_of_origin.eq(country.clone()));
-    }
-    if let Some(referred) = &referred {
-        talked = talked.filter(talks::client_id.eq_any(referred.clone()));
-    }
-    let counselled: Vec<(String, String)> = talked
-        .select((talks::client_id, talks::intention))
-        .load(conn)?;
-    let mut clients_counselled = std::collections::HashSet::new();
-    let mut intention_return = std::collections::HashSet::new();
-    for (client, intention) in &counselled {
-        clients_counselled.insert(client.as_str());
-        if intention == "return" {
-            intention_return.insert(client.as_str());
+    // Counted in the database: ten years of talks are too many to ship.
+    // The country narrows through a subquery rather than a join, so that
+    // the unfiltered count reads the talks' period index alone.
+    let talked = || {
+        let mut talked = talks::table
+            .filter(talks::held_on.ge(scope.from))
+            .filter(talks::held_on.le(scope.to))
+            .into_boxed();
+        if let Some(country) = &scope.country {
+            talked = talked.filter(
+                talks::client_id.eq_any(
+                    clients::table
+                        .filter(clients::country_of_origin.eq(country.clone()))
+                        .select(clients::id),
+                ),
+            );
         }
+        if let Some(referred) = &referred {
+            talked = talked.filter(talks::client_id.eq_any(referred.clone()));
+        }
+        talked
+    };
+    // Grouped rather than COUNT(DISTINCT): PostgreSQL hashes the groups
+    // instead of sorting every talk's client id (twice as fast over ten
+    // years); SQLite does the same work either way.
+    let in_period = talks::held_on
+        .ge(scope.from)
+        .and(talks::held_on.le(scope.to));
+    let in_country = |country: &String| {
+        talks::client_id.eq_any(
+            clients::table
+                .filter(clients::country_of_origin.eq(country.clone()))
+                .select(clients::id),
+        )
+    };
+    macro_rules! groups {
+        ($query:expr) => {
+            $query
+                .group_by(talks::client_id)
+                .select(talks::client_id)
+                .load::<String>(conn)?
+                .len() as i64
+        };
     }
+    let clients_counselled = match (&scope.country, &referred) {
+        (None, None) => groups!(talks::table.filter(in_period)),
+        (Some(country), None) => {
+            groups!(talks::table.filter(in_period).filter(in_country(country)))
+        }
+        (None, Some(referred)) => groups!(
+            talks::table
+                .filter(in_period)
+                .filter(talks::client_id.eq_any(referred.clone()))
+        ),
+        (Some(country), Some(referred)) => groups!(
+            talks::table
+                .filter(in_period)
+                .filter(in_country(country))
+                .filter(talks::client_id.eq_any(referred.clone()))
+        ),
+    };
+    let intention_return: i64 = talked()
+        .filter(talks::intention.eq("return"))
+        .select(count(talks::client_id).aggregate_distinct())
+        .get_result(conn)?;
 
     let mut cases = return_cases::table
         .filter(return_cases::opened_at.ge(start))
@@ -141,42 +226,64 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
     }
     let cases_opened: i64 = cases.count().get_result(conn)?;
 
-    let referrals_sent: i64 = scoped!(referrals_with_cases(), scope)
-        .filter(referrals::sent_at.ge(start))
-        .filter(referrals::sent_at.lt(end))
-        .count()
-        .get_result(conn)?;
-    let referrals_accepted: i64 = scoped!(history_with_cases!(), scope)
-        .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
-        .filter(referral_history::at.ge(start))
-        .filter(referral_history::at.lt(end))
-        .count()
-        .get_result(conn)?;
-    let departed: i64 = scoped!(referrals_with_cases(), scope)
-        .filter(referrals::departed_on.ge(scope.from))
-        .filter(referrals::departed_on.le(scope.to))
-        .count()
-        .get_result(conn)?;
-    let arrived: i64 = scoped!(referrals_with_cases(), scope)
-        .filter(referrals::arrived_on.ge(scope.from))
-        .filter(referrals::arrived_on.le(scope.to))
-        .count()
-        .get_result(conn)?;
-    let monitoring_visits_done: i64 = scoped!(visits_with_cases!(), scope)
-        .filter(monitoring_visits::status.eq("done"))
-        .filter(monitoring_visits::held_on.ge(scope.from))
-        .filter(monitoring_visits::held_on.le(scope.to))
-        .count()
-        .get_result(conn)?;
-    let closed_completed: i64 = scoped!(referrals_with_cases(), scope)
-        .filter(referrals::outcome.eq("completed"))
-        .filter(referrals::closed_at.ge(start))
-        .filter(referrals::closed_at.lt(end))
-        .count()
-        .get_result(conn)?;
+    let referrals_sent = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
+    );
+    let referrals_accepted = count_in_scope!(
+        conn,
+        scope,
+        referral_history::table,
+        history_with_cases!(),
+        referral_history::status
+            .eq(ReferralStatus::Accepted.as_str())
+            .and(referral_history::at.ge(start))
+            .and(referral_history::at.lt(end))
+    );
+    let departed = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::departed_on
+            .ge(scope.from)
+            .and(referrals::departed_on.le(scope.to))
+    );
+    let arrived = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::arrived_on
+            .ge(scope.from)
+            .and(referrals::arrived_on.le(scope.to))
+    );
+    let monitoring_visits_done = count_in_scope!(
+        conn,
+        scope,
+        monitoring_visits::table,
+        visits_with_cases!(),
+        monitoring_visits::status
+            .eq("done")
+            .and(monitoring_visits::held_on.ge(scope.from))
+            .and(monitoring_visits::held_on.le(scope.to))
+    );
+    let closed_completed = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::outcome
+            .eq("completed")
+            .and(referrals::closed_at.ge(start))
+            .and(referrals::closed_at.lt(end))
+    );
     Ok(Funnel {
-        clients_counselled: clients_counselled.len() as i64,
-        intention_return: intention_return.len() as i64,
+        clients_counselled,
+        intention_return,
         cases_opened,
         referrals_sent,
         referrals_accepted,
@@ -216,28 +323,39 @@ pub fn partners(
     scope: &Scope,
 ) -> Result<BTreeMap<String, PartnerFigures>, DbError> {
     let (start, end) = (scope.start(), scope.end());
-    let rows: Vec<ReferralFacts> = scoped!(referrals_with_cases(), scope)
-        .filter(referrals::sent_at.ge(start))
-        .filter(referrals::sent_at.lt(end))
-        .select((
-            referrals::partner_id,
-            referrals::sent_at,
-            referrals::acknowledged_at,
-            referrals::decided_at,
-            referrals::status,
-            referrals::acknowledge_due_on,
-            referrals::decide_due_on,
-        ))
-        .load(conn)?;
-    let accepted_ids: Vec<(String, String)> = scoped!(history_with_cases!(), scope)
-        .filter(referrals::sent_at.ge(start))
-        .filter(referrals::sent_at.lt(end))
-        .filter(referral_history::status.eq_any([
-            ReferralStatus::Accepted.as_str(),
-            ReferralStatus::Rejected.as_str(),
-        ]))
-        .select((referrals::partner_id, referral_history::status))
-        .load(conn)?;
+    let rows: Vec<ReferralFacts> =
+        narrowed!(scope, referrals::table, referrals_with_cases(), |query| {
+            query
+                .filter(referrals::sent_at.ge(start))
+                .filter(referrals::sent_at.lt(end))
+                .select((
+                    referrals::partner_id,
+                    referrals::sent_at,
+                    referrals::acknowledged_at,
+                    referrals::decided_at,
+                    referrals::status,
+                    referrals::acknowledge_due_on,
+                    referrals::decide_due_on,
+                ))
+                .load(conn)?
+        });
+    let accepted_ids: Vec<(String, String)> = narrowed!(
+        scope,
+        referral_history::table
+            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id))),
+        history_with_cases!(),
+        |query| {
+            query
+                .filter(referrals::sent_at.ge(start))
+                .filter(referrals::sent_at.lt(end))
+                .filter(referral_history::status.eq_any([
+                    ReferralStatus::Accepted.as_str(),
+                    ReferralStatus::Rejected.as_str(),
+                ]))
+                .select((referrals::partner_id, referral_history::status))
+                .load(conn)?
+        }
+    );
     let mut figures: BTreeMap<String, PartnerFigures> = BTreeMap::new();
     let active: Vec<String> = partners::table
         .filter(partners::status.ne("inactive"))
@@ -271,17 +389,24 @@ pub fn partners(
             entry.rejected += 1;
         }
     }
-    let visits: Vec<(String, String, NaiveDate, Option<NaiveDate>)> =
-        scoped!(visits_with_cases!(), scope)
-            .filter(monitoring_visits::due_on.ge(scope.from))
-            .filter(monitoring_visits::due_on.le(scope.to.min(today)))
-            .select((
-                referrals::partner_id,
-                monitoring_visits::status,
-                monitoring_visits::due_on,
-                monitoring_visits::held_on,
-            ))
-            .load(conn)?;
+    let visits: Vec<(String, String, NaiveDate, Option<NaiveDate>)> = narrowed!(
+        scope,
+        monitoring_visits::table
+            .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id))),
+        visits_with_cases!(),
+        |query| {
+            query
+                .filter(monitoring_visits::due_on.ge(scope.from))
+                .filter(monitoring_visits::due_on.le(scope.to.min(today)))
+                .select((
+                    referrals::partner_id,
+                    monitoring_visits::status,
+                    monitoring_visits::due_on,
+                    monitoring_visits::held_on,
+                ))
+                .load(conn)?
+        }
+    );
     for (partner, status, _due, _held) in visits {
         let entry = figures.entry(partner).or_default();
         entry.monitoring_due += 1;
@@ -476,30 +601,53 @@ pub struct StageDurations {
 /// How long the steps took, for what reached the later step in the period.
 pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbError> {
     let mut out = StageDurations::default();
-    let mut talks_query = talks::table.inner_join(clients::table).into_boxed();
-    if let Some(country) = &scope.country {
-        talks_query = talks_query.filter(clients::country_of_origin.eq(country.clone()));
-    }
-    let talks_rows: Vec<(String, NaiveDate, String)> = talks_query
-        .select((talks::client_id, talks::held_on, talks::intention))
-        .order((talks::client_id.asc(), talks::held_on.asc()))
-        .load(conn)?;
-    let mut per_client: BTreeMap<&str, (NaiveDate, Option<NaiveDate>)> = BTreeMap::new();
-    for (client, held_on, intention) in &talks_rows {
-        let entry = per_client
-            .entry(client.as_str())
-            .or_insert((*held_on, None));
-        if intention == "return" && entry.1.is_none() {
-            entry.1 = Some(*held_on);
-        }
-    }
-    for (first, decided) in per_client.values() {
-        if let Some(decided) = decided
-            && *decided >= scope.from
-            && *decided <= scope.to
-        {
+    // Per client: the first talk where they said they want to return (if
+    // that falls in the period) and their first talk of all; grouped in the
+    // database, so that ten years of talks stay there.
+    let returns = talks::table.filter(talks::intention.eq("return"));
+    let first_returns: Vec<(String, Option<NaiveDate>)> = match &scope.country {
+        None => returns
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?,
+        Some(country) => returns
+            .filter(
+                talks::client_id.eq_any(
+                    clients::table
+                        .filter(clients::country_of_origin.eq(country.clone()))
+                        .select(clients::id),
+                ),
+            )
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?,
+    };
+    let decided: BTreeMap<String, NaiveDate> = first_returns
+        .into_iter()
+        .filter_map(|(client, on)| Some((client, on?)))
+        .filter(|(_, on)| *on >= scope.from && *on <= scope.to)
+        .collect();
+    // The first talk of each of those clients: by their ids when they are
+    // few (one bind parameter each), else grouped over all talks, which
+    // costs the same whatever the period. Clients not decided in the
+    // period are skipped below.
+    let firsts: Vec<(String, Option<NaiveDate>)> = if decided.len() <= 2000 {
+        let ids: Vec<&String> = decided.keys().collect();
+        talks::table
+            .filter(talks::client_id.eq_any(ids))
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?
+    } else {
+        talks::table
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?
+    };
+    for (client, first) in firsts {
+        if let (Some(first), Some(decided)) = (first, decided.get(&client)) {
             out.first_talk_to_return_intention
-                .push((*decided - *first).num_days() as f64);
+                .push((*decided - first).num_days() as f64);
         }
     }
     let days = |from: NaiveDateTime, to: NaiveDateTime| {
@@ -510,15 +658,29 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
         NaiveDateTime,
         Option<NaiveDate>,
         Option<NaiveDate>,
-    )> = scoped!(history_with_cases!(), scope)
-        .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
-        .select((
-            referrals::sent_at,
-            referral_history::at,
-            referrals::departed_on,
-            referrals::arrived_on,
-        ))
-        .load(conn)?;
+    )> = if scope.partner_id.is_none() && scope.country.is_none() {
+        // Without a scope the return case adds nothing (see count_in_scope).
+        referral_history::table
+            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
+            .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+            .select((
+                referrals::sent_at,
+                referral_history::at,
+                referrals::departed_on,
+                referrals::arrived_on,
+            ))
+            .load(conn)?
+    } else {
+        scoped!(history_with_cases!(), scope)
+            .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+            .select((
+                referrals::sent_at,
+                referral_history::at,
+                referrals::departed_on,
+                referrals::arrived_on,
+            ))
+            .load(conn)?
+    };
     for (sent_at, accepted_at, departed_on, arrived_on) in accepted {
         if accepted_at >= scope.start() && accepted_at < scope.end() {
             out.referral_to_acceptance.push(days(sent_at, accepted_at));
@@ -561,10 +723,12 @@ pub fn amif(conn: &mut DbConn, year: i32) -> Result<Amif, DbError> {
         .filter(referrals::departed_on.le(to))
         .select((referrals::id, return_cases::household_member_ids))
         .load(conn)?;
-    let approved: Vec<String> = crate::db::schema::reintegration_plans::table
+    let approved: std::collections::HashSet<String> = crate::db::schema::reintegration_plans::table
         .filter(crate::db::schema::reintegration_plans::status.eq("approved"))
         .select(crate::db::schema::reintegration_plans::referral_id)
-        .load(conn)?;
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
     let mut out = Amif::default();
     for (id, members) in rows {
         let household = members.split(',').filter(|m| !m.is_empty()).count() as i64;

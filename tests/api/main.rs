@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cli;
 mod counselling;
+mod demo;
 mod errors;
 mod health;
 mod helpers;
