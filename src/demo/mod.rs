@@ -1257,17 +1257,7 @@ impl Generator<'_> {
                 consent.withdrawn_by = Some(caseworker.to_owned());
                 consent.withdrawal_reason = Some("The client no longer wishes to share data.");
                 let reason = crate::referrals::store::CONSENT_WITHDRAWN;
-                self.step(
-                    trail,
-                    referral,
-                    ReferralStatus::Cancelled,
-                    "staff",
-                    caseworker,
-                    Some(reason),
-                    at,
-                );
-                referral.closed_at = Some(at);
-                trail.case("staff", caseworker, "referral_cancelled", Some(reason), at);
+                self.cancel(trail, referral, caseworker, reason, at);
                 return Ended::Stopped;
             }
         }
@@ -1284,17 +1274,7 @@ impl Generator<'_> {
             );
             if at < self.end {
                 let reason = "The client decided to stay for now.";
-                self.step(
-                    trail,
-                    referral,
-                    ReferralStatus::Cancelled,
-                    "staff",
-                    caseworker,
-                    Some(reason),
-                    at,
-                );
-                referral.closed_at = Some(at);
-                trail.case("staff", caseworker, "referral_cancelled", Some(reason), at);
+                self.cancel(trail, referral, caseworker, reason, at);
             }
             return Ended::Stopped;
         }
@@ -1347,6 +1327,28 @@ impl Generator<'_> {
         trail.case("partner", &partner_id, "arrived", None, confirmed_at);
         self.monitoring(trail, referral, habits, arrived_on, confirmed_at);
         Ended::Stopped
+    }
+
+    /// The caseworker cancels the referral, closing it, with the case's history.
+    fn cancel(
+        &mut self,
+        trail: &mut Trail,
+        referral: &mut Referral,
+        caseworker: &str,
+        reason: &str,
+        at: NaiveDateTime,
+    ) {
+        self.step(
+            trail,
+            referral,
+            ReferralStatus::Cancelled,
+            "staff",
+            caseworker,
+            Some(reason),
+            at,
+        );
+        referral.closed_at = Some(at);
+        trail.case("staff", caseworker, "referral_cancelled", Some(reason), at);
     }
 
     /// Appends a referral history row and moves the status.
