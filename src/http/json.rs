@@ -111,11 +111,39 @@ pub fn parse_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
             e.column()
         ))
     })?;
-    let parsed = deserialize_all_errors::<T>(value).map_err(AppError::validation)?;
-    parsed
-        .validate()
-        .map_err(|errors| AppError::validation(flatten_validation(&errors)))?;
-    Ok(parsed)
+    match deserialize_collecting::<T>(value) {
+        Ok(parsed) => {
+            parsed
+                .validate()
+                .map_err(|errors| AppError::validation(flatten_validation(&errors)))?;
+            Ok(parsed)
+        }
+        Err(partial) => {
+            // The rules still run on what did parse, so that one answer
+            // names every bad field, not only those serde refused.
+            let mut errors = partial.errors;
+            if let Some(Err(rules)) = partial.parsed.map(|parsed| parsed.validate()) {
+                let across_fields = partial.stand_ins.is_empty();
+                for error in flatten_errors(&rules, across_fields) {
+                    let said = errors.iter().any(|e| covers(&e.field, &error.field));
+                    let stood_in = partial.stand_ins.iter().any(|s| covers(s, &error.field));
+                    if !said && !stood_in {
+                        errors.push(error);
+                    }
+                }
+            }
+            Err(AppError::validation(errors))
+        }
+    }
+}
+
+/// True when an error on `outer` already speaks for `field` (the same field,
+/// or a part of it).
+fn covers(outer: &str, field: &str) -> bool {
+    field == outer
+        || field
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
 }
 
 fn syntax_message(e: &serde_json::Error) -> String {
@@ -127,17 +155,57 @@ fn syntax_message(e: &serde_json::Error) -> String {
 }
 
 /// Deserializes `T`, collecting one error per bad field rather than stopping
+/// at the first. See [`deserialize_collecting`].
+pub fn deserialize_all_errors<T: DeserializeOwned>(value: Value) -> Result<T, Vec<FieldError>> {
+    deserialize_collecting(value).map_err(|partial| partial.errors)
+}
+
+/// What parsing a bad body came to.
+pub struct Partial<T> {
+    /// One error per bad, unknown or missing field.
+    pub errors: Vec<FieldError>,
+    /// The value once the bad fields were taken out (and missing required
+    /// ones stood in for), if it then parsed: the rules can still be checked
+    /// on the fields that were good.
+    pub parsed: Option<T>,
+    /// The fields given a stand-in value; their own rules mean nothing.
+    pub stand_ins: Vec<String>,
+}
+
+/// Values tried, in turn, in place of a required field that is missing or
+/// was bad, so that parsing can go on to the fields after it.
+const STAND_INS: &[&str] = &[
+    r#""placeholder""#,
+    "0",
+    "false",
+    "[]",
+    "{}",
+    r#""2000-01-01""#,
+    r#""2000-01-01T00:00:00Z""#,
+    r#""00000000-0000-0000-0000-000000000000""#,
+    r#""GH""#,
+    r#""en""#,
+    r#""0123456789""#,
+];
+
+/// Deserializes `T`, collecting one error per bad field rather than stopping
 /// at the first: each bad or unknown field is noted, taken out, and the rest
-/// tried again. A required field that was bad is then missing, which ends the
-/// search (serde cannot go past a missing field); by then every field before
-/// it has been seen.
-pub fn deserialize_all_errors<T: DeserializeOwned>(mut value: Value) -> Result<T, Vec<FieldError>> {
+/// tried again. A required field that is missing (or was taken out) gets a
+/// stand-in value, so that serde goes on to the fields after it.
+pub fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> Result<T, Partial<T>> {
     const MAX_ERRORS: usize = 64;
     let mut errors: Vec<FieldError> = Vec::new();
+    let mut stand_ins: Vec<String> = Vec::new();
     while errors.len() < MAX_ERRORS {
         let err = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(parsed) if errors.is_empty() => return Ok(parsed),
-            Ok(_) => return Err(errors),
+            Ok(parsed) => {
+                return Err(Partial {
+                    errors,
+                    parsed: Some(parsed),
+                    stand_ins,
+                });
+            }
             Err(err) => err,
         };
         let mut path: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
@@ -157,16 +225,21 @@ pub fn deserialize_all_errors<T: DeserializeOwned>(mut value: Value) -> Result<T
         } else if let Some(name) = between_backticks(&message, "missing field `") {
             path.push(Segment::Key(name.to_owned()));
             let field = render(&path);
-            // A field taken out for a bad value (or a bad element) is not also "required".
-            let already = errors.iter().any(|e| {
-                e.field == field
-                    || e.field.starts_with(&format!("{field}["))
-                    || e.field.starts_with(&format!("{field}."))
-            });
-            if !already {
-                errors.push(FieldError::new(field, "is required"));
+            if stand_ins.contains(&field) {
+                break;
             }
-            break;
+            // A field taken out for a bad value (or a bad element) is not also "required".
+            let already = errors.iter().any(|e| covers(&field, &e.field));
+            if !already {
+                errors.push(FieldError::new(field.clone(), "is required"));
+            }
+            match stand_in::<T>(&value, &path) {
+                Some(filled) => {
+                    value = filled;
+                    stand_ins.push(field);
+                }
+                None => break,
+            }
         } else {
             errors.push(FieldError::new(render(&path), value_message(&message)));
             // A bad element condemns its whole list: drop the list, not the element,
@@ -180,7 +253,75 @@ pub fn deserialize_all_errors<T: DeserializeOwned>(mut value: Value) -> Result<T
             }
         }
     }
-    Err(errors)
+    Err(Partial {
+        errors,
+        parsed: None,
+        stand_ins,
+    })
+}
+
+/// `value` with a stand-in at `path` that lets parsing get past it: the
+/// first of [`STAND_INS`] (or of the variants an enum names) after which
+/// serde no longer stops at `path`.
+fn stand_in<T: DeserializeOwned>(value: &Value, path: &[Segment]) -> Option<Value> {
+    let mut candidates: Vec<Value> = STAND_INS
+        .iter()
+        .filter_map(|text| serde_json::from_str(text).ok())
+        .collect();
+    let mut tried = 0;
+    while tried < candidates.len() && tried < 32 {
+        let mut filled = value.clone();
+        if !insert(&mut filled, path, candidates[tried].clone()) {
+            return None;
+        }
+        tried += 1;
+        match serde_path_to_error::deserialize::<_, T>(&filled) {
+            Ok(_) => return Some(filled),
+            Err(err) => {
+                let at: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
+                if render(&at) != render(path) {
+                    // Parsing got past the stand-in (and stopped elsewhere, if at all).
+                    return Some(filled);
+                }
+                let message = err.into_inner().to_string();
+                // An enum names what it takes: try its first variant.
+                if let Some(at) = message.find("expected one of `") {
+                    let variant = message[at + "expected one of `".len()..]
+                        .split('`')
+                        .next()
+                        .unwrap_or_default();
+                    candidates.push(Value::String(variant.to_owned()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Sets the value at `path` (whose parents exist); false when it cannot.
+fn insert(value: &mut Value, path: &[Segment], new: Value) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for segment in parents {
+        let next = match (segment, node) {
+            (Segment::Key(k), Value::Object(map)) => map.get_mut(k),
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    match (last, node) {
+        (Segment::Key(k), Value::Object(map)) => {
+            map.insert(k.clone(), new);
+            true
+        }
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -267,13 +408,24 @@ fn value_message(message: &str) -> String {
 
 /// validator's nested errors as a flat list of field paths.
 pub fn flatten_validation(errors: &ValidationErrors) -> Vec<FieldError> {
+    flatten_errors(errors, true)
+}
+
+/// [`flatten_validation`], leaving out rules across fields unless
+/// `across_fields` (they may compare with a stand-in value).
+fn flatten_errors(errors: &ValidationErrors, across_fields: bool) -> Vec<FieldError> {
     let mut out = Vec::new();
-    flatten_into(errors, "", &mut out);
+    flatten_into(errors, "", across_fields, &mut out);
     out.sort_by(|a, b| a.field.cmp(&b.field));
     out
 }
 
-fn flatten_into(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+fn flatten_into(
+    errors: &ValidationErrors,
+    prefix: &str,
+    across_fields: bool,
+    out: &mut Vec<FieldError>,
+) {
     for (field, kind) in errors.errors() {
         let path = if prefix.is_empty() {
             field.to_string()
@@ -285,6 +437,9 @@ fn flatten_into(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldErro
         if let ValidationErrorsKind::Field(list) = kind
             && field == "__all__"
         {
+            if !across_fields {
+                continue;
+            }
             for error in list {
                 let named = error
                     .params
@@ -316,10 +471,10 @@ fn flatten_into(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldErro
                     out.push(FieldError::new(path.clone(), message));
                 }
             }
-            ValidationErrorsKind::Struct(inner) => flatten_into(inner, &path, out),
+            ValidationErrorsKind::Struct(inner) => flatten_into(inner, &path, across_fields, out),
             ValidationErrorsKind::List(items) => {
                 for (index, inner) in items {
-                    flatten_into(inner, &format!("{path}[{index}]"), out);
+                    flatten_into(inner, &format!("{path}[{index}]"), across_fields, out);
                 }
             }
         }

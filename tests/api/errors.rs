@@ -122,10 +122,46 @@ async fn rules_and_missing_fields_are_422() {
         422,
     )
     .await;
-    assert!(
-        named_fields(&body).contains(&"duration_minutes".to_owned()),
+    let mut fields = named_fields(&body);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["country", "duration_minutes", "topics"],
+        "every missing field is named at once: {body}"
+    );
+    for error in body["errors"].as_array().expect("errors") {
+        assert_eq!(error["message"], "is required", "{error}");
+    }
+}
+
+#[tokio::test]
+async fn bad_values_broken_rules_and_missing_fields_come_in_one_answer() {
+    let app = spawn_app().await;
+    let input = json!({
+        "held_on": "someday",
+        "duration_minutes": 2,
+        "topics": ["return"],
+    });
+    let body = problem(app.post_json("/test/echo", &input).await, 422).await;
+    let messages: std::collections::BTreeMap<String, String> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or_default().to_owned(),
+                e["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages.keys().collect::<Vec<_>>(),
+        ["country", "duration_minutes", "held_on"],
         "{body}"
     );
+    assert_eq!(messages["country"], "is required");
+    assert!(!messages["held_on"].contains("required"), "{body}");
+    assert!(messages["duration_minutes"].contains('5'), "{body}");
 }
 
 #[tokio::test]
