@@ -4,7 +4,7 @@
 //! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/brug_bench cargo
 //! bench --bench reports` on PostgreSQL (the database named is dropped and
 //! created afresh, then dropped again). `BENCH_YEARS` (default 10),
-//! `BENCH_SEED` (default 42), `BENCH_UNTIL` (default today) and
+//! `BENCH_SEED` (default 42), `BENCH_UNTIL` (default yesterday) and
 //! `BENCH_REQUESTS` (default 60 per report) change the run. It prints the
 //! fill time, the rows per table, and the median and p95 latency of each
 //! report; BENCHMARKS.md keeps the numbers.
@@ -103,7 +103,7 @@ fn main() -> anyhow::Result<()> {
     let until = std::env::var("BENCH_UNTIL")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        .unwrap_or_else(|| chrono::Utc::now().date_naive() - chrono::Duration::days(1));
     let settings = Settings {
         database_url: DatabaseUrl::new(database.url()),
         addr: "127.0.0.1:0".into(),

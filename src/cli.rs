@@ -96,7 +96,7 @@ enum Command {
         /// The seed: the same seed, years and --until give the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// The programme's last day, YYYY-MM-DD (default: today, UTC).
+        /// The programme's last day, YYYY-MM-DD, before today (default: yesterday, UTC).
         #[arg(long, value_name = "DATE")]
         until: Option<chrono::NaiveDate>,
     },
@@ -432,16 +432,21 @@ fn demo_data(
     seed: u64,
     until: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<ExitCode> {
+    let now = chrono::Utc::now();
+    let yesterday = now.date_naive() - chrono::Duration::days(1);
+    let until = until.unwrap_or(yesterday);
+    if until > yesterday {
+        // The API refuses dates after today; the demo's history ends before it.
+        anyhow::bail!(
+            "--until {until} must lie before today ({})",
+            now.date_naive()
+        );
+    }
     let db = startup::open_db(settings)?;
     startup::prepare(settings, &db)?;
     let model = crate::monitoring::Model::load(settings.monitoring_model.as_deref())
         .map_err(|e| anyhow::anyhow!("the monitoring model is not valid: {e}"))?;
-    let now = chrono::Utc::now();
-    let options = crate::demo::Options {
-        years,
-        seed,
-        until: until.unwrap_or_else(|| now.date_naive()),
-    };
+    let options = crate::demo::Options { years, seed, until };
     let rules = crate::demo::Rules {
         sla: &settings.sla,
         checklist: &settings.checklist,

@@ -53,7 +53,7 @@ impl From<VNumber> for String {
 }
 
 /// The characters of a client reference: no 0/O, 1/I/L, or U/V look-alikes.
-const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTWXYZ";
+pub const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTWXYZ";
 const REFERENCE_LENGTH: usize = 5;
 pub const REFERENCE_PREFIX: &str = "TO-";
 

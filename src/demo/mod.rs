@@ -252,6 +252,9 @@ pub struct Visit {
     pub months_after_arrival: i32,
     pub due_on: NaiveDate,
     pub done: Option<VisitReport>,
+    /// When the partner was told the visit was due: on its due date, for
+    /// every visit due by `until` (history, not news for the worker).
+    pub due_announced_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -323,8 +326,8 @@ const GIVEN_NAMES: &[&str] = &[
 ];
 const FAMILY_NAMES: &[&str] = &[
     "Voorbeeld",
-    "Testani",
-    "Demirel-Ex",
+    "Testerada",
+    "Demovanger",
     "Samplewala",
     "Fictivi",
     "Exemplo",
@@ -332,20 +335,20 @@ const FAMILY_NAMES: &[&str] = &[
     "Placeholda",
     "Mockaru",
     "Dummani",
-    "Synthe",
+    "Synthezon",
     "Invento",
     "Imaginar",
-    "Modelli",
+    "Modelbeeld",
     "Specimo",
     "Patronel",
-    "Typicus",
-    "Ficta",
+    "Typeerda",
+    "Fictaveld",
     "Kladaro",
     "Ontwerpi",
     "Schetsani",
     "Probaro",
-    "Essayan",
-    "Mustero",
+    "Essaiprobe",
+    "Monsterveld",
     "Vormani",
 ];
 const STAFF_GIVEN: &[&str] = &[
@@ -625,7 +628,7 @@ impl Generator<'_> {
     }
 
     fn reference(&mut self) -> String {
-        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTWXYZ";
+        const ALPHABET: &[u8] = crate::clients::REFERENCE_ALPHABET;
         loop {
             let code: String = (0..5)
                 .map(|_| ALPHABET[self.rng.gen_range(0..ALPHABET.len())] as char)
@@ -1349,6 +1352,22 @@ impl Generator<'_> {
         );
         referral.closed_at = Some(at);
         trail.case("staff", caseworker, "referral_cancelled", Some(reason), at);
+        // A plan cannot come, or be decided, after the referral was cancelled.
+        let plans = &mut self.out.reintegration_plans;
+        if let Some(index) = plans.iter().rposition(|p| p.referral_id == referral.id) {
+            if plans[index].submitted_at > at {
+                plans.remove(index);
+                self.out
+                    .reintegration_plan_items
+                    .retain(|item| item.referral_id != referral.id);
+            } else if plans[index].decided_at.is_some_and(|decided| decided > at) {
+                let plan = &mut plans[index];
+                plan.status = "submitted";
+                plan.decided_at = None;
+                plan.decided_by = None;
+                plan.comment = None;
+            }
+        }
     }
 
     /// Appends a referral history row and moves the status.
@@ -1517,6 +1536,7 @@ impl Generator<'_> {
                 months_after_arrival: i32::try_from(month).unwrap_or(i32::MAX),
                 due_on,
                 done: None,
+                due_announced_at: (due_on <= self.options.until).then(|| day_start(due_on)),
             };
             let carried_out = month <= ends_after
                 && !(outcome == "lost_contact" && month == ends_after)
@@ -1786,6 +1806,33 @@ mod tests {
         }
         for r in &p.referrals {
             assert_eq!(last.get(r.id.as_str()), Some(&r.status));
+        }
+        // History never goes back in time, and each step is taken by whom it belongs to.
+        let mut at: BTreeMap<&str, NaiveDateTime> = BTreeMap::new();
+        for h in &p.referral_history {
+            if let Some(before) = at.insert(h.referral_id.as_str(), h.at) {
+                assert!(h.at >= before, "{h:?}");
+            }
+            let by = match h.status {
+                ReferralStatus::Received | ReferralStatus::Accepted | ReferralStatus::Rejected => {
+                    "partner"
+                }
+                ReferralStatus::Requested => "staff",
+                _ => h.by_type,
+            };
+            assert_eq!(h.by_type, by, "{h:?}");
+        }
+        // A plan comes after acceptance and before the referral was cancelled.
+        let by_id: BTreeMap<&str, &Referral> =
+            p.referrals.iter().map(|r| (r.id.as_str(), r)).collect();
+        for plan in &p.reintegration_plans {
+            let referral = by_id[plan.referral_id.as_str()];
+            assert!(referral.decided_at.is_some_and(|d| plan.submitted_at > d));
+            if referral.status == ReferralStatus::Cancelled {
+                let closed = referral.closed_at.expect("a cancelled referral is closed");
+                assert!(plan.submitted_at <= closed, "{plan:?}");
+                assert!(plan.decided_at.is_none_or(|d| d <= closed), "{plan:?}");
+            }
         }
         // Declines are re-routed to another partner.
         assert!(

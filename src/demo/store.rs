@@ -374,7 +374,7 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
     insert_all!(
         conn,
         monitoring_visits::table,
-        14,
+        15,
         p.monitoring_visits,
         |r| (
             (
@@ -399,6 +399,7 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
                 monitoring_visits::psychosocial.eq(r.done.as_ref().map(|d| d.psychosocial)),
                 monitoring_visits::overall.eq(r.done.as_ref().map(|d| d.overall)),
                 monitoring_visits::reported_at.eq(r.done.as_ref().map(|d| d.reported_at)),
+                monitoring_visits::due_announced_at.eq(r.due_announced_at),
             ),
         )
     );

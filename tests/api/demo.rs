@@ -6,7 +6,6 @@
 use std::process::{Command, Output};
 
 use brug::auth::Role;
-use chrono::{Duration, Utc};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, TestDatabase, partners_dir, serve, test_database, test_settings};
@@ -26,10 +25,10 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The day the demo programme ends: fixed per test run, so that two runs
-/// with one seed are comparable.
+/// The day the demo programme ends: fixed, so that the data (and what the
+/// test can expect of it) is the same every day.
 fn until() -> String {
-    (Utc::now().date_naive() - Duration::days(1)).to_string()
+    "2026-06-30".to_owned()
 }
 
 fn demo_data(database: &TestDatabase, seed: u64, until: &str) -> Output {
@@ -111,6 +110,11 @@ async fn a_demo_year_gives_every_report_plausible_figures_and_one_seed_the_same_
         "a year counsels well over a thousand: {funnel}"
     );
     for (pair, names) in counts.windows(2).zip(stages.windows(2)) {
+        if names == ["cases_opened", "referrals_sent"] {
+            // A declined referral is sent again elsewhere: more referrals than cases is fine.
+            assert!(pair[1] >= 5, "referrals are sent: {funnel}");
+            continue;
+        }
         assert!(
             pair[0] >= pair[1] && pair[1] >= 5,
             "{} ≥ {} ≥ 5: {funnel}",
@@ -142,9 +146,15 @@ async fn a_demo_year_gives_every_report_plausible_figures_and_one_seed_the_same_
     );
     assert!(partners["totals"]["sla_breaches"] != 0, "{partners}");
     let sustainability = &figures[2];
+    let overall: Vec<f64> = sustainability["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|row| row["overall"].as_f64())
+        .collect();
     assert!(
-        !sustainability.to_string().is_empty() && sustainability != &Value::Null,
-        "{sustainability}"
+        overall.len() >= 3 && overall.iter().all(|o| (0.0..=1.0).contains(o)),
+        "monitored groups have overall scores in [0, 1]: {sustainability}"
     );
     let amif = &figures[4];
     assert!(
@@ -194,4 +204,27 @@ async fn a_filled_database_is_refused_and_the_audit_chain_holds() {
         text(&verify.stderr)
     );
     assert!(text(&verify.stdout).contains("verified"));
+
+    // Visits due within the demo's history count as announced: a worker
+    // starting on this database tells no partner of them again.
+    let db = brug::db::Db::new(&database.url, 1, std::time::Duration::from_secs(5)).expect("db");
+    let until_day: chrono::NaiveDate = until.parse().expect("a date");
+    let (unannounced, announced) = db
+        .write_blocking(|conn| {
+            use brug::db::schema::monitoring_visits::dsl as v;
+            use diesel::prelude::*;
+            let unannounced: i64 = v::monitoring_visits
+                .filter(v::due_on.le(until_day))
+                .filter(v::due_announced_at.is_null())
+                .count()
+                .get_result(conn)?;
+            let announced: i64 = v::monitoring_visits
+                .filter(v::due_announced_at.is_not_null())
+                .count()
+                .get_result(conn)?;
+            Ok::<_, brug::db::DbError>((unannounced, announced))
+        })
+        .expect("counted");
+    assert_eq!(unannounced, 0);
+    assert!(announced > 0);
 }
