@@ -19,6 +19,10 @@ use crate::db::{Db, DbError};
 /// Deliveries claimed per round.
 const BATCH: i64 = 32;
 
+/// Rounds a worker runs at once: a webhook that answers slowly holds up
+/// one lane, while the others go on delivering.
+const LANES: usize = 4;
+
 /// How often the worker looks for monitoring visits that have fallen due.
 const ANNOUNCE_EVERY: Duration = Duration::from_secs(60);
 
@@ -203,17 +207,38 @@ impl Worker {
         }
     }
 
-    /// Runs rounds until `stop` turns true; a round in progress finishes.
+    /// Delivers until `stop` turns true, in [`LANES`] lanes of rounds, and
+    /// looks for monitoring visits that fell due every minute; rounds in
+    /// progress finish.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "webhook delivery started");
-        let mut announced: Option<std::time::Instant> = None;
+        let worker = Arc::new(self);
+        let mut lanes = tokio::task::JoinSet::new();
+        for _ in 0..LANES {
+            lanes.spawn(worker.clone().lane(stop.clone()));
+        }
+        loop {
+            worker.announce_due_visits().await;
+            tokio::select! {
+                _ = tokio::time::sleep(ANNOUNCE_EVERY) => {}
+                changed = stop.changed() => {
+                    // Told to stop, or nobody is left who could tell us.
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+            }
+        }
+        while lanes.join_next().await.is_some() {}
+        tracing::info!(worker = %worker.id, "webhook delivery stopped");
+    }
+
+    /// One lane: a round after another while there is work, a look every
+    /// `poll` while there is none.
+    async fn lane(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
                 break;
-            }
-            if announced.is_none_or(|at| at.elapsed() >= ANNOUNCE_EVERY) {
-                announced = Some(std::time::Instant::now());
-                self.announce_due_visits().await;
             }
             let busy = match self.round().await {
                 Ok(claimed) => claimed > 0,
@@ -226,7 +251,6 @@ impl Worker {
                 tokio::select! {
                     _ = tokio::time::sleep(self.poll) => {}
                     changed = stop.changed() => {
-                        // The sender is gone: nobody can stop us any more, so stop now.
                         if changed.is_err() {
                             break;
                         }
@@ -234,7 +258,6 @@ impl Worker {
                 }
             }
         }
-        tracing::info!(worker = %self.id, "webhook delivery stopped");
     }
 
     /// Publishes `monitoring.due` for the visits that fell due since the

@@ -874,3 +874,42 @@ async fn a_partner_hears_once_when_a_monitoring_visit_falls_due() {
         .count();
     assert_eq!(in_feed, 1);
 }
+
+#[tokio::test]
+async fn a_slow_webhook_does_not_hold_up_another_partners_deliveries() {
+    let stage = Stage::new_with(local_webhooks("1s")).await;
+    let slow = Receiver::start(
+        Vec::new(),
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(4)),
+    )
+    .await;
+    let fast = Receiver::healthy().await;
+    set_webhook(&stage, &stage.accra, &slow.url).await;
+    set_webhook(&stage, &stage.kumasi, &fast.url).await;
+    let worker = stage.app.start_worker();
+    let publish = |partner: &'static str, referral: &'static str| {
+        stage.app.write(move |conn, now| {
+            brug::events::store::publish(
+                conn,
+                "referral.updated",
+                partner,
+                Some(referral),
+                json!({"referral_id": referral}),
+                now,
+            )?;
+            Ok(())
+        })
+    };
+    publish(ACCRA, "slow-referral").await;
+    slow.wait_for(1, Duration::from_secs(5)).await;
+    let started = Instant::now();
+    publish(KUMASI, "fast-referral").await;
+    let got = fast.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the other partner waited {:?} behind a slow webhook",
+        started.elapsed()
+    );
+    worker.stop().await;
+}
