@@ -152,7 +152,7 @@ fn webhooks() -> Value {
                 "parameters": [
                     header("webhook-id", "The event's id; the same on every retry."),
                     header("webhook-timestamp", "Seconds since 1970 (UTC) when this attempt was signed."),
-                    header("webhook-signature", "v1, and the base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body} under the secret's key.")
+                    header("webhook-signature", "v1, and the base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body} under the secret's key; for 24 hours after a new secret, a second signature under the old one, separated by a space.")
                 ],
                 "requestBody": {
                     "required": true,

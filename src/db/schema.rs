@@ -392,6 +392,8 @@ diesel::table! {
         partner_id -> Text,
         url -> Text,
         secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
         status -> Text,
         disabled_reason -> Nullable<Text>,
         created_at -> Timestamp,

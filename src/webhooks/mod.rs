@@ -21,20 +21,21 @@ pub const MAX_URL_LEN: usize = 2000;
 /// The longest wait a receiver's `Retry-After` can impose.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-/// Checks a webhook URL's form: `https://` with a host (also `http://` and
-/// internal addresses when `allow_local`), no credentials, and not an internal
-/// address written as an IP literal or `localhost`. Names are resolved and
-/// checked again at delivery (see [`worker::GuardedResolver`]).
+/// Checks a webhook URL's form: `https://` with a host, no credentials, and
+/// not an internal address written as an IP literal or `localhost`. With
+/// `allow_local`, internal addresses pass, and `http://` too but only to
+/// them (plain HTTP never crosses a network). Names are resolved and checked
+/// again at delivery (see [`worker::GuardedResolver`]).
 pub fn check_url_form(raw: &str, allow_local: bool) -> Result<url::Url, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("must be at most {MAX_URL_LEN} characters"));
     }
     let url = url::Url::parse(raw).map_err(|e| format!("is not a URL ({e})"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_local => {}
+    let plain = match url.scheme() {
+        "https" => false,
+        "http" if allow_local => true,
         _ => return Err("must be an https:// URL".to_owned()),
-    }
+    };
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not carry a user name or password".to_owned());
     }
@@ -54,6 +55,9 @@ pub fn check_url_form(raw: &str, allow_local: bool) -> Result<url::Url, String> 
         return Err(
             "must not point at a loopback, private or otherwise internal address".to_owned(),
         );
+    }
+    if plain && !internal {
+        return Err("must be an https:// URL (http:// only to a local address)".to_owned());
     }
     Ok(url)
 }
@@ -123,15 +127,32 @@ pub struct Signed {
 /// Signs `body` after Standard Webhooks: `v1,` and the base64 HMAC-SHA256 of
 /// `{id}.{timestamp}.{body}` under the secret's key.
 pub fn sign(secret: &str, id: &str, at: DateTime<Utc>, body: &str) -> Result<Signed, String> {
-    let webhook = standardwebhooks::Webhook::new(secret).map_err(|e| e.to_string())?;
+    sign_with_all(&[secret], id, at, body)
+}
+
+/// Signs with each secret: the signatures go in one header, separated by
+/// spaces, and a receiver accepts the message if any of them verifies (how
+/// Standard Webhooks rotates secrets without a gap).
+pub fn sign_with_all(
+    secrets: &[&str],
+    id: &str,
+    at: DateTime<Utc>,
+    body: &str,
+) -> Result<Signed, String> {
     let timestamp = at.timestamp();
-    let signature = webhook
-        .sign(id, timestamp, body.as_bytes())
-        .map_err(|e| e.to_string())?;
+    let mut signatures = Vec::with_capacity(secrets.len());
+    for secret in secrets {
+        let webhook = standardwebhooks::Webhook::new(secret).map_err(|e| e.to_string())?;
+        signatures.push(
+            webhook
+                .sign(id, timestamp, body.as_bytes())
+                .map_err(|e| e.to_string())?,
+        );
+    }
     Ok(Signed {
         id: id.to_owned(),
         timestamp,
-        signature,
+        signature: signatures.join(" "),
     })
 }
 
@@ -332,6 +353,41 @@ mod tests {
     }
 
     #[test]
+    fn a_replaced_secret_signs_until_its_overlap_ends() {
+        let now = DateTime::from_timestamp(1_764_410_400, 0)
+            .expect("a time")
+            .naive_utc();
+        let later = now + chrono::Duration::hours(1);
+        assert_eq!(
+            store::signing_secrets("whsec_new", Some("whsec_old"), Some(later), now),
+            ["whsec_new", "whsec_old"]
+        );
+        assert_eq!(
+            store::signing_secrets("whsec_new", Some("whsec_old"), Some(now), later),
+            ["whsec_new"]
+        );
+        assert_eq!(
+            store::signing_secrets("whsec_new", None, None, now),
+            ["whsec_new"]
+        );
+        let at = DateTime::from_timestamp(1_649_367_553, 0).expect("a time");
+        let both = sign_with_all(
+            &[
+                "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ],
+            "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+            at,
+            r#"{"email":"test@example.com","username":"test_user"}"#,
+        )
+        .expect("signed");
+        assert!(
+            both.signature
+                .starts_with("v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw= v1,")
+        );
+    }
+
+    #[test]
     fn new_secrets_are_standard_and_differ() {
         let one = new_secret().expect("random");
         let two = new_secret().expect("random");
@@ -365,6 +421,12 @@ mod tests {
             assert!(check_url_form(bad, false).is_err(), "{bad} must be refused");
         }
         assert!(check_url_form("http://127.0.0.1:8081/hook", true).is_ok());
+        assert!(check_url_form("http://localhost:8081/hook", true).is_ok());
+        assert!(check_url_form("https://10.0.0.5/hook", true).is_ok());
+        assert!(
+            check_url_form("http://hooks.example.org/brug", true).is_err(),
+            "plain HTTP never goes out, even in development"
+        );
         assert!(check_url_form("ftp://127.0.0.1/hook", true).is_err());
     }
 

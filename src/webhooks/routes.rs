@@ -195,9 +195,10 @@ async fn test_webhook(
         data: json!({"partner_id": caller.partner_id}),
     }
     .to_json();
+    let secrets = endpoint.signing_secrets(now.naive_utc());
     let attempt = state
         .webhooks
-        .send(&endpoint.url, &endpoint.secret, &id, &payload)
+        .send(&endpoint.url, &secrets, &id, &payload)
         .await;
     let (delivered, status, error) = match attempt {
         super::Attempt::Delivered { status } => (true, Some(status), None),

@@ -20,6 +20,8 @@ pub struct Endpoint {
     pub partner_id: String,
     pub url: String,
     pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<NaiveDateTime>,
     pub status: String,
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
@@ -54,7 +56,11 @@ pub fn preset_url(conn: &mut DbConn, partner_id: &str) -> Result<Option<String>,
         .flatten())
 }
 
+/// How long a replaced secret goes on signing beside the new one.
+pub const SECRET_OVERLAP_HOURS: i64 = 24;
+
 /// Points the partner's webhook at `url` with a new secret and turns it on.
+/// The secret it replaces goes on signing too, for [`SECRET_OVERLAP_HOURS`].
 /// Events from now on are delivered there; earlier ones stay in the feed.
 /// Deliveries waiting for a retry are due at once, with a fresh count of
 /// attempts: the partner has just said where it listens.
@@ -66,9 +72,13 @@ pub fn set_endpoint(
     now: DateTime<Utc>,
 ) -> Result<Endpoint, DbError> {
     let now = crate::audit::stored_time(now);
+    let overlap_until = now + chrono::Duration::hours(SECRET_OVERLAP_HOURS);
     let updated = diesel::update(webhook_endpoints::table.find(partner_id))
         .set((
             webhook_endpoints::url.eq(url),
+            // The old value: SQL reads the row as it was before the update.
+            webhook_endpoints::previous_secret.eq(webhook_endpoints::secret.nullable()),
+            webhook_endpoints::previous_secret_until.eq(Some(overlap_until)),
             webhook_endpoints::secret.eq(secret),
             webhook_endpoints::status.eq(ACTIVE),
             webhook_endpoints::disabled_reason.eq(None::<String>),
@@ -286,7 +296,38 @@ pub struct Outgoing {
     pub attempts: i32,
     pub url: Option<String>,
     pub secret: Option<String>,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<NaiveDateTime>,
     pub endpoint_status: Option<String>,
+}
+
+impl Endpoint {
+    /// The secrets that sign a message sent at `now`: the current one, and
+    /// the one it replaced while their overlap lasts.
+    pub fn signing_secrets(&self, now: NaiveDateTime) -> Vec<&str> {
+        signing_secrets(
+            &self.secret,
+            self.previous_secret.as_deref(),
+            self.previous_secret_until,
+            now,
+        )
+    }
+}
+
+pub fn signing_secrets<'a>(
+    current: &'a str,
+    previous: Option<&'a str>,
+    previous_until: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Vec<&'a str> {
+    let mut secrets = vec![current];
+    if let (Some(previous), Some(until)) = (previous, previous_until)
+        && now < until
+        && previous != current
+    {
+        secrets.push(previous);
+    }
+    secrets
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -323,6 +364,8 @@ pub fn outgoing(conn: &mut DbConn, seqs: &[i64], worker: &str) -> Result<Vec<Out
                 webhook_deliveries::attempts,
                 webhook_endpoints::url.nullable(),
                 webhook_endpoints::secret.nullable(),
+                webhook_endpoints::previous_secret.nullable(),
+                webhook_endpoints::previous_secret_until.nullable(),
                 webhook_endpoints::status.nullable(),
             ))
             .first::<Outgoing>(conn)

@@ -115,8 +115,8 @@ impl Sender {
         self.timeout
     }
 
-    /// One signed POST of `body` as message `id`.
-    pub async fn send(&self, url: &str, secret: &str, id: &str, body: &str) -> Attempt {
+    /// One POST of `body` as message `id`, signed with each of `secrets`.
+    pub async fn send(&self, url: &str, secrets: &[&str], id: &str, body: &str) -> Attempt {
         let failed = |error: String| Attempt::Failed {
             status: None,
             error,
@@ -127,7 +127,7 @@ impl Sender {
             return failed(format!("the webhook URL {problem}"));
         }
         let now = Utc::now();
-        let signed = match super::sign(secret, id, now, body) {
+        let signed = match super::sign_with_all(secrets, id, now, body) {
             Ok(signed) => signed,
             Err(e) => return failed(format!("cannot sign: {e}")),
         };
@@ -314,9 +314,15 @@ impl Worker {
                 return (seq, outcome);
             }
         };
+        let secrets = store::signing_secrets(
+            secret,
+            outgoing.previous_secret.as_deref(),
+            outgoing.previous_secret_until,
+            Utc::now().naive_utc(),
+        );
         let attempt = self
             .sender
-            .send(url, secret, &outgoing.event_id, &outgoing.payload)
+            .send(url, &secrets, &outgoing.event_id, &outgoing.payload)
             .await;
         let attempts = u32::try_from(outgoing.attempts).unwrap_or(0) + 1;
         let outcome = match attempt {

@@ -913,3 +913,33 @@ async fn a_slow_webhook_does_not_hold_up_another_partners_deliveries() {
     );
     worker.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_secret_signs_beside_the_old_one_for_a_day() {
+    let stage = Stage::new_with(local_webhooks("100ms")).await;
+    let hook = Receiver::healthy().await;
+    let old = set_webhook(&stage, &stage.accra, &hook.url).await;
+    let new = set_webhook(&stage, &stage.accra, &hook.url).await;
+    assert_ne!(old, new);
+    ok(
+        stage
+            .post(&stage.accra, "/partner/v1/webhook/test", json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let worker = stage.app.start_worker();
+    ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let received = hook.wait_for(2, Duration::from_secs(20)).await;
+    worker.stop().await;
+    assert_eq!(received.len(), 2);
+    for message in &received {
+        assert_eq!(
+            message.header("webhook-signature").matches("v1,").count(),
+            2,
+            "two signatures while the secrets overlap"
+        );
+        message.verify(&new);
+        message.verify(&old);
+    }
+}

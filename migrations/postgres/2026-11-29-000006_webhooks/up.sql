@@ -12,6 +12,10 @@ CREATE TABLE webhook_endpoints (
     url TEXT NOT NULL,
     -- `whsec_` + base64: the HMAC key itself, needed to sign every delivery.
     secret TEXT NOT NULL,
+    -- The secret before the last change, still signing beside the new one
+    -- until `previous_secret_until`, so that partners can switch without a gap.
+    previous_secret TEXT,
+    previous_secret_until TIMESTAMP,
     status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
     disabled_reason TEXT,
     created_at TIMESTAMP NOT NULL,
