@@ -123,8 +123,9 @@ pub fn parse_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
             // names every bad field, not only those serde refused.
             let mut errors = partial.errors;
             if let Some(Err(rules)) = partial.parsed.map(|parsed| parsed.validate()) {
-                let across_fields = partial.stand_ins.is_empty();
-                for error in flatten_errors(&rules, across_fields) {
+                // Rules across fields are left out: a field taken out for a
+                // bad value (or stood in for) would make them say wrong things.
+                for error in flatten_errors(&rules, false) {
                     let said = errors.iter().any(|e| covers(&e.field, &error.field));
                     let stood_in = partial.stand_ins.iter().any(|s| covers(s, &error.field));
                     if !said && !stood_in {
@@ -196,7 +197,11 @@ pub fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> Result<T
     const MAX_ERRORS: usize = 64;
     let mut errors: Vec<FieldError> = Vec::new();
     let mut stand_ins: Vec<String> = Vec::new();
-    while errors.len() < MAX_ERRORS {
+    // Each pass parses the whole body again: a bad body gets a bounded
+    // amount of work, whatever it holds.
+    let mut budget: usize = 120;
+    while errors.len() < MAX_ERRORS && budget > 0 {
+        budget -= 1;
         let err = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(parsed) if errors.is_empty() => return Ok(parsed),
             Ok(parsed) => {
@@ -233,7 +238,7 @@ pub fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> Result<T
             if !already {
                 errors.push(FieldError::new(field.clone(), "is required"));
             }
-            match stand_in::<T>(&value, &path) {
+            match stand_in::<T>(&value, &path, &mut budget) {
                 Some(filled) => {
                     value = filled;
                     stand_ins.push(field);
@@ -263,13 +268,18 @@ pub fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> Result<T
 /// `value` with a stand-in at `path` that lets parsing get past it: the
 /// first of [`STAND_INS`] (or of the variants an enum names) after which
 /// serde no longer stops at `path`.
-fn stand_in<T: DeserializeOwned>(value: &Value, path: &[Segment]) -> Option<Value> {
+fn stand_in<T: DeserializeOwned>(
+    value: &Value,
+    path: &[Segment],
+    budget: &mut usize,
+) -> Option<Value> {
     let mut candidates: Vec<Value> = STAND_INS
         .iter()
         .filter_map(|text| serde_json::from_str(text).ok())
         .collect();
     let mut tried = 0;
-    while tried < candidates.len() && tried < 32 {
+    while tried < candidates.len() && *budget > 0 {
+        *budget -= 1;
         let mut filled = value.clone();
         if !insert(&mut filled, path, candidates[tried].clone()) {
             return None;

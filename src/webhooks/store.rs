@@ -222,13 +222,18 @@ struct ClaimedRow {
 
 /// Deliveries that are due and first in line for their referral: no earlier
 /// event of the same referral is still pending, so a later event waits for
-/// the earlier one.
+/// the earlier one. A partner whose deliveries another worker (or lane) is
+/// sending right now is left to it, so that a slow webhook holds up one
+/// round, not every one.
 const DUE: &str = "SELECT d.event_seq FROM webhook_deliveries d \
      WHERE d.status = 'pending' AND d.next_attempt_at <= {now} \
      AND (d.claimed_until IS NULL OR d.claimed_until < {now}) \
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
          WHERE e.status = 'pending' AND e.referral_id = d.referral_id \
          AND e.event_seq < d.event_seq) \
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries c \
+         WHERE c.status = 'pending' AND c.partner_id = d.partner_id \
+         AND c.claimed_by <> {me} AND c.claimed_until >= {now}) \
      ORDER BY d.event_seq LIMIT {limit}";
 
 /// Takes up to `limit` due deliveries for `worker` for `lease`. One
@@ -253,6 +258,7 @@ pub fn claim(
             let due = DUE
                 .replace("d.next_attempt_at <= {now}", "d.next_attempt_at <= $3")
                 .replace("{now}", db_now)
+                .replace("{me}", "$1")
                 .replace("{limit}", "$4");
             diesel::sql_query(format!(
                 "WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) \
@@ -268,7 +274,10 @@ pub fn claim(
             .load::<ClaimedRow>(pg)?
         }
         DbConn::Sqlite(sqlite) => {
-            let due = DUE.replace("{now}", "?3").replace("{limit}", "?4");
+            let due = DUE
+                .replace("{now}", "?3")
+                .replace("{me}", "?1")
+                .replace("{limit}", "?4");
             diesel::sql_query(format!(
                 "UPDATE webhook_deliveries SET claimed_by = ?1, claimed_until = ?2 \
                  WHERE event_seq IN ({due}) RETURNING event_seq"

@@ -194,6 +194,9 @@ pub struct Worker {
     schedule: RetrySchedule,
     poll: Duration,
     id: String,
+    /// The lanes of one worker claim in turn, so that each sees what the
+    /// others have taken (and leaves a partner being sent to alone).
+    claiming: tokio::sync::Mutex<()>,
 }
 
 impl Worker {
@@ -204,6 +207,7 @@ impl Worker {
             schedule: settings.webhook_retry_schedule.clone(),
             poll: Duration::from_millis(settings.webhook_poll_ms.max(10)),
             id: format!("worker-{}", uuid::Uuid::now_v7()),
+            claiming: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -214,8 +218,11 @@ impl Worker {
         tracing::info!(worker = %self.id, "webhook delivery started");
         let worker = Arc::new(self);
         let mut lanes = tokio::task::JoinSet::new();
-        for _ in 0..LANES {
-            lanes.spawn(worker.clone().lane(stop.clone()));
+        for lane in 0..LANES {
+            // Each lane claims under its own name, so that one lane's lease
+            // can never be taken for another's.
+            let name = format!("{}-{lane}", worker.id);
+            lanes.spawn(worker.clone().lane(name, stop.clone()));
         }
         loop {
             worker.announce_due_visits().await;
@@ -229,18 +236,22 @@ impl Worker {
                 }
             }
         }
-        while lanes.join_next().await.is_some() {}
+        while let Some(ended) = lanes.join_next().await {
+            if let Err(e) = ended {
+                tracing::error!(error = %e, "a webhook delivery lane failed");
+            }
+        }
         tracing::info!(worker = %worker.id, "webhook delivery stopped");
     }
 
     /// One lane: a round after another while there is work, a look every
     /// `poll` while there is none.
-    async fn lane(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+    async fn lane(self: Arc<Self>, name: String, mut stop: watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
                 break;
             }
-            let busy = match self.round().await {
+            let busy = match self.round(&name).await {
                 Ok(claimed) => claimed > 0,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery round failed; trying again");
@@ -276,18 +287,20 @@ impl Worker {
 
     /// Claims what is due, delivers it, and writes the outcomes back in one
     /// transaction; returns how many were claimed.
-    pub async fn round(&self) -> Result<usize, DbError> {
+    pub async fn round(&self, name: &str) -> Result<usize, DbError> {
+        let turn = self.claiming.lock().await;
         let now = Utc::now();
         let lease = self.sender.timeout() + LEASE_MARGIN;
-        let worker = self.id.clone();
+        let worker = name.to_owned();
         let seqs = self
             .db
             .write_queue(move |conn| store::claim(conn, &worker, now, lease, BATCH))
             .await?;
+        drop(turn);
         if seqs.is_empty() {
             return Ok(0);
         }
-        let worker = self.id.clone();
+        let worker = name.to_owned();
         let claimed = seqs.clone();
         let outgoing = self
             .db
@@ -295,7 +308,7 @@ impl Worker {
             .await?;
         let outcomes =
             futures_util::future::join_all(outgoing.into_iter().map(|o| self.deliver(o))).await;
-        self.write_back(outcomes).await;
+        self.write_back(name, outcomes).await;
         Ok(seqs.len())
     }
 
@@ -366,11 +379,11 @@ impl Worker {
 
     /// Writes a round's outcomes back in one transaction, trying a few
     /// times: an outcome not written is sent again once its lease runs out.
-    async fn write_back(&self, outcomes: Vec<(i64, Outcome)>) {
+    async fn write_back(&self, name: &str, outcomes: Vec<(i64, Outcome)>) {
         let outcomes = std::sync::Arc::new(outcomes);
         let mut wait = Duration::from_millis(200);
         for attempt in 1..=4 {
-            let worker = self.id.clone();
+            let worker = name.to_owned();
             let batch = outcomes.clone();
             let written = self
                 .db

@@ -887,23 +887,41 @@ async fn a_slow_webhook_does_not_hold_up_another_partners_deliveries() {
     set_webhook(&stage, &stage.accra, &slow.url).await;
     set_webhook(&stage, &stage.kumasi, &fast.url).await;
     let worker = stage.app.start_worker();
-    let publish = |partner: &'static str, referral: &'static str| {
+    let publish = |partner: &'static str, referral: String| {
         stage.app.write(move |conn, now| {
             brug::events::store::publish(
                 conn,
                 "referral.updated",
                 partner,
-                Some(referral),
+                Some(&referral),
                 json!({"referral_id": referral}),
                 now,
             )?;
             Ok(())
         })
     };
-    publish(ACCRA, "slow-referral").await;
+    // More referrals of the slow partner fall due at once than one round
+    // takes, as after it sets its webhook again.
+    stage
+        .app
+        .write(|conn, now| {
+            for n in 0..100 {
+                let referral = format!("slow-referral-{n}");
+                brug::events::store::publish(
+                    conn,
+                    "referral.updated",
+                    ACCRA,
+                    Some(&referral),
+                    json!({"referral_id": referral}),
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+        .await;
     slow.wait_for(1, Duration::from_secs(5)).await;
     let started = Instant::now();
-    publish(KUMASI, "fast-referral").await;
+    publish(KUMASI, "fast-referral".to_owned()).await;
     let got = fast.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1);
     assert!(

@@ -44,3 +44,5 @@ CREATE INDEX webhook_deliveries_referral ON webhook_deliveries (referral_id, eve
     WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (partner_id, event_seq)
     WHERE status = 'dead';
+CREATE INDEX webhook_deliveries_partner ON webhook_deliveries (partner_id, claimed_until)
+    WHERE status = 'pending';
