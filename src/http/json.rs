@@ -308,23 +308,28 @@ fn stand_in<T: DeserializeOwned>(
     None
 }
 
-/// Sets the value at `path` (whose parents exist); false when it cannot.
-fn insert(value: &mut Value, path: &[Segment], new: Value) -> bool {
-    let Some((last, parents)) = path.split_last() else {
-        return false;
-    };
+/// The value that holds the last segment of `path`, with that segment.
+fn parent_of<'v, 'p>(
+    value: &'v mut Value,
+    path: &'p [Segment],
+) -> Option<(&'p Segment, &'v mut Value)> {
+    let (last, parents) = path.split_last()?;
     let mut node = value;
     for segment in parents {
-        let next = match (segment, node) {
-            (Segment::Key(k), Value::Object(map)) => map.get_mut(k),
-            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i),
-            _ => None,
+        node = match (segment, node) {
+            (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
         };
-        match next {
-            Some(child) => node = child,
-            None => return false,
-        }
     }
+    Some((last, node))
+}
+
+/// Sets the value at `path` (whose parents exist); false when it cannot.
+fn insert(value: &mut Value, path: &[Segment], new: Value) -> bool {
+    let Some((last, node)) = parent_of(value, path) else {
+        return false;
+    };
     match (last, node) {
         (Segment::Key(k), Value::Object(map)) => {
             map.insert(k.clone(), new);
@@ -368,21 +373,9 @@ fn render(path: &[Segment]) -> String {
 
 /// Removes the value at `path`; false when there is nothing to remove.
 fn remove(value: &mut Value, path: &[Segment]) -> bool {
-    let Some((last, parents)) = path.split_last() else {
+    let Some((last, node)) = parent_of(value, path) else {
         return false;
     };
-    let mut node = value;
-    for segment in parents {
-        let next = match (segment, node) {
-            (Segment::Key(k), Value::Object(map)) => map.get_mut(k),
-            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i),
-            _ => None,
-        };
-        match next {
-            Some(child) => node = child,
-            None => return false,
-        }
-    }
     match (last, node) {
         (Segment::Key(k), Value::Object(map)) => map.remove(k).is_some(),
         (Segment::Index(i), Value::Array(items)) if *i < items.len() => {

@@ -353,35 +353,31 @@ impl std::fmt::Debug for Outgoing {
 
 /// The claimed deliveries among `seqs` that are still `worker`'s.
 pub fn outgoing(conn: &mut DbConn, seqs: &[i64], worker: &str) -> Result<Vec<Outgoing>, DbError> {
-    let mut out = Vec::with_capacity(seqs.len());
-    for seq in seqs {
-        let row = webhook_deliveries::table
-            .inner_join(events::table)
-            .left_join(
-                webhook_endpoints::table
-                    .on(webhook_endpoints::partner_id.eq(webhook_deliveries::partner_id)),
-            )
-            .filter(webhook_deliveries::event_seq.eq(seq))
-            .filter(webhook_deliveries::claimed_by.eq(worker))
-            .filter(webhook_deliveries::status.eq(PENDING))
-            .select((
-                webhook_deliveries::event_seq,
-                events::id,
-                events::event_type,
-                webhook_deliveries::partner_id,
-                events::payload,
-                webhook_deliveries::attempts,
-                webhook_endpoints::url.nullable(),
-                webhook_endpoints::secret.nullable(),
-                webhook_endpoints::previous_secret.nullable(),
-                webhook_endpoints::previous_secret_until.nullable(),
-                webhook_endpoints::status.nullable(),
-            ))
-            .first::<Outgoing>(conn)
-            .optional()?;
-        out.extend(row);
-    }
-    Ok(out)
+    // One query for the round: `seqs` holds at most one batch.
+    Ok(webhook_deliveries::table
+        .inner_join(events::table)
+        .left_join(
+            webhook_endpoints::table
+                .on(webhook_endpoints::partner_id.eq(webhook_deliveries::partner_id)),
+        )
+        .filter(webhook_deliveries::event_seq.eq_any(seqs))
+        .filter(webhook_deliveries::claimed_by.eq(worker))
+        .filter(webhook_deliveries::status.eq(PENDING))
+        .order(webhook_deliveries::event_seq.asc())
+        .select((
+            webhook_deliveries::event_seq,
+            events::id,
+            events::event_type,
+            webhook_deliveries::partner_id,
+            events::payload,
+            webhook_deliveries::attempts,
+            webhook_endpoints::url.nullable(),
+            webhook_endpoints::secret.nullable(),
+            webhook_endpoints::previous_secret.nullable(),
+            webhook_endpoints::previous_secret_until.nullable(),
+            webhook_endpoints::status.nullable(),
+        ))
+        .load::<Outgoing>(conn)?)
 }
 
 /// The result of one attempt, to be written back.
