@@ -8,8 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::referrals::ChecklistTemplateItem;
-use crate::webhooks::RetrySchedule;
+use crate::domain::checklist::{ChecklistTemplateItem, default_checklist};
+use crate::domain::retry::RetrySchedule;
 
 /// Where the database lives. Printed and logged only with its password hidden.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +150,7 @@ impl Default for Settings {
             workers: 0,
             sla: SlaSettings::default(),
             not_departed_after_days: 30,
-            checklist: crate::referrals::default_checklist(),
+            checklist: default_checklist(),
             monitoring_schedule_months: vec![1, 3, 6, 12],
             monitoring_model: None,
             webhook_allow_local: false,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::db::{DbError, migrations};
 use crate::http::{AppError, Problem, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

@@ -23,6 +23,7 @@ pub mod partners;
 pub mod referrals;
 pub mod reports;
 pub mod startup;
+pub mod state;
 pub mod talks;
 pub mod telemetry;
 pub mod webhooks;

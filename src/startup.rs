@@ -18,19 +18,8 @@ use crate::http::{self, AppError, RouteSpec};
 use crate::monitoring::Model;
 use crate::partners::file::{LoadError, load_dir};
 use crate::partners::store::{self as partner_store, SyncReport};
+use crate::state::{ApiDocument, AppState};
 use crate::webhooks::worker::Sender;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    /// Failed authentication per address, shared by all workers.
-    pub throttle: FailedAuthThrottle,
-    /// The reintegration sustainability model that scores monitoring visits.
-    pub model: Arc<Model>,
-    /// Sends signed messages to partners' webhooks.
-    pub webhooks: Arc<Sender>,
-}
 
 /// Every route of the service; `crate::auth::policy::POLICY` names each one.
 pub fn routes() -> Vec<RouteSpec> {
@@ -47,7 +36,7 @@ pub fn routes() -> Vec<RouteSpec> {
     routes.extend(crate::events::routes::routes());
     routes.extend(crate::webhooks::routes::routes());
     routes.extend(crate::reports::routes::routes());
-    routes.extend(crate::openapi::routes());
+    routes.extend(crate::openapi::routes::routes());
     routes
 }
 
@@ -160,16 +149,23 @@ impl Application {
             Arc::new(Model::load(settings.monitoring_model.as_deref()).map_err(StartError::Model)?);
         let webhooks = Arc::new(webhook_sender(&settings)?);
         let settings = Arc::new(settings);
+        // The middleware of `http` reach the database and the throttle on
+        // their own, without the whole state.
+        let db_data = web::Data::new(db.clone());
+        let document = web::Data::new(ApiDocument(crate::openapi::document(&routes())));
+        let throttle = web::Data::new(FailedAuthThrottle::default());
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
-            throttle: FailedAuthThrottle::default(),
             model,
             webhooks,
         });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(db_data.clone())
+                .app_data(document.clone())
+                .app_data(throttle.clone())
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(ErrorHandlers::new().default_handler(http::problem::render_bare_error))
                 .wrap(from_fn(http::request_id::add_request_id_header))

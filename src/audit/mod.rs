@@ -255,8 +255,9 @@ mod tests {
     }
 }
 
-/// Who is acting in this request, under which operation and request id:
-/// handlers take it to write their audit entries.
+/// Who is acting, under which operation and request id: every command and
+/// audited query takes it, and stamps its audit entry with it. The API's
+/// extractor fills it from the request (`crate::http::caller`).
 #[derive(Debug, Clone)]
 pub struct AuditContext {
     pub actor: Actor,
@@ -279,34 +280,5 @@ impl AuditContext {
         now: DateTime<Utc>,
     ) -> Result<(), crate::db::DbError> {
         store::append(conn, self.entry(subject_type, subject_id), now).map(|_| ())
-    }
-}
-
-impl actix_web::FromRequest for AuditContext {
-    type Error = crate::http::AppError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        use actix_web::HttpMessage;
-        let actor = match req.extensions().get::<crate::auth::Principal>() {
-            Some(crate::auth::Principal::Staff(staff)) => Actor::staff(&staff.user_id),
-            Some(crate::auth::Principal::Partner(partner)) => Actor::partner(&partner.partner_id),
-            None => {
-                return std::future::ready(Err(crate::auth::policy::unauthorized(
-                    "Authentication is required.",
-                )));
-            }
-        };
-        let operation = req
-            .extensions()
-            .get::<crate::auth::policy::MatchedRule>()
-            .map(|rule| rule.0.operation)
-            .unwrap_or("unknown");
-        let request_id = crate::auth::policy::request_id(req);
-        std::future::ready(Ok(Self {
-            actor,
-            operation,
-            request_id,
-        }))
     }
 }

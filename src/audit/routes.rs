@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::Entry;
 use super::store::{self, AuditFilter};
 use crate::http::{AppError, FieldError, Page, PageRequest, QueryParams, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![RouteSpec::get("/api/v1/audit", list_audit)]

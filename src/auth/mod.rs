@@ -8,17 +8,12 @@ pub mod store;
 pub mod throttle;
 
 use std::fmt;
-use std::future::{Ready, ready};
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-use crate::http::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,11 +83,15 @@ pub struct NewToken {
     pub display_prefix: String,
 }
 
+/// The operating system gave no randomness: nothing secret can be made.
+#[derive(Debug, thiserror::Error)]
+#[error("no randomness from the operating system: {0}")]
+pub struct NoRandomness(String);
+
 /// 32 random bytes (256 bits) from the operating system, URL-safe.
-pub fn generate_token(kind: TokenKind) -> Result<NewToken, AppError> {
+pub fn generate_token(kind: TokenKind) -> Result<NewToken, NoRandomness> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| NoRandomness(e.to_string()))?;
     let secret = format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(bytes));
     let display_prefix = secret.chars().take(kind.prefix().len() + 4).collect();
     Ok(NewToken {
@@ -135,35 +134,11 @@ pub struct PartnerCaller {
 }
 
 /// Whoever the access policy let in; handlers take [`Staff`] or
-/// [`PartnerCaller`] instead.
+/// [`PartnerCaller`] instead (their extractors are in `crate::http::caller`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Staff(Staff),
     Partner(PartnerCaller),
-}
-
-impl FromRequest for Staff {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.extensions().get::<Principal>() {
-            Some(Principal::Staff(staff)) => Ok(staff.clone()),
-            _ => Err(policy::unauthorized("A staff token is required.")),
-        })
-    }
-}
-
-impl FromRequest for PartnerCaller {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.extensions().get::<Principal>() {
-            Some(Principal::Partner(partner)) => Ok(partner.clone()),
-            _ => Err(policy::unauthorized("A partner key is required.")),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{PartnerCaller, Staff};
 use crate::http::{AppError, RouteSpec};
 use crate::partners::store as partner_store;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

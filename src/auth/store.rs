@@ -26,17 +26,13 @@ pub enum AdminError {
     NotFound(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Randomness(#[from] super::NoRandomness),
 }
 
 impl From<diesel::result::Error> for AdminError {
     fn from(e: diesel::result::Error) -> Self {
         AdminError::Db(e.into())
-    }
-}
-
-impl From<crate::http::AppError> for AdminError {
-    fn from(e: crate::http::AppError) -> Self {
-        AdminError::Invalid(e.to_string())
     }
 }
 
@@ -489,4 +485,18 @@ pub fn touch(conn: &mut DbConn, token_id: &str, now: DateTime<Utc>) -> Result<()
         .set(api_tokens::last_used_at.eq(now.naive_utc()))
         .execute(conn)?;
     Ok(())
+}
+
+/// A refused attempt is worth a trace in the audit log.
+pub fn record_denial(
+    conn: &mut DbConn,
+    user_id: &str,
+    rule: &super::policy::Rule,
+    request_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let entry = NewEntry::new(Actor::staff(user_id), rule.operation, "route", rule.path)
+        .request(request_id)
+        .outcome("denied");
+    audit(conn, entry, now).map(|_| ())
 }

@@ -16,7 +16,7 @@ use crate::partners::matching::{self, MatchRequest};
 use crate::partners::store as partners;
 use crate::referrals::Action;
 use crate::referrals::store as referrals;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

@@ -11,7 +11,7 @@ use crate::audit::AuditContext;
 use crate::auth::Staff;
 use crate::domain::CountryCode;
 use crate::http::{AppError, JsonBody, Page, PageRequest, QueryParams, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

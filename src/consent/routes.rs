@@ -11,7 +11,7 @@ use crate::auth::Staff;
 use crate::clients::store as clients;
 use crate::http::{AppError, JsonBody, OptionalJsonBody, RouteSpec};
 use crate::referrals::store as referrals;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

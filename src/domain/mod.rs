@@ -2,7 +2,12 @@
 //! can hold only a valid value; parse at the edge and pass them on.
 //! The code tables come from maintained crates (`rust_iso3166`, `isolang`).
 
+pub mod checklist;
+pub mod refusal;
+pub mod retry;
 pub mod rules;
+
+pub use refusal::{CommandError, Conflict, Denial, FieldError, Outcome, Refusal};
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,5 +4,6 @@
 //! to personal data is audited. Delivery (webhooks, the feed) reads from here;
 //! publishing queues the event for the partner's webhook in the same transaction.
 
+pub mod deliveries;
 pub mod routes;
 pub mod store;

@@ -9,7 +9,7 @@ use super::store;
 use crate::auth::PartnerCaller;
 use crate::http::pagination::{decode_cursor, encode_cursor};
 use crate::http::{AppError, FieldError, PageRequest, QueryParams, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![RouteSpec::get("/partner/v1/events", list_events)]

@@ -86,7 +86,7 @@ pub fn publish(
         occurred_at,
         payload,
     };
-    crate::webhooks::store::enqueue(conn, &event)?;
+    super::deliveries::enqueue(conn, &event)?;
     Ok(event)
 }
 

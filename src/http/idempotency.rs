@@ -18,8 +18,7 @@ use sha2::{Digest, Sha256};
 use super::problem::{AppError, FieldError, Problem};
 use crate::auth::Principal;
 use crate::db::schema::idempotency_keys;
-use crate::db::{DbConn, DbError};
-use crate::startup::AppState;
+use crate::db::{Db, DbConn, DbError};
 
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -140,10 +139,9 @@ pub async fn idempotent(
             return Ok(req.error_response(err));
         }
     };
-    let (Some(principal), Some(state)) = (
-        principal_of(&req),
-        req.app_data::<web::Data<AppState>>().cloned(),
-    ) else {
+    let (Some(principal), Some(db)) =
+        (principal_of(&req), req.app_data::<web::Data<Db>>().cloned())
+    else {
         return next.call(req).await;
     };
 
@@ -170,8 +168,7 @@ pub async fn idempotent(
     let hash = hex::encode(hasher.finalize());
 
     let (p, k) = (principal.clone(), key.clone());
-    let reservation = state
-        .db
+    let reservation = db
         .write(move |conn| {
             reserve(conn, &p, &k, (&method, &path, &hash), Utc::now()).map_err(AppError::from)
         })
@@ -221,7 +218,6 @@ pub async fn idempotent(
     let response = next.call(req).await?;
 
     let status = response.status();
-    let db = state.db.clone();
     if status.is_server_error() {
         // Nothing was done: let a retry run again.
         let _ = db

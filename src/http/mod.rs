@@ -1,9 +1,11 @@
 //! What every route shares: problem+json errors, the JSON body and query
 //! extractors, pagination, and the middleware that frames every request.
 
+pub mod caller;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;
+pub mod policy;
 pub mod problem;
 pub mod query;
 pub mod request_id;
@@ -100,7 +102,7 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
         let guard = actix_web::middleware::from_fn(
             move |req: actix_web::dev::ServiceRequest,
                   next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
-                crate::auth::policy::enforce(path, req, next)
+                policy::enforce(path, req, next)
             },
         );
         // Inside the policy (which names the caller), each POST is made

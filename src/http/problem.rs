@@ -8,32 +8,18 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+
 use serde_json::{Map, Value};
 
 use crate::db::DbError;
+use crate::domain::{CommandError, Refusal};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// Base of every problem `type` URI; the slug after it names the problem.
 pub const TYPE_BASE: &str = "https://brug.example.org/problems/";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The field's path in the input: `held_on`, `household.members[2]`, or a
-    /// query parameter's name.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 /// One problem, ready to be sent.
 #[derive(Debug, Clone)]
@@ -181,6 +167,49 @@ impl From<DbError> for AppError {
     }
 }
 
+/// The one mapping from a refusal to problem+json: status, `type` and the
+/// members each kind carries.
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let detail = refusal.detail();
+        match refusal {
+            Refusal::NotFound { what } => AppError::not_found(what),
+            Refusal::NotAllowedNow {
+                current, allowed, ..
+            } => Problem::new(
+                StatusCode::CONFLICT,
+                "transition-not-allowed",
+                "Conflict",
+                detail,
+            )
+            .with_extension("current_status", current)
+            .with_extension("allowed_transitions", allowed)
+            .into(),
+            Refusal::Conflict {
+                kind, extensions, ..
+            } => {
+                let mut problem =
+                    Problem::new(StatusCode::CONFLICT, kind.slug(), kind.title(), detail);
+                problem.extensions = extensions;
+                problem.into()
+            }
+            Refusal::Invalid(errors) => AppError::validation(errors),
+            Refusal::Forbidden { denial, .. } => {
+                Problem::new(StatusCode::FORBIDDEN, denial.slug(), "Forbidden", detail).into()
+            }
+        }
+    }
+}
+
+impl From<CommandError> for AppError {
+    fn from(err: CommandError) -> Self {
+        match err {
+            CommandError::Refused(refusal) => refusal.into(),
+            CommandError::Db(err) => err.into(),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         AppError::from(DbError::from(err))
@@ -199,10 +228,7 @@ impl AppError {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = match errors.as_slice() {
-            [one] => format!("`{}` {}", one.field, one.message),
-            many => format!("{} fields are not valid.", many.len()),
-        };
+        let detail = Refusal::Invalid(errors.clone()).detail();
         let mut problem = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation-error",

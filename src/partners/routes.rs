@@ -7,7 +7,7 @@ use super::store::{self, PartnerFilter};
 use super::{PartnerStatus, Service};
 use crate::domain::{CountryCode, LanguageCode};
 use crate::http::{AppError, Page, PageRequest, QueryParams, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

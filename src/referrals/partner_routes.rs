@@ -17,7 +17,7 @@ use crate::http::{
     AppError, JsonBody, OptionalJsonBody, Page, PageRequest, Problem, QueryParams, RouteSpec,
 };
 use crate::monitoring::{self, MonitoringReport};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

@@ -14,7 +14,7 @@ use crate::audit::AuditContext;
 use crate::auth::Staff;
 use crate::events::store as events;
 use crate::http::{AppError, JsonBody, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

@@ -14,7 +14,7 @@ use super::{Count, rate, robust_median, suppress_column, to_csv};
 use crate::domain::CountryCode;
 use crate::http::{AppError, FieldError, QueryParams, RouteSpec};
 use crate::partners::PartnerId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

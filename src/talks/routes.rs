@@ -14,7 +14,7 @@ use crate::auth::Staff;
 use crate::clients::store as clients;
 use crate::http::json::flatten_validation;
 use crate::http::{AppError, JsonBody, Page, PageRequest, Problem, QueryParams, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 
 pub fn routes() -> Vec<RouteSpec> {

@@ -14,7 +14,7 @@ use crate::auth::PartnerCaller;
 use crate::db::DbError;
 use crate::domain::utc;
 use crate::http::{AppError, FieldError, OptionalJsonBody, Problem, RouteSpec};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

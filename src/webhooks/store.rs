@@ -7,13 +7,8 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::schema::{events, partners, webhook_deliveries, webhook_endpoints};
 use crate::db::{DbConn, DbError};
-use crate::events::store::Event;
 
-pub const ACTIVE: &str = "active";
-pub const DISABLED: &str = "disabled";
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const DEAD: &str = "dead";
+pub use crate::events::deliveries::{ACTIVE, DEAD, DELIVERED, DISABLED, PENDING};
 
 #[derive(Clone, PartialEq, Eq, Queryable)]
 pub struct Endpoint {
@@ -178,40 +173,6 @@ pub fn disable_endpoint(
         ))
         .execute(conn)?,
     ))
-}
-
-/// Queues `event` for its partner's webhook, inside the transaction that
-/// publishes it. While the webhook is disabled the event goes straight to
-/// the dead letters, to be replayed once the partner is back; a partner
-/// that never set a webhook polls the feed instead.
-pub fn enqueue(conn: &mut DbConn, event: &Event) -> Result<bool, DbError> {
-    let status = webhook_endpoints::table
-        .find(&event.partner_id)
-        .select(webhook_endpoints::status)
-        .first::<String>(conn)
-        .optional()?;
-    let (status, error, finished) = match status.as_deref() {
-        None => return Ok(false),
-        Some(ACTIVE) => (PENDING, None, None),
-        Some(_) => (
-            DEAD,
-            Some("the webhook was disabled when the event happened"),
-            Some(event.occurred_at),
-        ),
-    };
-    diesel::insert_into(webhook_deliveries::table)
-        .values((
-            webhook_deliveries::event_seq.eq(event.seq),
-            webhook_deliveries::partner_id.eq(&event.partner_id),
-            webhook_deliveries::referral_id.eq(&event.referral_id),
-            webhook_deliveries::status.eq(status),
-            webhook_deliveries::attempts.eq(0),
-            webhook_deliveries::next_attempt_at.eq(event.occurred_at),
-            webhook_deliveries::last_error.eq(error),
-            webhook_deliveries::finished_at.eq(finished),
-        ))
-        .execute(conn)?;
-    Ok(status == PENDING)
 }
 
 #[derive(Debug, QueryableByName)]

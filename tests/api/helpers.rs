@@ -288,9 +288,7 @@ async fn internal_error() -> Result<HttpResponse, AppError> {
     )))
 }
 
-async fn database_error(
-    state: web::Data<brug::startup::AppState>,
-) -> Result<HttpResponse, AppError> {
+async fn database_error(state: web::Data<brug::state::AppState>) -> Result<HttpResponse, AppError> {
     state
         .db
         .read(|conn| {

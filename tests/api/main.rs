@@ -2,6 +2,7 @@
 //! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set).
 
 mod after_departure;
+mod architecture;
 mod audit;
 mod auth;
 mod cli;

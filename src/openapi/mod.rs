@@ -2,7 +2,8 @@
 //! route table and access policy that the server runs on, so that it cannot
 //! miss a route; and a docs page that needs no internet.
 
-use actix_web::{HttpResponse, http::header};
+pub mod routes;
+
 use serde_json::{Map, Value, json};
 
 use utoipa::ToSchema;
@@ -12,16 +13,9 @@ use utoipa::openapi::schema::Schema;
 use crate::auth::policy::{Access, find};
 use crate::http::RouteSpec;
 
-pub fn routes() -> Vec<RouteSpec> {
-    vec![
-        RouteSpec::get("/api/openapi.json", openapi_json),
-        RouteSpec::get("/api/docs", docs_page),
-    ]
-}
-
 /// Every route the service answers, as (method, path, creates).
-fn operations() -> Vec<(String, &'static str, bool)> {
-    let mut all: Vec<(String, &'static str, bool)> = crate::startup::routes()
+fn operations(routes: &[RouteSpec]) -> Vec<(String, &'static str, bool)> {
+    let mut all: Vec<(String, &'static str, bool)> = routes
         .iter()
         .map(|r| (r.method.as_str().to_lowercase(), r.path, r.creates))
         .collect();
@@ -293,12 +287,12 @@ fn operation(
     Value::Object(op)
 }
 
-/// The OpenAPI 3.1 document.
-pub fn document() -> Value {
+/// The OpenAPI 3.1 document of these routes (all of them: `startup::routes`).
+pub fn document(routes: &[RouteSpec]) -> Value {
     let bodies = request_bodies();
     let answers = response_bodies();
     let mut paths = Map::new();
-    for (method, path, creates) in operations() {
+    for (method, path, creates) in operations(routes) {
         let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
         item[method.as_str()] = operation(&method, path, creates, &bodies, &answers);
     }
@@ -349,44 +343,4 @@ pub fn document() -> Value {
         schemas[name.as_str()] = serde_json::to_value(schema).unwrap_or(Value::Null);
     }
     document
-}
-
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(document())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A plain page of every operation: no scripts, nothing from the internet.
-async fn docs_page() -> HttpResponse {
-    let document = document();
-    let mut rows = String::new();
-    if let Some(paths) = document["paths"].as_object() {
-        for (path, item) in paths {
-            if let Some(methods) = item.as_object() {
-                for (method, op) in methods {
-                    rows.push_str(&format!(
-                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                        escape(&method.to_uppercase()),
-                        escape(path),
-                        escape(op["operationId"].as_str().unwrap_or_default()),
-                        escape(op["description"].as_str().unwrap_or_default()),
-                    ));
-                }
-            }
-        }
-    }
-    let page = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Brug API</title></head>\n<body>\n<h1>Brug API {}</h1>\n<p>The machine-readable contract is <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). Errors are <code>application/problem+json</code>; every POST honours <code>Idempotency-Key</code>.</p>\n<table>\n<thead><tr><th>method</th><th>path</th><th>operation</th><th>who</th></tr></thead>\n<tbody>\n{}</tbody></table>\n</body></html>\n",
-        env!("CARGO_PKG_VERSION"),
-        rows
-    );
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(page)
 }
