@@ -2,6 +2,8 @@
 //! that staff say aloud, beside the identity fields; and households, the
 //! people who return together.
 
+pub mod commands;
+pub mod queries;
 pub mod routes;
 pub mod store;
 
@@ -11,7 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
-use crate::domain::{CountryCode, LanguageCode};
+use crate::domain::{Conflict, CountryCode, LanguageCode, Refusal};
 
 /// The immigration service's alien number: exactly 10 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +157,22 @@ pub struct NewHousehold {
     #[serde(default)]
     #[validate(length(max = 30))]
     pub member_ids: Vec<uuid::Uuid>,
+}
+
+/// A client with the same names, date of birth and country (`existing`) is
+/// a possible duplicate: refused, listing them, unless `confirmed`.
+pub fn duplicate_check(existing: Vec<String>, confirmed: bool) -> Result<(), Refusal> {
+    if existing.is_empty() || confirmed {
+        return Ok(());
+    }
+    Err(Refusal::conflict(
+        Conflict::PossibleDuplicate,
+        "A client with the same names, date of birth and country of origin exists. \
+         Check the existing ids; if this is someone else, send again with \
+         `confirm_not_duplicate: true`.",
+    )
+    .with("code", "possible_duplicate")
+    .with("existing_ids", existing))
 }
 
 #[cfg(test)]

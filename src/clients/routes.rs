@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::store::{self, ClientFilter};
+use super::store::ClientFilter;
 use super::{NewClient, NewHousehold};
+use super::{commands, queries};
 use crate::audit::AuditContext;
 use crate::auth::Staff;
 use crate::domain::CountryCode;
@@ -25,19 +26,13 @@ pub fn routes() -> Vec<RouteSpec> {
 
 async fn create_client(
     state: web::Data<AppState>,
-    staff: Staff,
     audit: AuditContext,
     body: JsonBody<NewClient>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.into_inner();
     let client = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let client = store::create(conn, &staff.user_id, &input, now)?;
-            audit.record(conn, "client", &client.id, now)?;
-            Ok::<_, AppError>(client)
-        })
+        .write(move |conn| commands::register(conn, &audit, &input, Utc::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/clients/{}", client.id)))
@@ -72,15 +67,7 @@ async fn search_clients(
     let fetch = page.clone();
     let rows = state
         .db
-        .write(move |conn| {
-            let rows = store::search(conn, &filter, &fetch)?;
-            let now = Utc::now();
-            // Each client shown is a read of personal data.
-            for client in rows.iter().take(fetch.limit as usize) {
-                audit.record(conn, "client", &client.id, now)?;
-            }
-            Ok::<_, AppError>(rows)
-        })
+        .write(move |conn| queries::search(conn, &audit, &filter, &fetch, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |c| c.id.clone())))
 }
@@ -93,33 +80,20 @@ async fn get_client(
     let id = id.into_inner();
     let client = state
         .db
-        .write(move |conn| {
-            let client = store::get(conn, &id)?.ok_or_else(|| AppError::not_found("client"))?;
-            audit.record(conn, "client", &client.id, Utc::now())?;
-            Ok::<_, AppError>(client)
-        })
+        .write(move |conn| queries::get(conn, &audit, &id, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(client))
 }
 
 async fn create_household(
     state: web::Data<AppState>,
-    staff: Staff,
     audit: AuditContext,
     body: JsonBody<NewHousehold>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.into_inner();
     let household = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let household = store::create_household(conn, &staff.user_id, &input, now)?;
-            audit.record(conn, "household", &household.id, now)?;
-            for member in &household.members {
-                audit.record(conn, "client", &member.id, now)?;
-            }
-            Ok::<_, AppError>(household)
-        })
+        .write(move |conn| commands::create_household(conn, &audit, &input, Utc::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -137,16 +111,7 @@ async fn get_household(
     let id = id.into_inner();
     let household = state
         .db
-        .write(move |conn| {
-            let household =
-                store::get_household(conn, &id)?.ok_or_else(|| AppError::not_found("household"))?;
-            let now = Utc::now();
-            audit.record(conn, "household", &household.id, now)?;
-            for member in &household.members {
-                audit.record(conn, "client", &member.id, now)?;
-            }
-            Ok::<_, AppError>(household)
-        })
+        .write(move |conn| queries::household(conn, &audit, &id, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(household))
 }

@@ -1,4 +1,4 @@
-//! Clients' and households' queries.
+//! Clients' and households' queries and rows.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::{ClientRef, NewClient, NewHousehold, name_key};
 use crate::db::schema::{clients, households};
 use crate::db::{DbConn, DbError};
-use crate::domain::{CountryCode, LanguageCode, join_list, split_list};
-use crate::http::{AppError, FieldError, PageRequest, Problem};
+use crate::domain::page::PageRequest;
+use crate::domain::{CommandError, CountryCode, LanguageCode, Outcome, join_list, split_list};
 
 /// A client as staff see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,43 +33,9 @@ pub struct ClientView {
     pub updated_at: NaiveDateTime,
 }
 
-type ClientColumns = (
-    clients::id,
-    clients::reference,
-    clients::given_name,
-    clients::family_name,
-    clients::date_of_birth,
-    clients::country_of_origin,
-    clients::languages,
-    clients::v_number,
-    clients::location,
-    clients::household_id,
-    clients::counsellor_id,
-    clients::latest_intention,
-    clients::latest_intention_on,
-    clients::created_at,
-    clients::updated_at,
-);
-
-const CLIENT_COLUMNS: ClientColumns = (
-    clients::id,
-    clients::reference,
-    clients::given_name,
-    clients::family_name,
-    clients::date_of_birth,
-    clients::country_of_origin,
-    clients::languages,
-    clients::v_number,
-    clients::location,
-    clients::household_id,
-    clients::counsellor_id,
-    clients::latest_intention,
-    clients::latest_intention_on,
-    clients::created_at,
-    clients::updated_at,
-);
-
-#[derive(Queryable)]
+/// A `clients` row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clients)]
 struct ClientRow {
     id: String,
     reference: String,
@@ -86,6 +52,55 @@ struct ClientRow {
     latest_intention_on: Option<NaiveDate>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+/// A `clients` row as written: the names also as search keys.
+#[derive(Insertable)]
+#[diesel(table_name = clients)]
+pub struct NewClientRow<'a> {
+    pub id: &'a str,
+    pub reference: &'a str,
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub given_name_key: String,
+    pub family_name_key: String,
+    pub date_of_birth: NaiveDate,
+    pub country_of_origin: &'a str,
+    pub languages: String,
+    pub v_number: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub household_id: Option<String>,
+    pub counsellor_id: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewClientRow<'a> {
+    pub fn new(
+        id: &'a str,
+        reference: &'a str,
+        input: &'a NewClient,
+        counsellor_id: &'a str,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id,
+            reference,
+            given_name: input.given_name.trim(),
+            family_name: input.family_name.trim(),
+            given_name_key: name_key(&input.given_name),
+            family_name_key: name_key(&input.family_name),
+            date_of_birth: input.date_of_birth,
+            country_of_origin: input.country_of_origin.as_str(),
+            languages: join_list(&input.languages, LanguageCode::as_str),
+            v_number: input.v_number.as_ref().map(|v| v.as_str()),
+            location: input.location.as_deref().map(str::trim),
+            household_id: input.household_id.map(|id| id.to_string()),
+            counsellor_id,
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 impl From<ClientRow> for ClientView {
@@ -110,80 +125,35 @@ impl From<ClientRow> for ClientView {
     }
 }
 
-fn household_exists(conn: &mut DbConn, id: &str) -> Result<bool, DbError> {
+pub fn household_exists(conn: &mut DbConn, id: &str) -> Result<bool, DbError> {
     let count: i64 = households::table.find(id).count().get_result(conn)?;
     Ok(count > 0)
 }
 
-/// Registers a client. Someone with the same names, date of birth and
-/// country is a possible duplicate: 409 listing them, unless confirmed.
-pub fn create(
-    conn: &mut DbConn,
-    counsellor_id: &str,
-    input: &NewClient,
-    now: DateTime<Utc>,
-) -> Result<ClientView, AppError> {
-    let household_id = input.household_id.map(|id| id.to_string());
-    if let Some(household) = &household_id
-        && !household_exists(conn, household)?
-    {
-        return Err(AppError::validation(vec![FieldError::new(
-            "household_id",
-            "is not a household",
-        )]));
-    }
-    let given_key = name_key(&input.given_name);
-    let family_key = name_key(&input.family_name);
-    let existing: Vec<String> = clients::table
-        .filter(clients::given_name_key.eq(&given_key))
-        .filter(clients::family_name_key.eq(&family_key))
+/// Clients with the same names (as search keys), date of birth and country.
+pub fn same_person(conn: &mut DbConn, input: &NewClient) -> Result<Vec<String>, DbError> {
+    Ok(clients::table
+        .filter(clients::given_name_key.eq(name_key(&input.given_name)))
+        .filter(clients::family_name_key.eq(name_key(&input.family_name)))
         .filter(clients::date_of_birth.eq(input.date_of_birth))
         .filter(clients::country_of_origin.eq(input.country_of_origin.as_str()))
         .select(clients::id)
         .order(clients::id.asc())
-        .load(conn)?;
-    if !existing.is_empty() && !input.confirm_not_duplicate {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "possible_duplicate",
-            "Possible Duplicate",
-            "A client with the same names, date of birth and country of origin exists. \
-             Check the existing ids; if this is someone else, send again with \
-             `confirm_not_duplicate: true`.",
-        )
-        .with_extension("code", "possible_duplicate")
-        .with_extension("existing_ids", existing)
-        .into());
-    }
-    let reference = unused_reference(conn)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let stamp = now.naive_utc();
-    diesel::insert_into(clients::table)
-        .values((
-            clients::id.eq(&id),
-            clients::reference.eq(reference.as_str()),
-            clients::given_name.eq(input.given_name.trim()),
-            clients::family_name.eq(input.family_name.trim()),
-            clients::given_name_key.eq(&given_key),
-            clients::family_name_key.eq(&family_key),
-            clients::date_of_birth.eq(input.date_of_birth),
-            clients::country_of_origin.eq(input.country_of_origin.as_str()),
-            clients::languages.eq(join_list(&input.languages, LanguageCode::as_str)),
-            clients::v_number.eq(input.v_number.as_ref().map(|v| v.as_str())),
-            clients::location.eq(input.location.as_deref().map(str::trim)),
-            clients::household_id.eq(&household_id),
-            clients::counsellor_id.eq(counsellor_id),
-            clients::created_at.eq(stamp),
-            clients::updated_at.eq(stamp),
-        ))
-        .execute(conn)?;
-    get(conn, &id)?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("client {id} vanished")))
+        .load(conn)?)
 }
 
-fn unused_reference(conn: &mut DbConn) -> Result<ClientRef, AppError> {
+pub fn insert(conn: &mut DbConn, row: &NewClientRow<'_>) -> Result<(), DbError> {
+    diesel::insert_into(clients::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A reference no client has yet.
+pub fn unused_reference(conn: &mut DbConn) -> Outcome<ClientRef> {
     for _ in 0..8 {
         let reference = ClientRef::generate()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+            .map_err(|e| CommandError::Internal(format!("no randomness: {e}")))?;
         let taken: i64 = clients::table
             .filter(clients::reference.eq(reference.as_str()))
             .count()
@@ -192,16 +162,16 @@ fn unused_reference(conn: &mut DbConn) -> Result<ClientRef, AppError> {
             return Ok(reference);
         }
     }
-    Err(AppError::Internal(anyhow::anyhow!(
-        "no free client reference after 8 tries"
-    )))
+    Err(CommandError::Internal(
+        "no free client reference after 8 tries".to_owned(),
+    ))
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<ClientView>, DbError> {
     Ok(clients::table
         .find(id)
-        .select(CLIENT_COLUMNS)
-        .first::<ClientRow>(conn)
+        .select(ClientRow::as_select())
+        .first(conn)
         .optional()?
         .map(ClientView::from))
 }
@@ -234,7 +204,7 @@ pub fn search(
     filter: &ClientFilter,
     page: &PageRequest,
 ) -> Result<Vec<ClientView>, DbError> {
-    let mut query = clients::table.select(CLIENT_COLUMNS).into_boxed();
+    let mut query = clients::table.select(ClientRow::as_select()).into_boxed();
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         if let Some(reference) = ClientRef::parse(q) {
             query = query.filter(clients::reference.eq(reference.as_str().to_owned()));
@@ -260,7 +230,7 @@ pub fn search(
     Ok(query
         .order(clients::id.asc())
         .limit(page.fetch())
-        .load::<ClientRow>(conn)?
+        .load(conn)?
         .into_iter()
         .map(ClientView::from)
         .collect())
@@ -307,44 +277,32 @@ pub struct HouseholdView {
     pub members: Vec<ClientView>,
 }
 
-pub fn create_household(
+/// Makes a household of `members` (each checked to exist by the caller).
+pub fn insert_household(
     conn: &mut DbConn,
+    id: &str,
     created_by: &str,
     input: &NewHousehold,
+    members: &[String],
     now: DateTime<Utc>,
-) -> Result<HouseholdView, AppError> {
-    let members: Vec<String> = input.member_ids.iter().map(ToString::to_string).collect();
-    let mut errors = Vec::new();
-    for (i, member) in members.iter().enumerate() {
-        if !exists(conn, member)? {
-            errors.push(FieldError::new(
-                format!("member_ids[{i}]"),
-                "is not a client",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::validation(errors));
-    }
-    let id = uuid::Uuid::now_v7().to_string();
+) -> Result<(), DbError> {
     diesel::insert_into(households::table)
         .values((
-            households::id.eq(&id),
+            households::id.eq(id),
             households::label.eq(input.label.as_deref().map(str::trim)),
             households::created_by.eq(created_by),
             households::created_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
     if !members.is_empty() {
-        diesel::update(clients::table.filter(clients::id.eq_any(&members)))
+        diesel::update(clients::table.filter(clients::id.eq_any(members)))
             .set((
-                clients::household_id.eq(&id),
+                clients::household_id.eq(id),
                 clients::updated_at.eq(now.naive_utc()),
             ))
             .execute(conn)?;
     }
-    get_household(conn, &id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("household {id} vanished")))
+    Ok(())
 }
 
 pub fn get_household(conn: &mut DbConn, id: &str) -> Result<Option<HouseholdView>, DbError> {
@@ -358,9 +316,9 @@ pub fn get_household(conn: &mut DbConn, id: &str) -> Result<Option<HouseholdView
     };
     let members = clients::table
         .filter(clients::household_id.eq(&id))
-        .select(CLIENT_COLUMNS)
+        .select(ClientRow::as_select())
         .order(clients::id.asc())
-        .load::<ClientRow>(conn)?
+        .load(conn)?
         .into_iter()
         .map(ClientView::from)
         .collect();

@@ -3,6 +3,7 @@
 //! The code tables come from maintained crates (`rust_iso3166`, `isolang`).
 
 pub mod checklist;
+pub mod page;
 pub mod refusal;
 pub mod retry;
 pub mod rules;
@@ -212,11 +213,14 @@ mod tests {
 }
 
 /// An enumeration stored and sent as a lower-case `snake_case` string, with
-/// every value listed once: `as_str`, `parse`, `ALL` and serde agree.
+/// every value listed once: `as_str`, `parse`, `ALL`, serde and the database
+/// columns (`Text`) agree. A stored value that is not in the list is an
+/// error when read, never a silent default.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         $vis enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -259,6 +263,32 @@ macro_rules! text_enum {
         }
 
         impl utoipa::ToSchema for $name {}
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, crate::db::MultiBackend> for $name {
+            fn from_sql(
+                bytes: <crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    crate::db::MultiBackend,
+                >>::from_sql(bytes)?;
+                Self::parse(&text).ok_or_else(|| {
+                    format!("`{text}` is not a stored {} ({})", stringify!($name), Self::list()).into()
+                })
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, crate::db::MultiBackend> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, crate::db::MultiBackend>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, crate::db::MultiBackend>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
     };
 }
 pub(crate) use text_enum;

@@ -247,6 +247,10 @@ pub enum CommandError {
     Refused(Refusal),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
+    /// Something that cannot happen did (a row written a moment ago is
+    /// gone, the system has no randomness): logged, never shown.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<Refusal> for CommandError {

@@ -206,6 +206,7 @@ impl From<CommandError> for AppError {
         match err {
             CommandError::Refused(refusal) => refusal.into(),
             CommandError::Db(err) => err.into(),
+            CommandError::Internal(cause) => AppError::Internal(anyhow::anyhow!(cause)),
         }
     }
 }
