@@ -2,6 +2,8 @@
 //! person stated. A talk can be amended by its author; every earlier
 //! version is kept.
 
+pub mod commands;
+pub mod queries;
 pub mod routes;
 pub mod store;
 
@@ -10,7 +12,8 @@ use serde::Deserialize;
 use validator::{Validate, ValidationError};
 
 use crate::domain::rules::field_rule;
-use crate::domain::{LanguageCode, text_enum};
+use crate::domain::validation::field_errors;
+use crate::domain::{Denial, LanguageCode, Refusal, text_enum};
 
 text_enum! {
     pub enum TalkMode {
@@ -130,6 +133,27 @@ impl TalkAmendment {
     }
 }
 
+/// An amendment to a talk: only its author (`author_id`) may make it
+/// (`by` is who tries), and the talk it makes must be valid as a whole.
+pub fn amend_rule(
+    author_id: &str,
+    by: &str,
+    current: NewTalk,
+    amendment: TalkAmendment,
+) -> Result<NewTalk, Refusal> {
+    if author_id != by {
+        return Err(Refusal::forbidden(
+            Denial::NotTheAuthor,
+            "Only the counsellor who recorded a talk may amend it.",
+        ));
+    }
+    let amended = amendment.apply(current);
+    amended
+        .validate()
+        .map_err(|errors| Refusal::invalid(field_errors(&errors)))?;
+    Ok(amended)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +185,40 @@ mod tests {
         assert_eq!(amended.intention, Intention::Return);
         assert_eq!(amended.notes, None, "null clears");
         assert_eq!(amended.mode, TalkMode::Phone, "absent stays");
+    }
+
+    #[test]
+    fn only_the_author_amends_and_the_result_must_hold_together() {
+        let talk = || -> NewTalk {
+            serde_json::from_value(serde_json::json!({
+                "held_on": "2026-10-01", "mode": "phone", "topics": ["return"],
+                "intention": "undecided", "duration_minutes": 30
+            }))
+            .expect("valid")
+        };
+        let late: TalkAmendment =
+            serde_json::from_value(serde_json::json!({"next_talk_on": "2026-09-01"}))
+                .expect("valid");
+        assert!(matches!(
+            amend_rule("anna", "ben", talk(), late.clone()),
+            Err(Refusal::Forbidden {
+                denial: Denial::NotTheAuthor,
+                ..
+            })
+        ));
+        match amend_rule("anna", "anna", talk(), late) {
+            Err(Refusal::Invalid(errors)) => {
+                assert_eq!(errors.len(), 1);
+                assert_eq!(errors[0].field, "next_talk_on");
+                assert_eq!(errors[0].message, "must be after held_on");
+            }
+            other => panic!("expected the next talk to be refused, got {other:?}"),
+        }
+        let fine: TalkAmendment =
+            serde_json::from_value(serde_json::json!({"intention": "return"})).expect("valid");
+        assert_eq!(
+            amend_rule("anna", "anna", talk(), fine).map(|t| t.intention),
+            Ok(Intention::Return)
+        );
     }
 }

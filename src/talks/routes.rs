@@ -5,14 +5,9 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
-use validator::Validate;
 
-use super::store;
-use super::{NewTalk, TalkAmendment};
+use super::{NewTalk, TalkAmendment, commands, queries, store};
 use crate::audit::AuditContext;
-use crate::auth::Staff;
-use crate::clients::store as clients;
-use crate::http::json::flatten_validation;
 use crate::http::{AppError, JsonBody, Page, PageRequest, Problem, QueryParams, RouteSpec};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -32,7 +27,6 @@ pub fn routes() -> Vec<RouteSpec> {
 
 async fn record_talk(
     state: web::Data<AppState>,
-    staff: Staff,
     audit: AuditContext,
     client_id: web::Path<String>,
     body: JsonBody<NewTalk>,
@@ -41,12 +35,7 @@ async fn record_talk(
     let talk = body.into_inner();
     let talk = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let talk = store::create(conn, &client_id, &staff.user_id, &talk, now)?;
-            audit.record(conn, "talk", &talk.id, now)?;
-            Ok::<_, AppError>(talk)
-        })
+        .write(move |conn| commands::record(conn, &audit, &client_id, &talk, Utc::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/talks/{}", talk.id)))
@@ -72,14 +61,7 @@ async fn list_talks(
     let fetch = page.clone();
     let talks = state
         .db
-        .write(move |conn| {
-            if !clients::exists(conn, &client_id)? {
-                return Err(AppError::not_found("client"));
-            }
-            let talks = store::list(conn, &client_id, &fetch)?;
-            audit.record(conn, "client", &client_id, Utc::now())?;
-            Ok(talks)
-        })
+        .write(move |conn| queries::for_client(conn, &audit, &client_id, &fetch, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(talks, &page, store::cursor_key)))
 }
@@ -92,12 +74,7 @@ async fn get_talk(
     let id = id.into_inner();
     let (talk, versions) = state
         .db
-        .write(move |conn| {
-            let talk = store::get(conn, &id)?.ok_or_else(|| AppError::not_found("talk"))?;
-            let versions = store::versions(conn, &id)?;
-            audit.record(conn, "talk", &talk.id, Utc::now())?;
-            Ok::<_, AppError>((talk, versions))
-        })
+        .write(move |conn| queries::get(conn, &audit, &id, Utc::now()))
         .await?;
     let mut body = serde_json::to_value(&talk).map_err(|e| AppError::Internal(e.into()))?;
     body["history"] = json!(versions);
@@ -106,7 +83,6 @@ async fn get_talk(
 
 async fn amend_talk(
     state: web::Data<AppState>,
-    staff: Staff,
     audit: AuditContext,
     id: web::Path<String>,
     body: JsonBody<TalkAmendment>,
@@ -124,24 +100,7 @@ async fn amend_talk(
     }
     let talk = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let talk = store::amend(
-                conn,
-                &id,
-                &staff.user_id,
-                |current| {
-                    let amended = amendment.apply(current);
-                    amended
-                        .validate()
-                        .map_err(|errors| AppError::validation(flatten_validation(&errors)))?;
-                    Ok(amended)
-                },
-                now,
-            )?;
-            audit.record(conn, "talk", &talk.id, now)?;
-            Ok::<_, AppError>(talk)
-        })
+        .write(move |conn| commands::amend(conn, &audit, &id, amendment, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(talk))
 }

@@ -1,16 +1,15 @@
-//! Talks' queries: record, list newest first, amend keeping the earlier
-//! version.
+//! Talks' queries and rows: record, list newest first, amend keeping the
+//! earlier version.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{Intention, NewTalk, TalkMode, Topic};
-use crate::clients::store as clients;
 use crate::db::schema::{talk_versions, talks};
 use crate::db::{DbConn, DbError};
-use crate::domain::{LanguageCode, join_list, split_list};
-use crate::http::{AppError, PageRequest, Problem};
+use crate::domain::page::PageRequest;
+use crate::domain::{CommandError, LanguageCode, Refusal, join_list, split_list};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TalkView {
@@ -18,9 +17,9 @@ pub struct TalkView {
     pub client_id: String,
     pub counsellor_id: String,
     pub held_on: NaiveDate,
-    pub mode: String,
+    pub mode: TalkMode,
     pub topics: Vec<String>,
-    pub intention: String,
+    pub intention: Intention,
     pub interpreter_language: Option<String>,
     pub duration_minutes: i32,
     pub notes: Option<String>,
@@ -33,15 +32,17 @@ pub struct TalkView {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Queryable)]
+/// A `talks` row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = talks)]
 struct TalkRow {
     id: String,
     client_id: String,
     counsellor_id: String,
     held_on: NaiveDate,
-    mode: String,
+    mode: TalkMode,
     topics: String,
-    intention: String,
+    intention: Intention,
     interpreter_language: Option<String>,
     duration_minutes: i32,
     notes: Option<String>,
@@ -74,14 +75,12 @@ impl From<TalkRow> for TalkView {
 
 impl TalkView {
     /// The talk's content as input, to apply an amendment to.
-    fn as_input(&self) -> Result<NewTalk, AppError> {
-        let corrupt =
-            || AppError::Internal(anyhow::anyhow!("talk {} holds an unknown value", self.id));
-        Ok(NewTalk {
+    pub fn as_input(&self) -> NewTalk {
+        NewTalk {
             held_on: self.held_on,
-            mode: TalkMode::parse(&self.mode).ok_or_else(corrupt)?,
+            mode: self.mode,
             topics: self.topics.iter().filter_map(|t| Topic::parse(t)).collect(),
-            intention: Intention::parse(&self.intention).ok_or_else(corrupt)?,
+            intention: self.intention,
             interpreter_language: self
                 .interpreter_language
                 .as_deref()
@@ -89,88 +88,100 @@ impl TalkView {
             duration_minutes: u32::try_from(self.duration_minutes).unwrap_or(0),
             notes: self.notes.clone(),
             next_talk_on: self.next_talk_on,
-        })
+        }
     }
 }
 
-type TalkColumns = (
-    talks::id,
-    talks::client_id,
-    talks::counsellor_id,
-    talks::held_on,
-    talks::mode,
-    talks::topics,
-    talks::intention,
-    talks::interpreter_language,
-    talks::duration_minutes,
-    talks::notes,
-    talks::next_talk_on,
-    talks::version,
-    talks::created_at,
-    talks::updated_at,
-);
-
-const TALK_COLUMNS: TalkColumns = (
-    talks::id,
-    talks::client_id,
-    talks::counsellor_id,
-    talks::held_on,
-    talks::mode,
-    talks::topics,
-    talks::intention,
-    talks::interpreter_language,
-    talks::duration_minutes,
-    talks::notes,
-    talks::next_talk_on,
-    talks::version,
-    talks::created_at,
-    talks::updated_at,
-);
-
-fn duration(talk: &NewTalk) -> i32 {
-    i32::try_from(talk.duration_minutes).unwrap_or(i32::MAX)
+/// A talk's content as written, to `talks` (with its id, client, author,
+/// version and times) or as it is changed.
+#[derive(AsChangeset)]
+#[diesel(table_name = talks, treat_none_as_null = true)]
+pub struct TalkContent<'a> {
+    pub held_on: NaiveDate,
+    pub mode: TalkMode,
+    pub topics: String,
+    pub intention: Intention,
+    pub interpreter_language: Option<&'a str>,
+    pub duration_minutes: i32,
+    pub notes: Option<&'a str>,
+    pub next_talk_on: Option<NaiveDate>,
 }
 
-/// Records a talk for a client and updates the client's latest intention.
-pub fn create(
-    conn: &mut DbConn,
-    client_id: &str,
-    counsellor_id: &str,
-    talk: &NewTalk,
-    now: DateTime<Utc>,
-) -> Result<TalkView, AppError> {
-    if !clients::exists(conn, client_id)? {
-        return Err(AppError::not_found("client"));
+impl<'a> TalkContent<'a> {
+    pub fn of(talk: &'a NewTalk) -> Self {
+        Self {
+            held_on: talk.held_on,
+            mode: talk.mode,
+            topics: join_list(&talk.topics, |t| t.as_str()),
+            intention: talk.intention,
+            interpreter_language: talk.interpreter_language.as_ref().map(|l| l.as_str()),
+            duration_minutes: i32::try_from(talk.duration_minutes).unwrap_or(i32::MAX),
+            notes: talk.notes.as_deref(),
+            next_talk_on: talk.next_talk_on,
+        }
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let stamp = now.naive_utc();
+}
+
+/// A new `talks` row.
+#[derive(Insertable)]
+#[diesel(table_name = talks)]
+pub struct NewTalkRow<'a> {
+    pub id: &'a str,
+    pub client_id: &'a str,
+    pub counsellor_id: &'a str,
+    pub held_on: NaiveDate,
+    pub mode: TalkMode,
+    pub topics: String,
+    pub intention: Intention,
+    pub interpreter_language: Option<&'a str>,
+    pub duration_minutes: i32,
+    pub notes: Option<&'a str>,
+    pub next_talk_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewTalkRow<'a> {
+    pub fn new(
+        id: &'a str,
+        client_id: &'a str,
+        counsellor_id: &'a str,
+        talk: &'a NewTalk,
+        now: NaiveDateTime,
+    ) -> Self {
+        let content = TalkContent::of(talk);
+        Self {
+            id,
+            client_id,
+            counsellor_id,
+            held_on: content.held_on,
+            mode: content.mode,
+            topics: content.topics,
+            intention: content.intention,
+            interpreter_language: content.interpreter_language,
+            duration_minutes: content.duration_minutes,
+            notes: content.notes,
+            next_talk_on: content.next_talk_on,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewTalkRow<'_>) -> Result<(), DbError> {
     diesel::insert_into(talks::table)
-        .values((
-            talks::id.eq(&id),
-            talks::client_id.eq(client_id),
-            talks::counsellor_id.eq(counsellor_id),
-            talks::held_on.eq(talk.held_on),
-            talks::mode.eq(talk.mode.as_str()),
-            talks::topics.eq(join_list(&talk.topics, |t| t.as_str())),
-            talks::intention.eq(talk.intention.as_str()),
-            talks::interpreter_language.eq(talk.interpreter_language.as_ref().map(|l| l.as_str())),
-            talks::duration_minutes.eq(duration(talk)),
-            talks::notes.eq(talk.notes.as_deref()),
-            talks::next_talk_on.eq(talk.next_talk_on),
-            talks::version.eq(1),
-            talks::created_at.eq(stamp),
-            talks::updated_at.eq(stamp),
-        ))
+        .values(row)
         .execute(conn)?;
-    clients::refresh_latest_intention(conn, client_id, now)?;
-    get(conn, &id)?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("talk {id} vanished")))
+    Ok(())
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<TalkView>, DbError> {
     Ok(talks::table
         .find(id)
-        .select(TALK_COLUMNS)
-        .first::<TalkRow>(conn)
+        .select(TalkRow::as_select())
+        .first(conn)
         .optional()?
         .map(TalkView::from))
 }
@@ -185,18 +196,13 @@ pub fn list(
     conn: &mut DbConn,
     client_id: &str,
     page: &PageRequest,
-) -> Result<Vec<TalkView>, AppError> {
+) -> Result<Vec<TalkView>, CommandError> {
     let mut query = talks::table
         .filter(talks::client_id.eq(client_id.to_owned()))
-        .select(TALK_COLUMNS)
+        .select(TalkRow::as_select())
         .into_boxed();
     if let Some(after) = &page.after {
-        let invalid = || {
-            AppError::validation(vec![crate::http::FieldError::new(
-                "cursor",
-                "is not a cursor this service gave out",
-            )])
-        };
+        let invalid = || Refusal::field("cursor", "is not a cursor this service gave out");
         let (date, id) = after.split_once('|').ok_or_else(invalid)?;
         let date: NaiveDate = date.parse().map_err(|_| invalid())?;
         query = query.filter(
@@ -208,21 +214,24 @@ pub fn list(
     Ok(query
         .order((talks::held_on.desc(), talks::id.desc()))
         .limit(page.fetch())
-        .load::<TalkRow>(conn)?
+        .load(conn)?
         .into_iter()
         .map(TalkView::from)
         .collect())
 }
 
 /// An earlier version of a talk, as it was before an amendment.
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = talk_versions)]
 pub struct TalkVersion {
+    #[serde(skip)]
+    pub talk_id: String,
     pub version: i32,
     pub held_on: NaiveDate,
-    pub mode: String,
+    pub mode: TalkMode,
     #[serde(serialize_with = "as_list")]
     pub topics: String,
-    pub intention: String,
+    pub intention: Intention,
     pub interpreter_language: Option<String>,
     pub duration_minutes: i32,
     pub notes: Option<String>,
@@ -233,6 +242,26 @@ pub struct TalkVersion {
     pub recorded_at: NaiveDateTime,
 }
 
+impl TalkVersion {
+    /// The version a talk is now, kept before it is amended.
+    pub fn of(talk: &TalkView) -> Self {
+        Self {
+            talk_id: talk.id.clone(),
+            version: talk.version,
+            held_on: talk.held_on,
+            mode: talk.mode,
+            topics: talk.topics.join(","),
+            intention: talk.intention,
+            interpreter_language: talk.interpreter_language.clone(),
+            duration_minutes: talk.duration_minutes,
+            notes: talk.notes.clone(),
+            next_talk_on: talk.next_talk_on,
+            recorded_by: talk.counsellor_id.clone(),
+            recorded_at: talk.updated_at,
+        }
+    }
+}
+
 fn as_list<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(text.split(',').filter(|t| !t.is_empty()))
 }
@@ -241,88 +270,35 @@ pub fn versions(conn: &mut DbConn, talk_id: &str) -> Result<Vec<TalkVersion>, Db
     Ok(talk_versions::table
         .filter(talk_versions::talk_id.eq(talk_id))
         .order(talk_versions::version.desc())
-        .select((
-            talk_versions::version,
-            talk_versions::held_on,
-            talk_versions::mode,
-            talk_versions::topics,
-            talk_versions::intention,
-            talk_versions::interpreter_language,
-            talk_versions::duration_minutes,
-            talk_versions::notes,
-            talk_versions::next_talk_on,
-            talk_versions::recorded_by,
-            talk_versions::recorded_at,
-        ))
+        .select(TalkVersion::as_select())
         .load(conn)?)
 }
 
-/// Amends a talk: only its author may; the version it replaces is kept.
-pub fn amend(
-    conn: &mut DbConn,
-    talk_id: &str,
-    author_id: &str,
-    change: impl FnOnce(NewTalk) -> Result<NewTalk, AppError>,
-    now: DateTime<Utc>,
-) -> Result<TalkView, AppError> {
-    let current = get(conn, talk_id)?.ok_or_else(|| AppError::not_found("talk"))?;
-    if current.counsellor_id != author_id {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "Forbidden",
-            "Only the counsellor who recorded a talk may amend it.",
-        )
-        .into());
-    }
-    let talk = change(current.as_input()?)?;
-    // Claim the next version first: of two amendments at once, one is a 409.
+/// Takes the next version number of a talk, if it is still at `version`:
+/// of two amendments at once, one finds it taken.
+pub fn claim_version(conn: &mut DbConn, talk_id: &str, version: i32) -> Result<bool, DbError> {
     let claimed = diesel::update(
         talks::table
-            .find(&current.id)
-            .filter(talks::version.eq(current.version)),
+            .find(talk_id)
+            .filter(talks::version.eq(version)),
     )
-    .set(talks::version.eq(current.version + 1))
+    .set(talks::version.eq(version + 1))
     .execute(conn)?;
-    if claimed == 0 {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "changed-meanwhile",
-            "Conflict",
-            "The talk was amended while this request ran; fetch it and try again.",
-        )
-        .into());
-    }
+    Ok(claimed == 1)
+}
+
+/// Keeps `earlier` and writes the amended content.
+pub fn replace(
+    conn: &mut DbConn,
+    earlier: &TalkVersion,
+    content: &TalkContent<'_>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     diesel::insert_into(talk_versions::table)
-        .values((
-            talk_versions::talk_id.eq(&current.id),
-            talk_versions::version.eq(current.version),
-            talk_versions::held_on.eq(current.held_on),
-            talk_versions::mode.eq(&current.mode),
-            talk_versions::topics.eq(current.topics.join(",")),
-            talk_versions::intention.eq(&current.intention),
-            talk_versions::interpreter_language.eq(&current.interpreter_language),
-            talk_versions::duration_minutes.eq(current.duration_minutes),
-            talk_versions::notes.eq(&current.notes),
-            talk_versions::next_talk_on.eq(current.next_talk_on),
-            talk_versions::recorded_by.eq(&current.counsellor_id),
-            talk_versions::recorded_at.eq(current.updated_at),
-        ))
+        .values(earlier)
         .execute(conn)?;
-    diesel::update(talks::table.find(&current.id))
-        .set((
-            talks::held_on.eq(talk.held_on),
-            talks::mode.eq(talk.mode.as_str()),
-            talks::topics.eq(join_list(&talk.topics, |t| t.as_str())),
-            talks::intention.eq(talk.intention.as_str()),
-            talks::interpreter_language.eq(talk.interpreter_language.as_ref().map(|l| l.as_str())),
-            talks::duration_minutes.eq(duration(&talk)),
-            talks::notes.eq(talk.notes.as_deref()),
-            talks::next_talk_on.eq(talk.next_talk_on),
-            talks::updated_at.eq(now.naive_utc()),
-        ))
+    diesel::update(talks::table.find(&earlier.talk_id))
+        .set((content, talks::updated_at.eq(now)))
         .execute(conn)?;
-    clients::refresh_latest_intention(conn, &current.client_id, now)?;
-    get(conn, talk_id)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("talk {talk_id} vanished")))
+    Ok(())
 }
