@@ -4,6 +4,7 @@
 //! deleting any entry breaks the chain from there on. Ids only: never names
 //! or notes.
 
+pub mod queries;
 pub mod routes;
 pub mod store;
 

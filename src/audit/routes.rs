@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::Entry;
-use super::store::{self, AuditFilter};
+use super::queries;
+use super::store::AuditFilter;
 use crate::http::{AppError, FieldError, Page, PageRequest, QueryParams, RouteSpec};
 use crate::state::AppState;
 
@@ -45,15 +46,9 @@ async fn list_audit(
         actor: query.actor,
     };
     let fetch = page.fetch();
-    // Reading the log is itself recorded, with the subject asked about.
-    let subject = filter.subject_id.clone().unwrap_or_else(|| "*".to_owned());
     let entries: Vec<Entry> = state
         .db
-        .write(move |conn| {
-            let entries = store::list(conn, &filter, before, fetch)?;
-            audit.record(conn, "audit_log", &subject, chrono::Utc::now())?;
-            Ok::<_, AppError>(entries)
-        })
+        .write(move |conn| queries::list(conn, &audit, &filter, before, fetch, chrono::Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(entries, &page, |e| e.seq.to_string())))
 }

@@ -82,7 +82,7 @@ pub fn request_bodies() -> Vec<RequestBody> {
         body::<crate::cases::Departure>("POST", "/api/v1/return-cases/{id}/departure", true),
         body::<NewReferral>("POST", "/api/v1/return-cases/{id}/referrals", true),
         body::<crate::talks::TalkAmendment>("PATCH", "/api/v1/talks/{id}", true),
-        body::<crate::webhooks::routes::WebhookInput>("PUT", "/partner/v1/webhook", false),
+        body::<crate::webhooks::WebhookInput>("PUT", "/partner/v1/webhook", false),
         no_body("POST", "/partner/v1/webhook/test"),
         body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/acknowledge", false),
         body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/accept", false),
@@ -117,7 +117,7 @@ fn schema_of<T: ToSchema>() -> NamedSchemas {
 /// JSON object described in `../shared/API.md`.
 pub fn response_bodies() -> Vec<ResponseBody> {
     use crate::events::routes::FeedPage;
-    use crate::webhooks::routes::{WebhookTestResult, WebhookView};
+    use crate::webhooks::{WebhookTestResult, WebhookView};
     let entry = |method, path, schema| ResponseBody {
         method,
         path,

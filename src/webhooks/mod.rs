@@ -3,9 +3,16 @@
 //! signed). The worker that delivers lives in `worker.rs`; the queue in
 //! `store.rs`.
 
+pub mod commands;
+pub mod queries;
 pub mod routes;
+pub mod settings;
 pub mod store;
 pub mod worker;
+
+pub use settings::{
+    DeliveryCounts, WebhookInput, WebhookTestResult, WebhookView, chosen_url, view,
+};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
