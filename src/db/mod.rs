@@ -4,7 +4,10 @@
 
 pub mod migrations;
 pub mod schema;
+pub mod writer;
 
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -177,6 +180,10 @@ pub struct Db {
     pool: Pool,
     backend: Backend,
     timeout: Duration,
+    target: Target,
+    /// The process's one writer ([`writer`]), started on the first write;
+    /// it stops when the last handle is dropped.
+    writer: Arc<OnceLock<Result<Sender<writer::Queued>, String>>>,
 }
 
 impl Db {
@@ -200,11 +207,15 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(timeout)
             .test_on_check_out(false)
-            .build_unchecked(Manager { target });
+            .build_unchecked(Manager {
+                target: target.clone(),
+            });
         Ok(Self {
             pool,
             backend,
             timeout,
+            target,
+            writer: Arc::new(OnceLock::new()),
         })
     }
 
@@ -239,18 +250,67 @@ impl Db {
         .await
     }
 
-    /// Runs `f` in one write transaction, off the async workers: the change,
-    /// its history, its audit entry and its event commit together or not at
-    /// all. On SQLite the transaction takes the write lock up front (`BEGIN
-    /// IMMEDIATE`), so two writers queue instead of failing on upgrade.
+    /// Runs `f` in a write transaction, on the process's one writer (see
+    /// [`writer`]): the change, its history, its audit entry and its event
+    /// commit together or not at all, and the answer comes only once they
+    /// are durable. `f` shares its transaction with the other writes waiting
+    /// at the same moment, each in its own savepoint: when `f` fails, only
+    /// its own changes are rolled back and only its caller gets the error.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let db = self.clone();
-        run_blocking(move || db.write_blocking(f)).await
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: writer::Job = Box::new(move |conn| match conn {
+            Err(cause) => {
+                let cause = cause.to_owned();
+                let finish: writer::Finish = Box::new(move |_| {
+                    let _ = answer.send(Err(E::from(DbError::Unavailable(cause))));
+                });
+                (false, finish)
+            }
+            Ok(conn) => {
+                let result = f(conn);
+                let ok = result.is_ok();
+                let finish: writer::Finish = Box::new(move |committed| {
+                    let result = match (committed, result) {
+                        (Ok(()), result) => result,
+                        (Err(_), Err(own)) => Err(own),
+                        (Err(cause), Ok(_)) => Err(E::from(DbError::Unavailable(cause))),
+                    };
+                    let _ = answer.send(result);
+                });
+                (ok, finish)
+            }
+        });
+        let queued = writer::Queued {
+            job,
+            since: std::time::Instant::now(),
+            deadline: self.timeout,
+        };
+        let sent = match self.writer() {
+            Ok(sender) => sender
+                .send(queued)
+                .map_err(|_| "the writer has stopped".to_owned()),
+            Err(cause) => Err(cause),
+        };
+        if let Err(cause) = sent {
+            return Err(E::from(DbError::Unavailable(cause)));
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(E::from(DbError::Unavailable(
+                "the write was abandoned".to_owned(),
+            )))
+        })
+    }
+
+    fn writer(&self) -> Result<&Sender<writer::Queued>, String> {
+        self.writer
+            .get_or_init(|| writer::spawn(self.target.clone()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// [`Db::write`] for synchronous callers.
@@ -275,6 +335,9 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        if self.backend == Backend::Sqlite {
+            return self.write(f).await;
+        }
         let db = self.clone();
         run_blocking(move || {
             let mut conn = db.conn()?;
@@ -307,6 +370,25 @@ impl<E> From<diesel::result::Error> for QueueError<E> {
 /// The advisory lock that makes PostgreSQL writers take turns ("brugwrit").
 const PG_WRITE_LOCK: i64 = 0x6272_7567_7772_6974;
 
+/// Opens a write transaction: on SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so that a second writer (another process) queues
+/// instead of failing on upgrade; on PostgreSQL writers take turns through
+/// one advisory lock, the same semantics as SQLite, so that check-then-write
+/// rules (one open referral, the audit chain, event order) hold without
+/// races or deadlocks. The lock ends with the transaction.
+pub fn begin_write(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        }
+        DbConn::Pg(_) => DbConn::begin_transaction(conn).and_then(|()| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
+                .execute(conn)
+                .map(|_| ())
+        }),
+    }
+}
+
 /// Opens a write transaction on `conn`, runs `f`, commits on `Ok` and rolls
 /// back on `Err`.
 pub fn in_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
@@ -314,21 +396,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DbError>,
 {
-    let begun = match conn {
-        DbConn::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
-        }
-        // One writer at a time on PostgreSQL too: the same semantics as
-        // SQLite, so that check-then-write rules (one open referral, the
-        // audit chain, event order) hold without races or deadlocks. The
-        // lock ends with the transaction.
-        DbConn::Pg(_) => DbConn::begin_transaction(conn).and_then(|()| {
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
-                .execute(conn)
-                .map(|_| ())
-        }),
-    };
-    begun.map_err(|e| E::from(DbError::from(e)))?;
+    begin_write(conn).map_err(|e| E::from(DbError::from(e)))?;
     match f(conn) {
         Ok(value) => {
             DbConn::commit_transaction(conn).map_err(|e| E::from(DbError::from(e)))?;
