@@ -7,6 +7,7 @@ pub mod page;
 pub mod refusal;
 pub mod retry;
 pub mod rules;
+pub mod validation;
 
 pub use refusal::{CommandError, Conflict, Denial, FieldError, Outcome, Refusal};
 
@@ -217,6 +218,21 @@ mod tests {
 /// columns (`Text`) agree. A stored value that is not in the list is an
 /// error when read, never a silent default.
 macro_rules! text_enum {
+    // Written as its text, on each backend (a bound value goes to the
+    // backend's own collector).
+    (@to_sql $name:ident, $backend:ty) => {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, $backend> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, $backend>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, $backend>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+    };
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, diesel::AsExpression, diesel::FromSqlRow)]
@@ -278,17 +294,9 @@ macro_rules! text_enum {
             }
         }
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, crate::db::MultiBackend> for $name {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, crate::db::MultiBackend>,
-            ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, crate::db::MultiBackend>>::to_sql(
-                    self.as_str(),
-                    out,
-                )
-            }
-        }
+        $crate::domain::text_enum!(@to_sql $name, crate::db::MultiBackend);
+        $crate::domain::text_enum!(@to_sql $name, diesel::sqlite::Sqlite);
+        $crate::domain::text_enum!(@to_sql $name, diesel::pg::Pg);
     };
 }
 pub(crate) use text_enum;
