@@ -7,7 +7,7 @@ use super::store;
 use crate::audit::AuditContext;
 use crate::clients::store as clients;
 use crate::db::DbConn;
-use crate::domain::{CommandError, CountryCode, LanguageCode, Outcome, RegionCode, Refusal};
+use crate::domain::{CommandError, CountryCode, LanguageCode, Outcome, Refusal, RegionCode};
 use crate::partners::matching::{self, MatchRequest, PartnerMatch};
 use crate::partners::store as partners;
 

@@ -94,8 +94,13 @@ impl ConsentStatus {
     }
 
     fn refusal(self, why: String) -> Refusal {
-        Refusal::not_allowed_now("consent", self.as_str(), "withdraw", self.allowed_transitions())
-            .because(why)
+        Refusal::not_allowed_now(
+            "consent",
+            self.as_str(),
+            "withdraw",
+            self.allowed_transitions(),
+        )
+        .because(why)
     }
 }
 

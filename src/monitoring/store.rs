@@ -184,7 +184,7 @@ pub fn visits(
         .collect())
 }
 
-fn visit(conn: &mut DbConn, id: &str) -> Result<Option<VisitRow>, DbError> {
+fn visit_row(conn: &mut DbConn, id: &str) -> Result<Option<VisitRow>, DbError> {
     Ok(monitoring_visits::table
         .find(id)
         .select(VisitRow::as_select())
@@ -203,7 +203,7 @@ pub fn report(
     now: DateTime<Utc>,
 ) -> Outcome<VisitView> {
     let visit_id = input.visit_id.to_string();
-    let visit = visit(conn, &visit_id)?
+    let visit = visit_row(conn, &visit_id)?
         .filter(|v| v.referral_id == referral_id)
         .ok_or_else(|| Refusal::field("visit_id", "is not a visit of this referral"))?;
     if visit.status == VisitStatus::Done {
@@ -252,7 +252,7 @@ pub fn report(
     )
     .set(&change)
     .execute(conn)?;
-    let row = visit(conn, &visit_id)?
+    let row = visit_row(conn, &visit_id)?
         .ok_or_else(|| CommandError::Internal(format!("visit {visit_id} vanished")))?;
     Ok(row.view(today))
 }
