@@ -33,6 +33,7 @@ pub fn routes() -> Vec<RouteSpec> {
     routes.extend(crate::cases::routes::routes());
     routes.extend(crate::referrals::routes::routes());
     routes.extend(crate::referrals::partner_routes::routes());
+    routes.extend(crate::monitoring::routes::routes());
     routes.extend(crate::events::routes::routes());
     routes.extend(crate::webhooks::routes::routes());
     routes.extend(crate::reports::routes::routes());

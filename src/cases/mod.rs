@@ -1,6 +1,8 @@
 //! Return cases: the trajectory of one client (or household) from the
 //! decision to return to closure, and the changes along the way.
 
+pub mod commands;
+pub mod queries;
 pub mod routes;
 pub mod store;
 
@@ -11,6 +13,14 @@ use validator::{Validate, ValidationError};
 use crate::domain::rules::field_rule;
 use crate::domain::{CountryCode, RegionCode, text_enum};
 use crate::partners::Service;
+
+text_enum! {
+    /// A return case runs until its referral after departure is closed.
+    pub enum CaseStatus {
+        Open => "open",
+        Closed => "closed",
+    }
+}
 
 text_enum! {
     /// What the person will need after return: the partner services that

@@ -2,6 +2,8 @@
 //! shared with one partner or with any partner in one country, revocable at
 //! any time. No referral without it; after withdrawal nothing more is shared.
 
+pub mod commands;
+pub mod queries;
 pub mod routes;
 pub mod store;
 
@@ -10,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
 use crate::domain::rules::field_rule;
-use crate::domain::{CountryCode, LanguageCode, text_enum};
+use crate::domain::{CountryCode, LanguageCode, Refusal, text_enum};
 use crate::partners::PartnerId;
 
 text_enum! {
@@ -58,12 +60,47 @@ impl ConsentStatus {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentStatus::Active => "active",
+            ConsentStatus::Withdrawn => "withdrawn",
+            ConsentStatus::Expired => "expired",
+        }
+    }
+
     /// What may happen to a consent in this status (for 409s).
     pub fn allowed_transitions(self) -> &'static [&'static str] {
         match self {
             ConsentStatus::Active | ConsentStatus::Expired => &["withdraw"],
             ConsentStatus::Withdrawn => &[],
         }
+    }
+
+    /// Withdrawing a consent in this status, if the machine allows it; the
+    /// one place a consent says "not allowed now".
+    pub fn withdraw(self) -> Result<(), Refusal> {
+        if self.allowed_transitions().contains(&"withdraw") {
+            return Ok(());
+        }
+        Err(self.refusal(format!(
+            "this consent is {} already; it cannot be withdrawn again.",
+            self.as_str()
+        )))
+    }
+
+    /// A withdrawal that another request made first.
+    pub fn withdrawn_meanwhile() -> Refusal {
+        ConsentStatus::Withdrawn.refusal("This consent was withdrawn meanwhile.".to_owned())
+    }
+
+    fn refusal(self, why: String) -> Refusal {
+        Refusal::not_allowed_now(
+            "consent",
+            self.as_str(),
+            "withdraw",
+            self.allowed_transitions(),
+        )
+        .because(why)
     }
 }
 
@@ -143,5 +180,20 @@ mod tests {
             ConsentStatus::Withdrawn
         );
         assert!(ConsentStatus::Withdrawn.allowed_transitions().is_empty());
+    }
+
+    #[test]
+    fn only_a_withdrawn_consent_refuses_withdrawal() {
+        assert_eq!(ConsentStatus::Expired.withdraw(), Ok(()));
+        let refused = ConsentStatus::Withdrawn.withdraw().expect_err("withdrawn");
+        assert_eq!(
+            refused.detail(),
+            "this consent is withdrawn already; it cannot be withdrawn again."
+        );
+        assert!(matches!(
+            refused,
+            Refusal::NotAllowedNow { ref current, ref allowed, .. }
+                if current == "withdrawn" && allowed.is_empty()
+        ));
     }
 }

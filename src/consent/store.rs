@@ -1,26 +1,24 @@
-//! Consents' queries.
+//! Consents' queries and rows.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{ConsentStatus, DataCategory, NewConsent};
-use crate::clients::store as clients;
+use super::{ConsentMethod, ConsentPurpose, ConsentStatus, DataCategory, NewConsent};
 use crate::db::schema::{consents, partners};
 use crate::db::{DbConn, DbError};
 use crate::domain::{join_list, split_list};
-use crate::http::{AppError, FieldError, Problem};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConsentView {
     pub id: String,
     pub client_id: String,
-    pub purpose: String,
+    pub purpose: ConsentPurpose,
     pub data_categories: Vec<String>,
     pub partner_id: Option<String>,
     pub country: Option<String>,
     pub given_on: NaiveDate,
-    pub method: String,
+    pub method: ConsentMethod,
     pub language: String,
     pub valid_until: Option<NaiveDate>,
     pub status: ConsentStatus,
@@ -33,16 +31,18 @@ pub struct ConsentView {
     pub withdrawal_reason: Option<String>,
 }
 
-#[derive(Queryable)]
+/// A `consents` row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = consents)]
 struct ConsentRow {
     id: String,
     client_id: String,
-    purpose: String,
+    purpose: ConsentPurpose,
     data_categories: String,
     partner_id: Option<String>,
     country: Option<String>,
     given_on: NaiveDate,
-    method: String,
+    method: ConsentMethod,
     language: String,
     valid_until: Option<NaiveDate>,
     recorded_by: String,
@@ -50,6 +50,52 @@ struct ConsentRow {
     withdrawn_at: Option<NaiveDateTime>,
     withdrawn_by: Option<String>,
     withdrawal_reason: Option<String>,
+}
+
+/// A `consents` row as written: the categories sorted, once each.
+#[derive(Insertable)]
+#[diesel(table_name = consents)]
+pub struct NewConsentRow<'a> {
+    pub id: &'a str,
+    pub client_id: &'a str,
+    pub purpose: ConsentPurpose,
+    pub data_categories: String,
+    pub partner_id: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub given_on: NaiveDate,
+    pub method: ConsentMethod,
+    pub language: &'a str,
+    pub valid_until: Option<NaiveDate>,
+    pub recorded_by: &'a str,
+    pub recorded_at: NaiveDateTime,
+}
+
+impl<'a> NewConsentRow<'a> {
+    pub fn new(
+        id: &'a str,
+        client_id: &'a str,
+        input: &'a NewConsent,
+        recorded_by: &'a str,
+        now: NaiveDateTime,
+    ) -> Self {
+        let mut categories = input.data_categories.clone();
+        categories.sort();
+        categories.dedup();
+        Self {
+            id,
+            client_id,
+            purpose: input.purpose,
+            data_categories: join_list(&categories, |c: &DataCategory| c.as_str()),
+            partner_id: input.partner_id.as_ref().map(|p| p.as_str()),
+            country: input.country.as_ref().map(|c| c.as_str()),
+            given_on: input.given_on,
+            method: input.method,
+            language: input.language.as_str(),
+            valid_until: input.valid_until,
+            recorded_by,
+            recorded_at: now,
+        }
+    }
 }
 
 impl ConsentRow {
@@ -75,57 +121,27 @@ impl ConsentRow {
     }
 }
 
-pub fn record(
-    conn: &mut DbConn,
-    client_id: &str,
-    recorded_by: &str,
-    consent: &NewConsent,
-    now: DateTime<Utc>,
-) -> Result<ConsentView, AppError> {
-    if !clients::exists(conn, client_id)? {
-        return Err(AppError::not_found("client"));
-    }
-    if let Some(partner) = &consent.partner_id {
-        let status: Option<String> = partners::table
-            .find(partner.as_str())
-            .select(partners::status)
-            .first(conn)
-            .optional()?;
-        if status.is_none_or(|s| s == "inactive") {
-            return Err(AppError::validation(vec![FieldError::new(
-                "partner_id",
-                "is not a partner in the directory",
-            )]));
-        }
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    let mut categories = consent.data_categories.clone();
-    categories.sort();
-    categories.dedup();
+/// A partner's status in the directory, if it is there.
+pub fn partner_status(conn: &mut DbConn, partner_id: &str) -> Result<Option<String>, DbError> {
+    Ok(partners::table
+        .find(partner_id)
+        .select(partners::status)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewConsentRow<'_>) -> Result<(), DbError> {
     diesel::insert_into(consents::table)
-        .values((
-            consents::id.eq(&id),
-            consents::client_id.eq(client_id),
-            consents::purpose.eq(consent.purpose.as_str()),
-            consents::data_categories.eq(join_list(&categories, |c: &DataCategory| c.as_str())),
-            consents::partner_id.eq(consent.partner_id.as_ref().map(|p| p.as_str())),
-            consents::country.eq(consent.country.as_ref().map(|c| c.as_str())),
-            consents::given_on.eq(consent.given_on),
-            consents::method.eq(consent.method.as_str()),
-            consents::language.eq(consent.language.as_str()),
-            consents::valid_until.eq(consent.valid_until),
-            consents::recorded_by.eq(recorded_by),
-            consents::recorded_at.eq(now.naive_utc()),
-        ))
+        .values(row)
         .execute(conn)?;
-    get(conn, &id, now.date_naive())?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("consent {id} vanished")))
+    Ok(())
 }
 
 pub fn get(conn: &mut DbConn, id: &str, today: NaiveDate) -> Result<Option<ConsentView>, DbError> {
     Ok(consents::table
         .find(id)
-        .first::<ConsentRow>(conn)
+        .select(ConsentRow::as_select())
+        .first(conn)
         .optional()?
         .map(|row| row.view(today)))
 }
@@ -139,60 +155,31 @@ pub fn for_client(
     Ok(consents::table
         .filter(consents::client_id.eq(client_id))
         .order((consents::recorded_at.desc(), consents::id.desc()))
-        .load::<ConsentRow>(conn)?
+        .select(ConsentRow::as_select())
+        .load(conn)?
         .into_iter()
         .map(|row| row.view(today))
         .collect())
 }
 
-/// Withdraws a consent at once; a withdrawn one cannot be withdrawn again (409).
-pub fn withdraw(
+/// Marks a consent withdrawn unless it is already; whether it was.
+pub fn mark_withdrawn(
     conn: &mut DbConn,
     id: &str,
     by: &str,
     reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<ConsentView, AppError> {
-    let current = get(conn, id, now.date_naive())?.ok_or_else(|| AppError::not_found("consent"))?;
-    if !current.status.allowed_transitions().contains(&"withdraw") {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "transition-not-allowed",
-            "Conflict",
-            format!(
-                "This consent is {:?} already; it cannot be withdrawn again.",
-                current.status
-            )
-            .to_lowercase(),
-        )
-        .with_extension("current_status", serde_json::json!(current.status))
-        .with_extension(
-            "allowed_transitions",
-            serde_json::json!(current.status.allowed_transitions()),
-        )
-        .into());
-    }
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
     let changed = diesel::update(
         consents::table
             .find(id)
             .filter(consents::withdrawn_at.is_null()),
     )
     .set((
-        consents::withdrawn_at.eq(now.naive_utc()),
+        consents::withdrawn_at.eq(at),
         consents::withdrawn_by.eq(by),
         consents::withdrawal_reason.eq(reason.map(str::trim)),
     ))
     .execute(conn)?;
-    if changed == 0 {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "transition-not-allowed",
-            "Conflict",
-            "This consent was withdrawn meanwhile.",
-        )
-        .with_extension("allowed_transitions", serde_json::json!([]))
-        .into());
-    }
-    get(conn, id, now.date_naive())?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("consent {id} vanished")))
+    Ok(changed > 0)
 }

@@ -1259,7 +1259,7 @@ impl Generator<'_> {
                 consent.withdrawn_at = Some(at);
                 consent.withdrawn_by = Some(caseworker.to_owned());
                 consent.withdrawal_reason = Some("The client no longer wishes to share data.");
-                let reason = crate::referrals::store::CONSENT_WITHDRAWN;
+                let reason = crate::referrals::CONSENT_WITHDRAWN;
                 self.cancel(trail, referral, caseworker, reason, at);
                 return Ended::Stopped;
             }

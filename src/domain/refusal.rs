@@ -47,6 +47,14 @@ pub enum Conflict {
     VisitReported,
     /// The partner has no webhook to test.
     WebhookNotSet,
+    /// The return case is closed.
+    CaseClosed,
+    /// The partner takes no new referrals.
+    PartnerNotActive,
+    /// The referral is closed, and its checklist with it.
+    ReferralClosed,
+    /// The arrival was confirmed already.
+    ArrivedAlready,
 }
 
 impl Conflict {
@@ -70,6 +78,10 @@ impl Conflict {
         (Conflict::NotArrived, "not-arrived", "Conflict"),
         (Conflict::VisitReported, "visit-reported", "Conflict"),
         (Conflict::WebhookNotSet, "webhook-not-set", "No Webhook"),
+        (Conflict::CaseClosed, "case-closed", "Conflict"),
+        (Conflict::PartnerNotActive, "partner-not-active", "Conflict"),
+        (Conflict::ReferralClosed, "referral-closed", "Conflict"),
+        (Conflict::ArrivedAlready, "arrived-already", "Conflict"),
     ];
 
     fn row(self) -> (&'static str, &'static str) {

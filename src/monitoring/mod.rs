@@ -5,6 +5,7 @@
 //! and a programme replaces it through configuration. Every report keeps
 //! the version it was scored with.
 
+pub mod routes;
 pub mod store;
 
 use std::collections::{BTreeMap, HashSet};
@@ -14,8 +15,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::domain::text_enum;
-use crate::http::FieldError;
+use crate::domain::{FieldError, text_enum};
 
 const DEFAULT_MODEL: &str = include_str!("default_model.toml");
 
@@ -24,6 +24,15 @@ text_enum! {
         Economic => "economic",
         Social => "social",
         Psychosocial => "psychosocial",
+    }
+}
+
+text_enum! {
+    /// A monitoring visit as stored; a scheduled one past its grace period
+    /// shows as `missed`.
+    pub enum VisitStatus {
+        Scheduled => "scheduled",
+        Done => "done",
     }
 }
 

@@ -4,10 +4,10 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Model, MonitoringReport, Scores, schedule};
+use super::{Model, MonitoringReport, Scores, VisitStatus, schedule};
 use crate::db::schema::monitoring_visits;
 use crate::db::{DbConn, DbError};
-use crate::http::{AppError, FieldError, Problem};
+use crate::domain::{CommandError, Conflict, FieldError, Outcome, Refusal};
 
 /// Days after its due date before a visit not reported counts as missed.
 pub const GRACE_DAYS: i64 = 14;
@@ -25,28 +25,55 @@ pub struct VisitView {
     pub scores: Option<Scores>,
 }
 
-#[derive(Queryable)]
+/// A `monitoring_visits` row as read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = monitoring_visits)]
 struct VisitRow {
     id: String,
     referral_id: String,
     months_after_arrival: i32,
     due_on: NaiveDate,
-    status: String,
+    status: VisitStatus,
     held_on: Option<NaiveDate>,
     mode: Option<String>,
     model_version: Option<String>,
-    _answers: Option<String>,
     economic: Option<f64>,
     social: Option<f64>,
     psychosocial: Option<f64>,
     overall: Option<f64>,
-    _reported_at: Option<NaiveDateTime>,
-    _due_announced_at: Option<NaiveDateTime>,
+}
+
+/// A visit as scheduled.
+#[derive(Insertable)]
+#[diesel(table_name = monitoring_visits)]
+pub struct NewVisitRow<'a> {
+    pub id: String,
+    pub referral_id: &'a str,
+    pub months_after_arrival: i32,
+    pub due_on: NaiveDate,
+    pub status: VisitStatus,
+}
+
+/// A visit's report, as written over its scheduled row.
+#[derive(AsChangeset)]
+#[diesel(table_name = monitoring_visits)]
+struct VisitReport<'a> {
+    status: VisitStatus,
+    held_on: NaiveDate,
+    mode: &'a str,
+    model_version: &'a str,
+    answers: String,
+    economic: f64,
+    social: f64,
+    psychosocial: f64,
+    overall: f64,
+    reported_at: NaiveDateTime,
 }
 
 impl VisitRow {
     fn view(self, today: NaiveDate) -> VisitView {
-        let missed = self.status == "scheduled" && today > self.due_on + Duration::days(GRACE_DAYS);
+        let missed = self.status == VisitStatus::Scheduled
+            && today > self.due_on + Duration::days(GRACE_DAYS);
         let scores = match (self.economic, self.social, self.psychosocial, self.overall) {
             (Some(economic), Some(social), Some(psychosocial), Some(overall)) => Some(Scores {
                 economic,
@@ -63,7 +90,7 @@ impl VisitRow {
             status: if missed {
                 "missed".to_owned()
             } else {
-                self.status
+                self.status.as_str().to_owned()
             },
             held_on: self.held_on,
             mode: self.mode,
@@ -71,6 +98,14 @@ impl VisitRow {
             scores,
         }
     }
+}
+
+/// A visit that has fallen due and not been announced.
+#[derive(Queryable)]
+struct DueVisit {
+    visit_id: String,
+    referral_id: String,
+    partner_id: String,
 }
 
 /// Tells partners, through the outbox, of the visits that have fallen due
@@ -81,9 +116,9 @@ impl VisitRow {
 pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbError> {
     use crate::db::schema::referrals;
     let today = now.date_naive();
-    let due: Vec<(String, String, String)> = monitoring_visits::table
+    let due: Vec<DueVisit> = monitoring_visits::table
         .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
-        .filter(monitoring_visits::status.eq("scheduled"))
+        .filter(monitoring_visits::status.eq(VisitStatus::Scheduled))
         .filter(monitoring_visits::due_announced_at.is_null())
         .filter(monitoring_visits::due_on.le(today))
         .filter(monitoring_visits::due_on.ge(today - Duration::days(GRACE_DAYS)))
@@ -93,16 +128,16 @@ pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbEr
         .limit(500)
         .load(conn)?;
     let stamp = crate::audit::stored_time(now);
-    for (visit_id, referral_id, partner_id) in &due {
+    for visit in &due {
         crate::events::store::publish(
             conn,
             "monitoring.due",
-            partner_id,
-            Some(referral_id),
-            serde_json::json!({"referral_id": referral_id, "visit_id": visit_id}),
+            &visit.partner_id,
+            Some(&visit.referral_id),
+            serde_json::json!({"referral_id": visit.referral_id, "visit_id": visit.visit_id}),
             now,
         )?;
-        diesel::update(monitoring_visits::table.find(visit_id))
+        diesel::update(monitoring_visits::table.find(&visit.visit_id))
             .set(monitoring_visits::due_announced_at.eq(stamp))
             .execute(conn)?;
     }
@@ -116,16 +151,19 @@ pub fn schedule_visits(
     arrived_on: NaiveDate,
     months: &[u32],
 ) -> Result<(), DbError> {
-    for (month, due_on) in schedule(arrived_on, months) {
+    let rows: Vec<NewVisitRow<'_>> = schedule(arrived_on, months)
+        .into_iter()
+        .map(|(month, due_on)| NewVisitRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            referral_id,
+            months_after_arrival: i32::try_from(month).unwrap_or(i32::MAX),
+            due_on,
+            status: VisitStatus::Scheduled,
+        })
+        .collect();
+    for row in &rows {
         diesel::insert_into(monitoring_visits::table)
-            .values((
-                monitoring_visits::id.eq(uuid::Uuid::now_v7().to_string()),
-                monitoring_visits::referral_id.eq(referral_id),
-                monitoring_visits::months_after_arrival
-                    .eq(i32::try_from(month).unwrap_or(i32::MAX)),
-                monitoring_visits::due_on.eq(due_on),
-                monitoring_visits::status.eq("scheduled"),
-            ))
+            .values(row)
             .execute(conn)?;
     }
     Ok(())
@@ -139,10 +177,19 @@ pub fn visits(
     Ok(monitoring_visits::table
         .filter(monitoring_visits::referral_id.eq(referral_id))
         .order(monitoring_visits::due_on.asc())
-        .load::<VisitRow>(conn)?
+        .select(VisitRow::as_select())
+        .load(conn)?
         .into_iter()
         .map(|row| row.view(today))
         .collect())
+}
+
+fn visit_row(conn: &mut DbConn, id: &str) -> Result<Option<VisitRow>, DbError> {
+    Ok(monitoring_visits::table
+        .find(id)
+        .select(VisitRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Records a visit's answers and scores. The schedule is a guide, not a
@@ -154,24 +201,14 @@ pub fn report(
     input: &MonitoringReport,
     model: &Model,
     now: DateTime<Utc>,
-) -> Result<VisitView, AppError> {
+) -> Outcome<VisitView> {
     let visit_id = input.visit_id.to_string();
-    let visit: VisitRow = monitoring_visits::table
-        .find(&visit_id)
-        .first::<VisitRow>(conn)
-        .optional()?
+    let visit = visit_row(conn, &visit_id)?
         .filter(|v| v.referral_id == referral_id)
-        .ok_or_else(|| {
-            AppError::validation(vec![FieldError::new(
-                "visit_id",
-                "is not a visit of this referral",
-            )])
-        })?;
-    if visit.status == "done" {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "visit-reported",
-            "Conflict",
+        .ok_or_else(|| Refusal::field("visit_id", "is not a visit of this referral"))?;
+    if visit.status == VisitStatus::Done {
+        return Err(Refusal::conflict(
+            Conflict::VisitReported,
             "This visit has been reported already.",
         )
         .into());
@@ -192,31 +229,31 @@ pub fn report(
         }
     };
     let Some(scores) = scores.filter(|_| errors.is_empty()) else {
-        return Err(AppError::validation(errors));
+        return Err(Refusal::invalid(errors).into());
     };
-    let answers =
-        serde_json::to_string(&input.answers).map_err(|e| AppError::Internal(e.into()))?;
+    let answers = serde_json::to_string(&input.answers)
+        .map_err(|e| CommandError::Internal(format!("answers of visit {visit_id}: {e}")))?;
+    let change = VisitReport {
+        status: VisitStatus::Done,
+        held_on: input.held_on,
+        mode: input.mode.as_str(),
+        model_version: &model.version,
+        answers,
+        economic: scores.economic,
+        social: scores.social,
+        psychosocial: scores.psychosocial,
+        overall: scores.overall,
+        reported_at: now.naive_utc(),
+    };
     diesel::update(
         monitoring_visits::table
             .find(&visit_id)
-            .filter(monitoring_visits::status.eq("scheduled")),
+            .filter(monitoring_visits::status.eq(VisitStatus::Scheduled)),
     )
-    .set((
-        monitoring_visits::status.eq("done"),
-        monitoring_visits::held_on.eq(input.held_on),
-        monitoring_visits::mode.eq(input.mode.as_str()),
-        monitoring_visits::model_version.eq(&model.version),
-        monitoring_visits::answers.eq(answers),
-        monitoring_visits::economic.eq(scores.economic),
-        monitoring_visits::social.eq(scores.social),
-        monitoring_visits::psychosocial.eq(scores.psychosocial),
-        monitoring_visits::overall.eq(scores.overall),
-        monitoring_visits::reported_at.eq(now.naive_utc()),
-    ))
+    .set(&change)
     .execute(conn)?;
-    let row = monitoring_visits::table
-        .find(&visit_id)
-        .first::<VisitRow>(conn)?;
+    let row = visit_row(conn, &visit_id)?
+        .ok_or_else(|| CommandError::Internal(format!("visit {visit_id} vanished")))?;
     Ok(row.view(today))
 }
 
@@ -224,23 +261,20 @@ pub fn report(
 mod tests {
     use super::*;
 
-    fn row(due_on: NaiveDate, status: &str) -> VisitRow {
+    fn row(due_on: NaiveDate, status: VisitStatus) -> VisitRow {
         VisitRow {
             id: "visit".into(),
             referral_id: "referral".into(),
             months_after_arrival: 1,
             due_on,
-            status: status.into(),
+            status,
             held_on: None,
             mode: None,
             model_version: None,
-            _answers: None,
             economic: None,
             social: None,
             psychosocial: None,
             overall: None,
-            _reported_at: None,
-            _due_announced_at: None,
         }
     }
 
@@ -248,14 +282,9 @@ mod tests {
     fn a_visit_past_due_plus_grace_is_missed() {
         let due = NaiveDate::from_ymd_opt(2026, 5, 1).expect("date");
         let on = |days| due + Duration::days(days);
-        assert_eq!(
-            row(due, "scheduled").view(on(GRACE_DAYS)).status,
-            "scheduled"
-        );
-        assert_eq!(
-            row(due, "scheduled").view(on(GRACE_DAYS + 1)).status,
-            "missed"
-        );
-        assert_eq!(row(due, "done").view(on(400)).status, "done");
+        let scheduled = || row(due, VisitStatus::Scheduled);
+        assert_eq!(scheduled().view(on(GRACE_DAYS)).status, "scheduled");
+        assert_eq!(scheduled().view(on(GRACE_DAYS + 1)).status, "missed");
+        assert_eq!(row(due, VisitStatus::Done).view(on(400)).status, "done");
     }
 }

@@ -2,8 +2,11 @@
 //! happens to it, after the FHIR Task state machine. The machine is written
 //! once, as a table; handlers and error messages read from it.
 
+pub mod case_view;
+pub mod commands;
 pub mod partner_routes;
 pub mod plan;
+pub mod queries;
 pub mod routes;
 pub mod store;
 
@@ -11,8 +14,9 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
 use validator::Validate;
 
-use crate::consent::DataCategory;
-use crate::domain::text_enum;
+use crate::consent::store::ConsentView;
+use crate::consent::{ConsentPurpose, ConsentStatus, DataCategory};
+use crate::domain::{Refusal, text_enum};
 
 text_enum! {
     pub enum ReferralStatus {
@@ -90,10 +94,47 @@ impl ReferralStatus {
             .collect()
     }
 
+    /// The actions allowed now as the one who asks sees them: a partner is
+    /// told only the steps it takes itself.
+    pub fn allowed_to(self, partner: bool) -> Vec<Action> {
+        self.allowed()
+            .into_iter()
+            .filter(|a| !partner || a.by_partner())
+            .collect()
+    }
+
+    /// The next status, or the refusal that lists what is allowed now.
+    pub fn step(self, action: Action, partner: bool) -> Result<ReferralStatus, Refusal> {
+        self.after(action).ok_or_else(|| {
+            let allowed = self.allowed_to(partner);
+            not_allowed_now("referral", self.as_str(), action.as_str(), &allowed, None)
+        })
+    }
+
+    /// A step beside the machine (arrival, a plan, monitoring, closure)
+    /// that this status does not allow; nothing is offered instead.
+    pub fn refuse(self, step: &str, why: &str) -> Refusal {
+        let why = format!("The referral is {self}: {why}.");
+        not_allowed_now::<&str>("referral", self.as_str(), step, &[], Some(why))
+    }
+
+    /// Arrival, monitoring and closure are for a referral after departure.
+    pub fn after_departure(self, step: &str) -> Result<(), Refusal> {
+        if self == ReferralStatus::InProgress {
+            return Ok(());
+        }
+        Err(self.refuse(step, "this is for a referral after departure"))
+    }
+
     /// Still running: counts against the partner's capacity, and blocks
     /// another referral for the same case.
     pub fn is_open(self) -> bool {
         !self.allowed().is_empty() && self.allowed().contains(&Action::Cancel)
+    }
+
+    /// The statuses in which a referral is open.
+    pub fn open() -> Vec<ReferralStatus> {
+        Self::ALL.iter().copied().filter(|s| s.is_open()).collect()
     }
 
     pub fn open_statuses() -> Vec<&'static str> {
@@ -117,6 +158,64 @@ impl ReferralStatus {
             S::Cancelled => "referral.cancelled",
         }
     }
+}
+
+/// "Not allowed now" for the state machines of the referral pipeline (the
+/// referral, its reintegration plan): the one place it is built, from the
+/// current state, the step asked for and the steps allowed instead.
+pub(crate) fn not_allowed_now<T: ToString>(
+    what: &'static str,
+    current: &str,
+    step: &str,
+    allowed: &[T],
+    why: Option<String>,
+) -> Refusal {
+    let refusal = Refusal::not_allowed_now(what, current, step, allowed.iter().map(T::to_string));
+    match why {
+        Some(why) => refusal.because(why),
+        None => refusal,
+    }
+}
+
+/// The fixed reason of a cancellation by consent withdrawal; partners see
+/// it in the history, where staff's own reasons are left out.
+pub const CONSENT_WITHDRAWN: &str = "consent withdrawn";
+
+/// A reason in a referral's history as a partner may read it: its own
+/// reasons, and the fixed reason of a consent withdrawal.
+pub fn reason_for_partner(by_type: &str, reason: Option<String>) -> Option<String> {
+    reason.filter(|r| by_type == "partner" || r == CONSENT_WITHDRAWN)
+}
+
+/// A partner's own referral; another partner's, or none, is "not found"
+/// (never which).
+pub fn own<R>(row: Option<R>, partner: &str, of: impl Fn(&R) -> &str) -> Result<R, Refusal> {
+    row.filter(|row| of(row) == partner)
+        .ok_or(Refusal::not_found("referral"))
+}
+
+/// What a consent lacks to cover a referral to `partner_id` in `country`:
+/// nothing when it is active, for referral, and names the partner or the
+/// country.
+pub fn consent_gaps(consent: &ConsentView, partner_id: &str, country: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    if consent.status != ConsentStatus::Active {
+        missing.push(format!("the consent is {}", consent.status.as_str()));
+    }
+    if consent.purpose != ConsentPurpose::Referral {
+        missing.push("the consent is not for referral".to_owned());
+    }
+    let covers = consent.partner_id.as_deref() == Some(partner_id)
+        || consent.country.as_deref() == Some(country);
+    if !covers {
+        let scope = consent
+            .partner_id
+            .clone()
+            .or(consent.country.clone().map(|c| format!("partners in {c}")))
+            .unwrap_or_default();
+        missing.push(format!("the consent covers {scope}, not {partner_id}"));
+    }
+    missing
 }
 
 /// The SLA clock of one referral on `today`: what a programme lead and the
@@ -290,6 +389,67 @@ mod tests {
             assert!(!closed.is_open());
         }
         assert_eq!(S::Received.allowed(), [A::Accept, A::Decline, A::Cancel]);
+    }
+
+    #[test]
+    fn a_partner_is_told_only_its_own_steps() {
+        assert_eq!(S::Received.allowed_to(true), [A::Accept, A::Decline]);
+        assert_eq!(S::Received.allowed_to(false), S::Received.allowed());
+        assert!(S::Accepted.allowed_to(true).is_empty());
+        let refused = S::Requested
+            .step(A::Accept, true)
+            .expect_err("acknowledge first");
+        assert_eq!(
+            refused,
+            Refusal::NotAllowedNow {
+                what: "referral",
+                current: "requested".into(),
+                step: "accept".into(),
+                allowed: vec!["acknowledge".into()],
+                detail: None,
+            }
+        );
+        assert_eq!(
+            refused.detail(),
+            "A referral that is requested cannot accept now."
+        );
+        assert_eq!(S::Received.step(A::Accept, true), Ok(S::Accepted));
+    }
+
+    #[test]
+    fn steps_after_departure_name_the_status_and_offer_nothing() {
+        assert_eq!(S::InProgress.after_departure("arrive"), Ok(()));
+        let refused = S::Accepted
+            .after_departure("close")
+            .expect_err("not departed");
+        assert_eq!(
+            refused.detail(),
+            "The referral is accepted: this is for a referral after departure."
+        );
+        assert!(matches!(
+            refused,
+            Refusal::NotAllowedNow { ref current, ref allowed, .. }
+                if current == "accepted" && allowed.is_empty()
+        ));
+    }
+
+    #[test]
+    fn only_the_partners_own_referral_is_found() {
+        let mine = || Some(("r1", "p1"));
+        assert_eq!(own(mine(), "p1", |r| r.1), Ok(("r1", "p1")));
+        assert_eq!(
+            own(mine(), "p2", |r| r.1),
+            Err(Refusal::not_found("referral"))
+        );
+        assert_eq!(
+            own(None::<(&str, &str)>, "p1", |r| r.1),
+            Err(Refusal::not_found("referral"))
+        );
+        assert_eq!(reason_for_partner("staff", Some("private".into())), None);
+        assert_eq!(
+            reason_for_partner("staff", Some(CONSENT_WITHDRAWN.into())).as_deref(),
+            Some(CONSENT_WITHDRAWN)
+        );
     }
 
     #[test]

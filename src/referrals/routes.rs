@@ -1,5 +1,5 @@
-//! The caseworker's side of referrals: send, cancel, and keep the
-//! departure checklist.
+//! The caseworker's side of referrals: send, cancel, keep the departure
+//! checklist, and decide on the reintegration plan.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -7,12 +7,12 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use validator::Validate;
 
-use super::plan::{self, Rejection};
-use super::store::{self, ItemChange, Move};
-use super::{Action, ChecklistOwner, ChecklistStatus, NewReferral, Reason};
+use super::commands::{self, after_departure, checklist, send};
+use super::plan::Rejection;
+use super::store::checklist::ItemChange;
+use super::{ChecklistOwner, ChecklistStatus, NewReferral, Reason};
 use crate::audit::AuditContext;
 use crate::auth::Staff;
-use crate::events::store as events;
 use crate::http::{AppError, JsonBody, RouteSpec};
 use crate::state::AppState;
 
@@ -38,7 +38,6 @@ pub fn routes() -> Vec<RouteSpec> {
 
 async fn decide_plan(
     state: web::Data<AppState>,
-    staff: Staff,
     audit: AuditContext,
     id: String,
     returned_with: Option<String>,
@@ -46,24 +45,7 @@ async fn decide_plan(
     let plan = state
         .db
         .write(move |conn| {
-            let now = Utc::now();
-            let row = store::get_row(conn, &id)?.ok_or_else(|| AppError::not_found("referral"))?;
-            let plan = plan::decide(conn, &row.id, &staff.user_id, returned_with.as_deref(), now)?;
-            let event = if returned_with.is_some() {
-                "reintegration_plan.returned"
-            } else {
-                "reintegration_plan.approved"
-            };
-            events::publish(
-                conn,
-                event,
-                &row.partner_id,
-                Some(&row.id),
-                serde_json::json!({"referral_id": row.id, "version": plan.version}),
-                now,
-            )?;
-            audit.record(conn, "referral", &row.id, now)?;
-            Ok::<_, AppError>(plan)
+            after_departure::decide_plan(conn, &audit, &id, returned_with.as_deref(), Utc::now())
         })
         .await?;
     Ok(HttpResponse::Ok().json(plan))
@@ -71,33 +53,27 @@ async fn decide_plan(
 
 async fn approve_plan(
     state: web::Data<AppState>,
-    staff: Staff,
+    _staff: Staff,
     audit: AuditContext,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    decide_plan(state, staff, audit, id.into_inner(), None).await
+    decide_plan(state, audit, id.into_inner(), None).await
 }
 
 async fn reject_plan(
     state: web::Data<AppState>,
-    staff: Staff,
+    _staff: Staff,
     audit: AuditContext,
     id: web::Path<String>,
     body: JsonBody<Rejection>,
 ) -> Result<HttpResponse, AppError> {
-    decide_plan(
-        state,
-        staff,
-        audit,
-        id.into_inner(),
-        Some(body.into_inner().comment),
-    )
-    .await
+    let comment = body.into_inner().comment;
+    decide_plan(state, audit, id.into_inner(), Some(comment)).await
 }
 
 async fn send_referral(
     state: web::Data<AppState>,
-    staff: Staff,
+    _staff: Staff,
     audit: AuditContext,
     case_id: web::Path<String>,
     body: JsonBody<NewReferral>,
@@ -107,12 +83,7 @@ async fn send_referral(
     let sla = state.settings.sla.clone();
     let referral = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let referral = store::send(conn, &case_id, &staff.user_id, &input, &sla, now)?;
-            audit.record(conn, "referral", &referral.id, now)?;
-            Ok::<_, AppError>(referral)
-        })
+        .write(move |conn| send::send(conn, &audit, &case_id, &input, &sla, Utc::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -132,20 +103,7 @@ async fn cancel_referral(
     let reason = body.into_inner().reason;
     let referral = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let step = Move {
-                action: Action::Cancel,
-                actor: audit.actor.clone(),
-                reason: Some(reason.trim()),
-                partner_scope: None,
-                departed_on: None,
-                checklist: &[],
-            };
-            let moved = store::transition(conn, &id, step, now)?;
-            audit.record(conn, "referral", &moved.id, now)?;
-            Ok::<_, AppError>(store::view(conn, moved)?)
-        })
+        .write(move |conn| commands::cancel(conn, &audit, &id, &reason, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(referral))
 }
@@ -181,14 +139,7 @@ async fn update_checklist_item(
     };
     let item = state
         .db
-        .write(move |conn| {
-            let now = Utc::now();
-            let item = store::checklist_item(conn, &id)?
-                .ok_or_else(|| AppError::not_found("checklist item"))?;
-            let item = store::update_item(conn, &item, &change, &audit.actor, now)?;
-            audit.record(conn, "checklist_item", &item.id, now)?;
-            Ok::<_, AppError>(item)
-        })
+        .write(move |conn| checklist::update_item(conn, &audit, &id, &change, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(item))
 }

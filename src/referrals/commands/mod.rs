@@ -1,0 +1,247 @@
+//! Every operation that moves a referral: each one function that checks the
+//! rules, writes the change with its history, the case's history, the audit
+//! entry and the outbox event, in the caller's transaction. Sending, the
+//! checklist and what follows departure are beside this file.
+
+pub mod after_departure;
+pub mod checklist;
+pub mod send;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use super::store::partner_view::{PartnerReferralView, partner_view};
+use super::store::{self, ReferralRow, ReferralView};
+use super::{Action, CONSENT_WITHDRAWN, ChecklistTemplateItem, ReferralStatus};
+use crate::audit::{Actor, AuditContext};
+use crate::cases::store as cases;
+use crate::consent::store::ConsentView;
+use crate::db::DbConn;
+use crate::domain::{CommandError, Conflict, Outcome, Refusal};
+use crate::events::store as events;
+
+/// What a transition needs besides the action.
+struct Move<'a> {
+    action: Action,
+    reason: Option<&'a str>,
+    /// A partner moves only its own referrals; others are "not found".
+    partner_scope: Option<&'a str>,
+    departed_on: Option<NaiveDate>,
+    /// The checklist an accepted referral starts with.
+    checklist: &'a [ChecklistTemplateItem],
+}
+
+impl<'a> Move<'a> {
+    fn new(action: Action, reason: Option<&'a str>) -> Self {
+        Self {
+            action,
+            reason,
+            partner_scope: None,
+            departed_on: None,
+            checklist: &[],
+        }
+    }
+
+    fn by_partner(self, partner: &'a str) -> Self {
+        Self {
+            partner_scope: Some(partner),
+            ..self
+        }
+    }
+}
+
+/// Moves a referral by the state machine: the step must be allowed from the
+/// status read, and still be the status when written.
+fn transition(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    step: Move<'_>,
+    now: DateTime<Utc>,
+) -> Outcome<ReferralRow> {
+    let row = match step.partner_scope {
+        Some(partner) => store::own(conn, id, partner)?,
+        None => store::any(conn, id)?,
+    };
+    let current = row.status;
+    let next = current.step(step.action, step.partner_scope.is_some())?;
+    if !store::move_status(
+        conn,
+        &row.id,
+        current,
+        next,
+        step.action,
+        step.departed_on,
+        now,
+    )? {
+        return Err(Refusal::conflict(
+            Conflict::ChangedMeanwhile,
+            "The referral changed while this request ran; fetch it and try again.",
+        )
+        .into());
+    }
+    store::push_history(conn, &row.id, next, actor, step.reason, now)?;
+    let change = format!("referral_{next}");
+    cases::add_history(conn, &row.return_case_id, actor, &change, step.reason, now)?;
+    if step.action == Action::Accept {
+        let case = cases::row(conn, &row.return_case_id)?
+            .ok_or_else(|| CommandError::Internal(format!("case of {} vanished", row.id)))?;
+        store::checklist::create(
+            conn,
+            &row.id,
+            case.planned_departure_on,
+            step.checklist,
+            actor,
+            now,
+        )?;
+    }
+    let moved = store::reread(conn, &row.id)?;
+    announce(conn, &moved, next, now)?;
+    Ok(moved)
+}
+
+/// Tells the partner, through the outbox, that its referral reached a status.
+fn announce(
+    conn: &mut DbConn,
+    row: &ReferralRow,
+    status: ReferralStatus,
+    now: DateTime<Utc>,
+) -> Outcome<()> {
+    events::publish(
+        conn,
+        status.event_type(),
+        &row.partner_id,
+        Some(&row.id),
+        json!({"referral_id": row.id, "return_case_id": row.return_case_id, "status": status.as_str()}),
+        now,
+    )?;
+    Ok(())
+}
+
+/// The staff cancel a referral, with a reason.
+pub fn cancel(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Outcome<ReferralView> {
+    let moved = transition(
+        conn,
+        &by.actor,
+        id,
+        Move::new(Action::Cancel, Some(reason.trim())),
+        now,
+    )?;
+    by.record(conn, "referral", &moved.id, now)?;
+    Ok(store::view(conn, moved, now.date_naive())?)
+}
+
+/// A partner moves its own referral (acknowledge, decline) and sees it.
+fn partner_step(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    id: &str,
+    step: Move<'_>,
+    now: DateTime<Utc>,
+) -> Outcome<PartnerReferralView> {
+    let moved = transition(conn, &by.actor, id, step.by_partner(partner), now)?;
+    by.record(conn, "referral", &moved.id, now)?;
+    partner_view(conn, moved, now.date_naive())
+}
+
+/// The partner acknowledges that it received the referral.
+pub fn acknowledge(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    id: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Outcome<PartnerReferralView> {
+    let step = Move::new(Action::Acknowledge, note.map(str::trim));
+    partner_step(conn, by, partner, id, step, now)
+}
+
+/// The partner accepts the referral; its departure checklist starts from
+/// `checklist`.
+pub fn accept(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    id: &str,
+    note: Option<&str>,
+    checklist: &[ChecklistTemplateItem],
+    now: DateTime<Utc>,
+) -> Outcome<PartnerReferralView> {
+    let step = Move {
+        checklist,
+        ..Move::new(Action::Accept, note.map(str::trim))
+    };
+    partner_step(conn, by, partner, id, step, now)
+}
+
+/// The partner declines the referral, with a reason.
+pub fn decline(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Outcome<PartnerReferralView> {
+    let step = Move::new(Action::Decline, Some(reason.trim()));
+    partner_step(conn, by, partner, id, step, now)
+}
+
+/// Records that the person departed: the case's accepted referral moves on.
+pub fn record_departure(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    case_id: &str,
+    departed_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Outcome<ReferralView> {
+    cases::row(conn, case_id)?.ok_or(Refusal::not_found("return case"))?;
+    let Some(accepted) = store::accepted_for_case(conn, case_id)? else {
+        return Err(Refusal::conflict(
+            Conflict::NoAcceptedReferral,
+            "A departure can be recorded once a partner has accepted the referral.",
+        )
+        .into());
+    };
+    let step = Move {
+        departed_on: Some(departed_on),
+        ..Move::new(Action::Depart, None)
+    };
+    let moved = transition(conn, &by.actor, &accepted.id, step, now)?;
+    by.record(conn, "referral", &moved.id, now)?;
+    Ok(store::view(conn, moved, now.date_naive())?)
+}
+
+/// Withdraws a consent; nothing more is shared, so every open referral
+/// that relies on it is cancelled now and its partner told.
+pub fn withdraw_consent(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    consent_id: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Outcome<ConsentView> {
+    let consent = crate::consent::commands::withdraw(conn, by, consent_id, reason, now)?;
+    for row in store::open_under_consent(conn, &consent.id)? {
+        let step = Move::new(Action::Cancel, Some(CONSENT_WITHDRAWN));
+        let moved = transition(conn, &by.actor, &row.id, step, now)?;
+        events::publish(
+            conn,
+            "consent.withdrawn",
+            &moved.partner_id,
+            Some(&moved.id),
+            json!({"consent_id": consent.id, "referral_id": moved.id}),
+            now,
+        )?;
+        by.record(conn, "referral", &moved.id, now)?;
+    }
+    Ok(consent)
+}
