@@ -10,14 +10,15 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::audit::{self, Actor, NewEntry};
+use crate::audit::Actor;
 use crate::auth::throttle::FailedAuthThrottle;
 use crate::config::Settings;
 use crate::db::{Db, DbError, migrations};
 use crate::http::{self, AppError, RouteSpec};
 use crate::monitoring::Model;
 use crate::partners::file::{LoadError, load_dir};
-use crate::partners::store::{self as partner_store, SyncReport};
+use crate::partners::commands as partner_commands;
+use crate::partners::store::SyncReport;
 use crate::state::{ApiDocument, AppState};
 use crate::webhooks::worker::Sender;
 
@@ -102,22 +103,13 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
     let Some(records) = records else {
         return Ok(None);
     };
-    let now_utc = chrono::Utc::now();
-    let now = now_utc.naive_utc();
     let report = db.write_blocking(|conn| {
-        let report = partner_store::sync(conn, &records, now)?;
-        let changes = [
-            ("partners.add", &report.added),
-            ("partners.update", &report.updated),
-            ("partners.deactivate", &report.deactivated),
-        ];
-        for (operation, ids) in changes {
-            for id in ids {
-                let entry = NewEntry::new(Actor::system("partner-sync"), operation, "partner", id);
-                audit::store::append(conn, entry, now_utc)?;
-            }
-        }
-        Ok::<_, DbError>(report)
+        partner_commands::sync(
+            conn,
+            &Actor::system("partner-sync"),
+            &records,
+            chrono::Utc::now(),
+        )
     })?;
     tracing::info!(%report, dir = %settings.partners_dir.display(), "partner directory synced");
     Ok(Some(report))
