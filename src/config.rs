@@ -241,8 +241,7 @@ impl Settings {
 
     /// The effective settings as TOML, secrets hidden: what `brug config` prints.
     pub fn to_redacted_toml(&self) -> String {
-        toml::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
     }
 }
 

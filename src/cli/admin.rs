@@ -156,7 +156,10 @@ pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn token_command(
+    settings: &Settings,
+    command: TokenCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         TokenCommand::List => print_tokens(&admin_read(settings, store::list_tokens)?),
         TokenCommand::Revoke { token } => {
@@ -169,7 +172,10 @@ pub(super) fn token_command(settings: &Settings, command: TokenCommand) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn partner_command(settings: &Settings, command: PartnerCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn partner_command(
+    settings: &Settings,
+    command: PartnerCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         PartnerCommand::Key { partner_id } => {
             let key = admin_write(settings, |conn, now| {
@@ -190,7 +196,10 @@ pub(super) fn partner_command(settings: &Settings, command: PartnerCommand) -> a
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn audit_command(settings: &Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn audit_command(
+    settings: &Settings,
+    command: AuditCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify => {
             let db = current_db(settings)?;
@@ -255,4 +264,3 @@ pub(super) fn demo_data(
     );
     Ok(ExitCode::SUCCESS)
 }
-

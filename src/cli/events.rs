@@ -87,4 +87,3 @@ pub(super) fn command(settings: &Settings, command: EventsCommand) -> anyhow::Re
     }
     Ok(ExitCode::SUCCESS)
 }
-

@@ -182,4 +182,3 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DemoData { years, seed, until } => admin::demo_data(&settings, years, seed, until),
     }
 }
-

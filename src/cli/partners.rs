@@ -73,4 +73,3 @@ pub(super) fn check(dir: &Path) -> ExitCode {
         }
     }
 }
-

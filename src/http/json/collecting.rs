@@ -270,7 +270,6 @@ fn value_message(message: &str) -> String {
         .replace("expected struct ", "expected an object ")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

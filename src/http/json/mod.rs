@@ -17,7 +17,6 @@ use serde_json::Value;
 use validator::Validate;
 
 use super::problem::{AppError, Problem};
-use crate::domain::FieldError;
 
 mod collecting;
 mod validation;

@@ -59,7 +59,12 @@ impl Check<'_> {
             + 1
     }
 
-    pub(super) fn report_line(&mut self, line: usize, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn report_line(
+        &mut self,
+        line: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.problems.push(DirectoryProblem {
             file: self.file.to_path_buf(),
             line,

@@ -168,7 +168,6 @@ pub fn parse_file(
 }
 
 impl Check<'_> {
-
     fn partner(&mut self, root: &Fields) -> Option<PartnerRecord> {
         const KNOWN: &[&str] = &[
             "id",
