@@ -6,30 +6,32 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::checklist::{ChecklistTemplateItem, default_checklist};
 use crate::domain::retry::RetrySchedule;
 
-/// Where the database lives. Printed and logged only with its password hidden.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the database lives. Held as a secret (wiped from memory when
+/// dropped); printed, logged and serialized only with its password hidden.
+#[derive(Clone, Deserialize)]
 #[serde(transparent)]
-pub struct DatabaseUrl(String);
+pub struct DatabaseUrl(SecretString);
 
 impl DatabaseUrl {
     pub fn new(url: impl Into<String>) -> Self {
-        Self(url.into())
+        Self(SecretString::from(url.into()))
     }
 
     /// The full URL, password included: only for opening the connection.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     /// The URL with any password replaced by `***`.
     pub fn redacted(&self) -> String {
-        let Ok(mut parsed) = url::Url::parse(&self.0) else {
-            return self.0.clone();
+        let Ok(mut parsed) = url::Url::parse(self.expose()) else {
+            return self.expose().to_owned();
         };
         if parsed.password().is_some() {
             // set_password only fails for URLs that cannot have one.
@@ -65,6 +67,13 @@ impl fmt::Debug for DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
+    }
+}
+
+/// Serialized redacted, like every other way out: `brug config` prints it.
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.redacted())
     }
 }
 
@@ -232,10 +241,7 @@ impl Settings {
 
     /// The effective settings as TOML, secrets hidden: what `brug config` prints.
     pub fn to_redacted_toml(&self) -> String {
-        let mut shown = self.clone();
-        shown.database_url = DatabaseUrl::new(self.database_url.redacted());
-        toml::to_string_pretty(&shown)
-            .unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
     }
 }
 
@@ -254,6 +260,19 @@ mod tests {
         );
         assert!(!format!("{url:?}").contains("s3cret"));
         assert!(!format!("{url}").contains("s3cret"));
+        assert_eq!(
+            url.expose(),
+            "postgres://brug:s3cret@db.example.org:5432/brug"
+        );
+        let settings = Settings {
+            database_url: url.clone(),
+            ..Settings::default()
+        };
+        assert!(
+            settings
+                .to_redacted_toml()
+                .contains("database_url = \"postgres://brug:***@db.example.org:5432/brug\"\n")
+        );
         assert_eq!(
             DatabaseUrl::new("sqlite://brug.sqlite").redacted(),
             "sqlite://brug.sqlite"

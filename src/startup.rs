@@ -10,14 +10,15 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::audit::{self, Actor, NewEntry};
+use crate::audit::Actor;
 use crate::auth::throttle::FailedAuthThrottle;
 use crate::config::Settings;
 use crate::db::{Db, DbError, migrations};
 use crate::http::{self, AppError, RouteSpec};
 use crate::monitoring::Model;
+use crate::partners::commands as partner_commands;
 use crate::partners::file::{LoadError, load_dir};
-use crate::partners::store::{self as partner_store, SyncReport};
+use crate::partners::store::SyncReport;
 use crate::state::{ApiDocument, AppState};
 use crate::webhooks::worker::Sender;
 
@@ -63,6 +64,12 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    /// The async runtime could not start, or the server stopped with an error.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The webhook worker's task ended in a panic.
+    #[error(transparent)]
+    Worker(#[from] tokio::task::JoinError),
 }
 
 /// Opens the database from the settings.
@@ -103,22 +110,13 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
     let Some(records) = records else {
         return Ok(None);
     };
-    let now_utc = chrono::Utc::now();
-    let now = now_utc.naive_utc();
     let report = db.write_blocking(|conn| {
-        let report = partner_store::sync(conn, &records, now)?;
-        let changes = [
-            ("partners.add", &report.added),
-            ("partners.update", &report.updated),
-            ("partners.deactivate", &report.deactivated),
-        ];
-        for (operation, ids) in changes {
-            for id in ids {
-                let entry = NewEntry::new(Actor::system("partner-sync"), operation, "partner", id);
-                audit::store::append(conn, entry, now_utc)?;
-            }
-        }
-        Ok::<_, DbError>(report)
+        partner_commands::sync(
+            conn,
+            &Actor::system("partner-sync"),
+            &records,
+            chrono::Utc::now(),
+        )
     })?;
     tracing::info!(%report, dir = %settings.partners_dir.display(), "partner directory synced");
     Ok(Some(report))
@@ -127,6 +125,85 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
 /// The client that signs and sends webhook messages.
 pub fn webhook_sender(settings: &Settings) -> Result<Sender, StartError> {
     Sender::new(settings).map_err(|e| StartError::Webhooks(e.to_string()))
+}
+
+/// `brug serve`: prepares the database, then serves HTTP (and, unless
+/// `with_worker` is false, delivers webhooks) until SIGTERM or ctrl-c.
+pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
+    tracing::info!(
+        database = %settings.database_url,
+        addr = %settings.addr,
+        partners_dir = %settings.partners_dir.display(),
+        "starting brug {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let db = open_db(&settings)?;
+    prepare(&settings, &db)?;
+    runtime()?.block_on(async move {
+        let worker_settings = settings.clone();
+        let worker_db = db.clone();
+        let app = Application::build(settings, db, None)?;
+        let worker = if with_worker {
+            let sender = Arc::new(webhook_sender(&worker_settings)?);
+            Some(crate::webhooks::worker::spawn(
+                worker_db,
+                &worker_settings,
+                sender,
+            ))
+        } else {
+            None
+        };
+        tracing::info!(port = app.port(), "listening");
+        app.run_until_stopped().await?;
+        if let Some((stop, running)) = worker {
+            let _ = stop.send(true);
+            running.await?;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// `brug worker`: delivers webhooks from `db` (already migrated) until
+/// SIGTERM or ctrl-c, without serving HTTP.
+pub fn run_worker(settings: Settings, db: Db) -> Result<(), StartError> {
+    let sender = Arc::new(webhook_sender(&settings)?);
+    runtime()?.block_on(async move {
+        let (stop, running) = crate::webhooks::worker::spawn(db, &settings, sender);
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        running.await?;
+        Ok(())
+    })
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 pub struct Application {

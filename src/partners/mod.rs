@@ -1,8 +1,10 @@
 //! The partner directory: organisations in countries of origin that receive,
 //! prepare and support returnees. Reviewed like code as one TOML file per
 //! organisation under `partners/`, checked (`file`), synchronised into the
-//! database (`store`), served (`routes`) and ranked for a return (`matching`).
+//! database (`commands::sync`, over `store`), served (`routes`) and ranked
+//! for a return (`matching`).
 
+pub mod commands;
 pub mod file;
 pub mod matching;
 pub mod routes;

@@ -1,7 +1,6 @@
 //! `GET /api/v1/reports/...`: aggregates for programme leads, as JSON or
-//! (with `Accept: text/csv`) as CSV.
-
-use std::collections::BTreeMap;
+//! (with `Accept: text/csv`) as CSV. Each report's SQL and shaping is in its
+//! own file beside this one.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,8 +8,8 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::store::{self, Scope};
-use super::{Count, rate, robust_median, suppress_column, to_csv};
+use super::{Scope, amif as amif_report, funnel as funnel_report, overdue as overdue_report};
+use super::{partners as partners_report, sustainability as sustainability_report, to_csv};
 use crate::domain::CountryCode;
 use crate::http::{AppError, FieldError, QueryParams, RouteSpec};
 use crate::partners::PartnerId;
@@ -48,54 +47,11 @@ async fn amif(
     }
     let a = state
         .db
-        .read(move |conn| store::amif(conn, year).map_err(AppError::from))
+        .read(move |conn| amif_report::amif(conn, year).map_err(AppError::from))
         .await?;
-    // returnees = departures + household members: one hidden figure would
-    // follow from the other two, so they are hidden together.
-    let linked = [a.returnees, a.departures, a.household_members];
-    let hide_linked = linked.iter().any(|n| Count::of(*n) == Count::Hidden);
-    let rows: Vec<Map<String, Value>> = [
-        (
-            "returnees_voluntary",
-            "Returnees who returned voluntarily",
-            a.returnees,
-        ),
-        (
-            "returnees_reintegration_assistance",
-            "Returnees who received reintegration assistance (an approved reintegration plan)",
-            a.returnees_with_reintegration_assistance,
-        ),
-        (
-            "departures",
-            "Referrals that departed (behind the first indicator)",
-            a.departures,
-        ),
-        (
-            "household_members",
-            "Household members who returned with them",
-            a.household_members,
-        ),
-    ]
-    .iter()
-    .map(|(id, label, n)| {
-        let mut row = Map::new();
-        row.insert("indicator".into(), json!(id));
-        row.insert("label".into(), json!(label));
-        let linked = matches!(
-            *id,
-            "returnees_voluntary" | "departures" | "household_members"
-        );
-        let count = if linked && hide_linked && *n > 0 {
-            Count::Hidden
-        } else {
-            Count::of(*n)
-        };
-        row.insert("value".into(), count.value());
-        row
-    })
-    .collect();
+    let rows = amif_report::rows(&a);
     if wants_csv(&req) {
-        return csv_response("amif", &["indicator", "label", "value"], &rows);
+        return csv_response("amif", &amif_report::COLUMNS, &rows);
     }
     Ok(HttpResponse::Ok().json(json!({"year": year, "items": rows})))
 }
@@ -164,10 +120,6 @@ fn csv_response(
         .body(text))
 }
 
-fn period(scope: &Scope) -> Value {
-    json!({"from": scope.from, "to": scope.to, "country": scope.country, "partner_id": scope.partner_id})
-}
-
 async fn funnel(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -180,61 +132,20 @@ async fn funnel(
     let (f, durations) = tokio::try_join!(
         state
             .db
-            .read(move |conn| { store::funnel(conn, &for_counts).map_err(AppError::from) }),
-        state
-            .db
-            .read(move |conn| { store::durations(conn, &for_durations).map_err(AppError::from) }),
+            .read(move |conn| { funnel_report::funnel(conn, &for_counts).map_err(AppError::from) }),
+        state.db.read(move |conn| {
+            funnel_report::durations(conn, &for_durations).map_err(AppError::from)
+        }),
     )?;
-    let medians = json!({
-        "first_talk_to_return_intention": robust_median(&durations.first_talk_to_return_intention),
-        "referral_to_acceptance": robust_median(&durations.referral_to_acceptance),
-        "acceptance_to_departure": robust_median(&durations.acceptance_to_departure),
-        "departure_to_arrival": robust_median(&durations.departure_to_arrival),
-    });
-    let stages: [(&str, i64); 9] = [
-        ("clients_counselled", f.clients_counselled),
-        ("intention_return", f.intention_return),
-        ("cases_opened", f.cases_opened),
-        ("referrals_sent", f.referrals_sent),
-        ("referrals_accepted", f.referrals_accepted),
-        ("departed", f.departed),
-        ("arrived", f.arrived),
-        ("monitoring_visits_done", f.monitoring_visits_done),
-        ("closed_completed", f.closed_completed),
-    ];
     if wants_csv(&req) {
-        let rows: Vec<Map<String, Value>> = stages
-            .iter()
-            .map(|(stage, n)| {
-                let mut row = Map::new();
-                row.insert("stage".into(), json!(stage));
-                row.insert("count".into(), Count::of(*n).value());
-                row
-            })
-            .collect();
-        return csv_response("funnel", &["stage", "count"], &rows);
+        return csv_response(
+            "funnel",
+            &funnel_report::CSV_COLUMNS,
+            &funnel_report::csv_rows(&f),
+        );
     }
-    let mut body = Map::new();
-    for (stage, n) in stages {
-        body.insert(stage.into(), Count::of(n).value());
-    }
-    body.insert("median_days".into(), medians);
-    body.insert("period".into(), period(&scope));
-    Ok(HttpResponse::Ok().json(Value::Object(body)))
+    Ok(HttpResponse::Ok().json(funnel_report::body(&f, &durations, &scope)))
 }
-
-const PARTNER_COLUMNS: [&str; 10] = [
-    "partner_id",
-    "referrals",
-    "accepted",
-    "rejected",
-    "acceptance_rate",
-    "median_hours_to_acknowledge",
-    "median_hours_to_decide",
-    "sla_breaches",
-    "monitoring_done",
-    "monitoring_due",
-];
 
 async fn partners(
     state: web::Data<AppState>,
@@ -245,79 +156,18 @@ async fn partners(
     let fetch = scope.clone();
     let figures = state
         .db
-        .read(move |conn| store::partners(conn, &fetch).map_err(AppError::from))
+        .read(move |conn| partners_report::partners(conn, &fetch).map_err(AppError::from))
         .await?;
-    let column = |pick: fn(&store::PartnerFigures) -> i64| -> Vec<Count> {
-        suppress_column(&figures.values().map(pick).collect::<Vec<_>>())
-    };
-    let referrals = column(|f| f.referrals);
-    let accepted = column(|f| f.accepted);
-    let rejected = column(|f| f.rejected);
-    let breaches = column(|f| f.sla_breaches);
-    let done = column(|f| f.monitoring_done);
-    let due = column(|f| f.monitoring_due);
-    let mut rows = Vec::new();
-    for (i, (id, f)) in figures.iter().enumerate() {
-        let mut row = Map::new();
-        row.insert("partner_id".into(), json!(id));
-        row.insert("referrals".into(), referrals[i].value());
-        row.insert("accepted".into(), accepted[i].value());
-        row.insert("rejected".into(), rejected[i].value());
-        // A rate would undo a hidden accepted or rejected count.
-        let shown = accepted[i] != Count::Hidden && rejected[i] != Count::Hidden;
-        let acceptance = if shown {
-            rate(f.accepted, f.accepted + f.rejected)
-        } else {
-            Value::Null
-        };
-        row.insert("acceptance_rate".into(), acceptance);
-        row.insert(
-            "median_hours_to_acknowledge".into(),
-            robust_median(&f.hours_to_acknowledge),
-        );
-        row.insert(
-            "median_hours_to_decide".into(),
-            robust_median(&f.hours_to_decide),
-        );
-        row.insert("sla_breaches".into(), breaches[i].value());
-        row.insert("monitoring_done".into(), done[i].value());
-        row.insert("monitoring_due".into(), due[i].value());
-        rows.push(row);
-    }
+    let rows = partners_report::rows(&figures);
     if wants_csv(&req) {
-        return csv_response("partners", &PARTNER_COLUMNS, &rows);
+        return csv_response("partners", &partners_report::COLUMNS, &rows);
     }
-    // A total over hidden cells would give their sum away: hidden with them.
-    let total = |pick: fn(&store::PartnerFigures) -> i64| {
-        let values: Vec<i64> = figures.values().map(pick).collect();
-        if suppress_column(&values).contains(&Count::Hidden) {
-            Count::Hidden.value()
-        } else {
-            Count::of(values.iter().sum()).value()
-        }
-    };
     Ok(HttpResponse::Ok().json(json!({
         "items": rows,
-        "totals": {
-            "referrals": total(|f| f.referrals),
-            "accepted": total(|f| f.accepted),
-            "rejected": total(|f| f.rejected),
-            "sla_breaches": total(|f| f.sla_breaches),
-            "monitoring_done": total(|f| f.monitoring_done),
-            "monitoring_due": total(|f| f.monitoring_due),
-        },
-        "period": period(&scope),
+        "totals": partners_report::totals(&figures),
+        "period": scope.period(),
     })))
 }
-
-const OVERDUE_COLUMNS: [&str; 6] = [
-    "kind",
-    "referral_id",
-    "partner_id",
-    "visit_id",
-    "due_on",
-    "days_overdue",
-];
 
 async fn overdue(
     state: web::Data<AppState>,
@@ -330,42 +180,17 @@ async fn overdue(
     let items = state
         .db
         .read(move |conn| {
-            store::overdue(conn, &fetch, Utc::now().date_naive(), after_days)
+            overdue_report::overdue(conn, &fetch, Utc::now().date_naive(), after_days)
                 .map_err(AppError::from)
         })
         .await?;
-    let rows: Vec<Map<String, Value>> = items
-        .iter()
-        .filter_map(|item| serde_json::to_value(item).ok())
-        .filter_map(|value| value.as_object().cloned())
-        .collect();
+    let rows = overdue_report::rows(&items);
     if wants_csv(&req) {
-        return csv_response("overdue", &OVERDUE_COLUMNS, &rows);
+        return csv_response("overdue", &overdue_report::COLUMNS, &rows);
     }
-    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
-    for item in &items {
-        *counts.entry(item.kind).or_default() += 1;
-    }
-    let counts: Map<String, Value> = counts
-        .into_iter()
-        .map(|(k, n)| (k.to_owned(), Count::of(n).value()))
-        .collect();
+    let counts = overdue_report::counts(&items);
     Ok(HttpResponse::Ok().json(json!({"items": rows, "counts": counts, "next_cursor": null})))
 }
-
-/// How visits are grouped in the sustainability report.
-type GroupKey = fn(&store::ScoredVisit) -> String;
-
-const SUSTAINABILITY_COLUMNS: [&str; 8] = [
-    "group_by",
-    "group",
-    "visits",
-    "economic",
-    "social",
-    "psychosocial",
-    "overall",
-    "overall_distribution",
-];
 
 async fn sustainability(
     state: web::Data<AppState>,
@@ -376,68 +201,13 @@ async fn sustainability(
     let fetch = scope.clone();
     let visits = state
         .db
-        .read(move |conn| store::scored_visits(conn, &fetch).map_err(AppError::from))
+        .read(move |conn| {
+            sustainability_report::scored_visits(conn, &fetch).map_err(AppError::from)
+        })
         .await?;
-    let mut rows = Vec::new();
-    let groupings: [(&str, GroupKey); 3] = [
-        ("country", |v| v.country.clone()),
-        ("partner_id", |v| v.partner_id.clone()),
-        ("months_since_arrival", |v| {
-            v.months_after_arrival.to_string()
-        }),
-    ];
-    for (name, key) in groupings {
-        let mut groups: BTreeMap<String, Vec<&store::ScoredVisit>> = BTreeMap::new();
-        for visit in &visits {
-            groups.entry(key(visit)).or_default().push(visit);
-        }
-        // One grouping splits the same visits: a hidden count must not be
-        // recoverable from the others, so suppression runs across it.
-        let sizes: Vec<i64> = groups.values().map(|m| m.len() as i64).collect();
-        let shown_sizes = suppress_column(&sizes);
-        for ((group, members), size) in groups.into_iter().zip(shown_sizes) {
-            let n = members.len() as i64;
-            let visible = size != Count::Hidden;
-            let mut row = Map::new();
-            row.insert("group_by".into(), json!(name));
-            row.insert("group".into(), json!(group));
-            row.insert("visits".into(), size.value());
-            // Scores of a hidden group would describe its few people: not shown.
-            let mean = |pick: fn(&store::ScoredVisit) -> f64| {
-                if visible {
-                    let sum: f64 = members.iter().map(|v| pick(v)).sum();
-                    json!(((sum / n as f64) * 1000.0).round() / 1000.0)
-                } else {
-                    Value::Null
-                }
-            };
-            row.insert("economic".into(), mean(|v| v.economic));
-            row.insert("social".into(), mean(|v| v.social));
-            row.insert("psychosocial".into(), mean(|v| v.psychosocial));
-            row.insert("overall".into(), mean(|v| v.overall));
-            let bands = ["0-0.25", "0.25-0.5", "0.5-0.75", "0.75-1"];
-            let mut counts = [0i64; 4];
-            for visit in &members {
-                let band = ((visit.overall * 4.0).floor() as usize).min(3);
-                counts[band] += 1;
-            }
-            let distribution = if visible {
-                let shown = suppress_column(&counts);
-                let map: Map<String, Value> = bands
-                    .iter()
-                    .zip(shown)
-                    .map(|(b, c)| ((*b).to_owned(), c.value()))
-                    .collect();
-                Value::Object(map)
-            } else {
-                Value::Null
-            };
-            row.insert("overall_distribution".into(), distribution);
-            rows.push(row);
-        }
-    }
+    let rows = sustainability_report::rows(&visits);
     if wants_csv(&req) {
-        return csv_response("sustainability", &SUSTAINABILITY_COLUMNS, &rows);
+        return csv_response("sustainability", &sustainability_report::COLUMNS, &rows);
     }
-    Ok(HttpResponse::Ok().json(json!({"items": rows, "period": period(&scope)})))
+    Ok(HttpResponse::Ok().json(json!({"items": rows, "period": scope.period()})))
 }

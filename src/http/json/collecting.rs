@@ -1,158 +1,19 @@
-//! The JSON body extractor: 415 unless the body is JSON, 413 over
-//! [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES), 400 for malformed JSON, and 422
-//! naming every unknown field, bad value and failed rule.
+//! The error-collecting parser: deserializes a body and, rather than
+//! stopping at the first bad field, notes it, takes it out (or stands in for
+//! a missing one) and goes on, so that one 422 names every bad field.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::http::header;
-use actix_web::web::Bytes;
-use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use super::problem::{AppError, FieldError, Problem};
-
-/// A request body, parsed and validated: handlers only ever see a valid `T`.
-#[derive(Debug)]
-pub struct JsonBody<T>(pub T);
-
-impl<T> JsonBody<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-fn is_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| {
-            m.type_() == mime::APPLICATION
-                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-        })
-}
-
-/// Reads the body within the size limit: 413 above it.
-async fn read(body: <Bytes as FromRequest>::Future) -> Result<Bytes, AppError> {
-    body.await.map_err(|e| {
-        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Content Too Large",
-                format!("The body may be at most {} bytes.", super::MAX_BODY_BYTES),
-            )
-            .into()
-        } else {
-            AppError::bad_request("The request body could not be read.")
-        }
-    })
-}
-
-impl<T> FromRequest for JsonBody<T>
-where
-    T: DeserializeOwned + Validate + 'static,
-{
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = is_json(req);
-        let body = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
-            }
-            parse_body(&read(body).await?).map(JsonBody)
-        })
-    }
-}
-
-/// A body that may be left out entirely (then `T::default()`); when sent, it
-/// is checked like [`JsonBody`].
-#[derive(Debug)]
-pub struct OptionalJsonBody<T>(pub T);
-
-impl<T> FromRequest for OptionalJsonBody<T>
-where
-    T: DeserializeOwned + Validate + Default + 'static,
-{
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = is_json(req);
-        let body = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = read(body).await?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(OptionalJsonBody(T::default()));
-            }
-            if !is_json {
-                return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
-            }
-            parse_body(&bytes).map(OptionalJsonBody)
-        })
-    }
-}
-
-/// Parses and validates a body: what the extractor does once the bytes are in.
-pub fn parse_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        AppError::bad_request(format!(
-            "The body is not valid JSON: {} (line {}, column {}).",
-            syntax_message(&e),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    match deserialize_collecting::<T>(value) {
-        Ok(parsed) => {
-            parsed
-                .validate()
-                .map_err(|errors| AppError::validation(flatten_validation(&errors)))?;
-            Ok(parsed)
-        }
-        Err(partial) => {
-            // The rules still run on what did parse, so that one answer
-            // names every bad field, not only those serde refused.
-            let mut errors = partial.errors;
-            if let Some(Err(rules)) = partial.parsed.map(|parsed| parsed.validate()) {
-                // Rules across fields are left out: a field taken out for a
-                // bad value (or stood in for) would make them say wrong things.
-                for error in flatten_errors(&rules, false) {
-                    let said = errors.iter().any(|e| covers(&e.field, &error.field));
-                    let stood_in = partial.stand_ins.iter().any(|s| covers(s, &error.field));
-                    if !said && !stood_in {
-                        errors.push(error);
-                    }
-                }
-            }
-            Err(AppError::validation(errors))
-        }
-    }
-}
+use crate::domain::FieldError;
 
 /// True when an error on `outer` already speaks for `field` (the same field,
 /// or a part of it).
-fn covers(outer: &str, field: &str) -> bool {
+pub(super) fn covers(outer: &str, field: &str) -> bool {
     field == outer
         || field
             .strip_prefix(outer)
             .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-}
-
-fn syntax_message(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.find(" at line ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
 }
 
 /// Deserializes `T`, collecting one error per bad field rather than stopping
@@ -409,134 +270,21 @@ fn value_message(message: &str) -> String {
         .replace("expected struct ", "expected an object ")
 }
 
-/// validator's nested errors as a flat list of field paths.
-pub fn flatten_validation(errors: &ValidationErrors) -> Vec<FieldError> {
-    flatten_errors(errors, true)
-}
-
-/// [`flatten_validation`], leaving out rules across fields unless
-/// `across_fields` (they may compare with a stand-in value).
-fn flatten_errors(errors: &ValidationErrors, across_fields: bool) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    flatten_into(errors, "", across_fields, &mut out);
-    out.sort_by(|a, b| a.field.cmp(&b.field));
-    out
-}
-
-fn flatten_into(
-    errors: &ValidationErrors,
-    prefix: &str,
-    across_fields: bool,
-    out: &mut Vec<FieldError>,
-) {
-    for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
-        // Rules across fields (`#[validate(schema(...))]`) name their field
-        // in a `field` parameter instead of `__all__`.
-        if let ValidationErrorsKind::Field(list) = kind
-            && field == "__all__"
-        {
-            if !across_fields {
-                continue;
-            }
-            for error in list {
-                let named = error
-                    .params
-                    .get("field")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("");
-                let field = if prefix.is_empty() {
-                    named.to_owned()
-                } else {
-                    format!("{prefix}.{named}")
-                };
-                let message = error
-                    .message
-                    .as_ref()
-                    .map(|m| m.to_string())
-                    .unwrap_or_default();
-                out.push(FieldError::new(field, message));
-            }
-            continue;
-        }
-        match kind {
-            ValidationErrorsKind::Field(list) => {
-                for error in list {
-                    let message = error
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| default_message(&error.code, &error.params));
-                    out.push(FieldError::new(path.clone(), message));
-                }
-            }
-            ValidationErrorsKind::Struct(inner) => flatten_into(inner, &path, across_fields, out),
-            ValidationErrorsKind::List(items) => {
-                for (index, inner) in items {
-                    flatten_into(inner, &format!("{path}[{index}]"), across_fields, out);
-                }
-            }
-        }
-    }
-}
-
-fn default_message(
-    code: &str,
-    params: &std::collections::HashMap<std::borrow::Cow<'static, str>, Value>,
-) -> String {
-    let bound = |name: &str| params.get(name).map(|v| v.to_string());
-    match code {
-        "length" => match (bound("min"), bound("max")) {
-            (Some(min), Some(max)) => {
-                format!("must have between {min} and {max} characters or items")
-            }
-            (Some(min), None) => format!("must have at least {min} characters or items"),
-            (None, Some(max)) => format!("must have at most {max} characters or items"),
-            _ => "has the wrong length".to_owned(),
-        },
-        "range" => match (bound("min"), bound("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
-            (Some(min), None) => format!("must be at least {min}"),
-            (None, Some(max)) => format!("must be at most {max}"),
-            _ => "is out of range".to_owned(),
-        },
-        "email" => "must be an email address".to_owned(),
-        "url" => "must be a URL".to_owned(),
-        "required" => "is required".to_owned(),
-        other => format!("is not valid ({other})"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::ResponseError;
     use serde::Deserialize;
     use serde_json::json;
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
     struct Talk {
-        #[allow(dead_code)]
         held_on: chrono::NaiveDate,
-        #[validate(range(min = 5, max = 480))]
         duration_minutes: u32,
-        #[allow(dead_code)]
         topics: Vec<String>,
-        #[allow(dead_code)]
         #[serde(default)]
         notes: Option<String>,
-    }
-
-    fn fields(err: AppError) -> Vec<String> {
-        match err {
-            AppError::Problem(p) => p.errors.into_iter().map(|e| e.field).collect(),
-            other => panic!("expected a problem, got {other:?}"),
-        }
     }
 
     #[test]
@@ -562,20 +310,5 @@ mod tests {
             err,
             vec![FieldError::new("duration_minutes", "is required")]
         );
-    }
-
-    #[test]
-    fn rules_are_checked_after_parsing() {
-        let body = br#"{"held_on": "2026-01-02", "duration_minutes": 2, "topics": []}"#;
-        assert_eq!(
-            fields(parse_body::<Talk>(body).expect_err("too short")),
-            ["duration_minutes"]
-        );
-    }
-
-    #[test]
-    fn malformed_json_is_a_bad_request() {
-        let err = parse_body::<Talk>(b"{\"held_on\": ").expect_err("truncated");
-        assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
     }
 }

@@ -1,0 +1,266 @@
+//! The administrative commands: staff users, tokens, partner keys, the
+//! audit log's check, and the demonstration data.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::auth::store::{self, AdminError};
+use crate::auth::{Role, TokenKind};
+use crate::config::Settings;
+use crate::db::migrations;
+use crate::startup;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UserCommand {
+    /// Create a staff user and print their API token (alone on standard output, once).
+    Add {
+        email: String,
+        /// counsellor, caseworker, lead or admin; repeat for several.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// The user's name, as colleagues know it.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List staff users and their roles.
+    List,
+    /// Disable a user: every token of theirs stops working at once.
+    Disable { email: String },
+    /// Print a new API token for an existing user (alone on standard output, once).
+    Token { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum TokenCommand {
+    /// List every staff token and partner key (prefix, owner, created, last used).
+    List,
+    /// Revoke a token or key, named by its id or by the token itself.
+    Revoke { token: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PartnerCommand {
+    /// Print a new API key for a partner (alone on standard output, once).
+    Key { partner_id: String },
+    /// List a partner's keys.
+    Keys { partner_id: String },
+    /// Revoke one partner key by its id.
+    RevokeKey { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AuditCommand {
+    /// Recompute the hash chain; exit non-zero naming the first broken entry.
+    Verify,
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value)
+        .ok_or_else(|| format!("`{value}` is not a role: counsellor, caseworker, lead or admin"))
+}
+
+/// Runs an administrative write on the configured database, migrated first.
+pub(super) fn admin_write<T>(
+    settings: &Settings,
+    f: impl FnOnce(&mut crate::db::DbConn, chrono::DateTime<chrono::Utc>) -> Result<T, AdminError>,
+) -> anyhow::Result<T> {
+    let db = current_db(settings)?;
+    let now = chrono::Utc::now();
+    Ok(db.write_blocking(|conn| f(conn, now))?)
+}
+
+pub(super) fn admin_read<T>(
+    settings: &Settings,
+    f: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AdminError>,
+) -> anyhow::Result<T> {
+    let db = current_db(settings)?;
+    let mut conn = db.conn()?;
+    Ok(f(&mut conn)?)
+}
+
+/// The database, if its schema is current: administrative commands never
+/// migrate a database that a running server of another version may use.
+pub(super) fn current_db(settings: &Settings) -> anyhow::Result<crate::db::Db> {
+    let db = startup::open_db(settings)?;
+    let pending = migrations::pending_count(&mut *db.conn()?)?;
+    if pending > 0 {
+        anyhow::bail!(
+            "the database lacks {pending} migration(s): run `brug migrate` (or start `brug serve`) first"
+        );
+    }
+    Ok(db)
+}
+
+pub(super) fn when(at: Option<chrono::NaiveDateTime>) -> String {
+    at.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+pub(super) fn print_tokens(tokens: &[store::TokenSummary]) {
+    println!(
+        "{:<36}  {:<7}  {:<14}  {:<32}  {:<16}  {:<16}  revoked",
+        "id", "kind", "prefix", "owner", "created", "last used"
+    );
+    for t in tokens {
+        println!(
+            "{:<36}  {:<7}  {:<14}  {:<32}  {:<16}  {:<16}  {}",
+            t.id,
+            t.kind,
+            format!("{}...", t.prefix),
+            t.owner,
+            when(Some(t.created_at)),
+            when(t.last_used_at),
+            when(t.revoked_at)
+        );
+    }
+}
+
+pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add { email, roles, name } => {
+            let token = admin_write(settings, |conn, now| {
+                store::add_user(conn, &email, name.as_deref(), &roles, now)
+            })?;
+            println!("{}", token.secret);
+        }
+        UserCommand::List => {
+            let users = admin_read(settings, store::list_users)?;
+            println!(
+                "{:<32}  {:<24}  {:<28}  {:<16}  disabled",
+                "email", "name", "roles", "created"
+            );
+            for u in users {
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{:<32}  {:<24}  {:<28}  {:<16}  {}",
+                    u.email,
+                    u.name.unwrap_or_default(),
+                    roles.join(","),
+                    when(Some(u.created_at)),
+                    when(u.disabled_at)
+                );
+            }
+        }
+        UserCommand::Disable { email } => {
+            admin_write(settings, |conn, now| store::disable_user(conn, &email, now))?;
+            eprintln!("{email} is disabled; their tokens no longer work.");
+        }
+        UserCommand::Token { email } => {
+            let token = admin_write(settings, |conn, now| {
+                store::issue_user_token(conn, &email, now)
+            })?;
+            println!("{}", token.secret);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn token_command(
+    settings: &Settings,
+    command: TokenCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::List => print_tokens(&admin_read(settings, store::list_tokens)?),
+        TokenCommand::Revoke { token } => {
+            admin_write(settings, |conn, now| {
+                store::revoke_token(conn, &token, None, now)
+            })?;
+            eprintln!("Revoked.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn partner_command(
+    settings: &Settings,
+    command: PartnerCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        PartnerCommand::Key { partner_id } => {
+            let key = admin_write(settings, |conn, now| {
+                store::add_partner_key(conn, &partner_id, now)
+            })?;
+            println!("{}", key.secret);
+        }
+        PartnerCommand::Keys { partner_id } => print_tokens(&admin_read(settings, |conn| {
+            store::list_partner_keys(conn, &partner_id)
+        })?),
+        PartnerCommand::RevokeKey { key_id } => {
+            admin_write(settings, |conn, now| {
+                store::revoke_token(conn, &key_id, Some(TokenKind::Partner), now)
+            })?;
+            eprintln!("Revoked.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn audit_command(
+    settings: &Settings,
+    command: AuditCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        AuditCommand::Verify => {
+            let db = current_db(settings)?;
+            let mut conn = db.conn()?;
+            let result = crate::audit::store::verify(&mut conn)?;
+            Ok(match result.first_break {
+                None => {
+                    println!(
+                        "{} audit entries verified; head {}",
+                        result.checked, result.head
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(broken) => {
+                    println!(
+                        "audit entry {} ({}) is broken: {}; {} entries before it verified",
+                        broken.seq, broken.id, broken.reason, result.checked
+                    );
+                    ExitCode::FAILURE
+                }
+            })
+        }
+    }
+}
+
+pub(super) fn demo_data(
+    settings: &Settings,
+    years: u32,
+    seed: u64,
+    until: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    let now = chrono::Utc::now();
+    let yesterday = now.date_naive() - chrono::Duration::days(1);
+    let until = until.unwrap_or(yesterday);
+    if until > yesterday {
+        // The API refuses dates after today; the demo's history ends before it.
+        anyhow::bail!(
+            "--until {until} must lie before today ({})",
+            now.date_naive()
+        );
+    }
+    let db = startup::open_db(settings)?;
+    startup::prepare(settings, &db)?;
+    let model = crate::monitoring::Model::load(settings.monitoring_model.as_deref())
+        .map_err(|e| anyhow::anyhow!("the monitoring model is not valid: {e}"))?;
+    let options = crate::demo::Options { years, seed, until };
+    let rules = crate::demo::Rules {
+        sla: &settings.sla,
+        checklist: &settings.checklist,
+        monitoring_months: &settings.monitoring_schedule_months,
+        model: &model,
+    };
+    let started = std::time::Instant::now();
+    let counts = crate::demo::store::fill(&db, options, &rules, now)?;
+    for (table, rows) in &counts {
+        println!("{table:<26} {rows:>9}");
+    }
+    eprintln!(
+        "Demo programme written: {years} year(s) up to {}, seed {seed}, in {:.1} s.",
+        options.until,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}

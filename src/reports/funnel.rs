@@ -1,0 +1,360 @@
+//! The funnel: how many reached each stage of the programme in the period,
+//! and the median days between stages.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::{count, min};
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::scope::{
+    Scope, count_in_scope, history_with_cases, referrals_with_cases, scoped, visits_with_cases,
+};
+use super::suppress::{Count, robust_median};
+use crate::db::schema::{
+    clients, monitoring_visits, referral_history, referrals, return_cases, talks,
+};
+use crate::db::{DbConn, DbError};
+use crate::referrals::ReferralStatus;
+
+/// The CSV's columns: one row per stage.
+pub const CSV_COLUMNS: [&str; 2] = ["stage", "count"];
+
+#[derive(Debug, Clone, Default)]
+pub struct Funnel {
+    pub clients_counselled: i64,
+    pub intention_return: i64,
+    pub cases_opened: i64,
+    pub referrals_sent: i64,
+    pub referrals_accepted: i64,
+    pub departed: i64,
+    pub arrived: i64,
+    pub monitoring_visits_done: i64,
+    pub closed_completed: i64,
+}
+
+/// Each stage counts what reached it in the period, whatever came after.
+pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
+    let (start, end) = (scope.start(), scope.end());
+    // Counselling stages: clients by origin country; with a partner, only
+    // the clients referred to it.
+    let referred: Option<Vec<String>> = match &scope.partner_id {
+        Some(partner) => Some(
+            referrals_with_cases()
+                .filter(referrals::partner_id.eq(partner.clone()))
+                .select(return_cases::client_id)
+                .distinct()
+                .load(conn)?,
+        ),
+        None => None,
+    };
+    // Counted in the database: ten years of talks are too many to ship.
+    // The country narrows through a subquery rather than a join, so that
+    // the unfiltered count reads the talks' period index alone.
+    let talked = || {
+        let mut talked = talks::table
+            .filter(talks::held_on.ge(scope.from))
+            .filter(talks::held_on.le(scope.to))
+            .into_boxed();
+        if let Some(country) = &scope.country {
+            talked = talked.filter(
+                talks::client_id.eq_any(
+                    clients::table
+                        .filter(clients::country_of_origin.eq(country.clone()))
+                        .select(clients::id),
+                ),
+            );
+        }
+        if let Some(referred) = &referred {
+            talked = talked.filter(talks::client_id.eq_any(referred.clone()));
+        }
+        talked
+    };
+    // Grouped rather than COUNT(DISTINCT): PostgreSQL hashes the groups
+    // instead of sorting every talk's client id (twice as fast over ten
+    // years); SQLite does the same work either way.
+    let in_period = talks::held_on
+        .ge(scope.from)
+        .and(talks::held_on.le(scope.to));
+    let in_country = |country: &String| {
+        talks::client_id.eq_any(
+            clients::table
+                .filter(clients::country_of_origin.eq(country.clone()))
+                .select(clients::id),
+        )
+    };
+    macro_rules! groups {
+        ($query:expr) => {
+            $query
+                .group_by(talks::client_id)
+                .select(talks::client_id)
+                .load::<String>(conn)?
+                .len() as i64
+        };
+    }
+    let clients_counselled = match (&scope.country, &referred) {
+        (None, None) => groups!(talks::table.filter(in_period)),
+        (Some(country), None) => {
+            groups!(talks::table.filter(in_period).filter(in_country(country)))
+        }
+        (None, Some(referred)) => groups!(
+            talks::table
+                .filter(in_period)
+                .filter(talks::client_id.eq_any(referred.clone()))
+        ),
+        (Some(country), Some(referred)) => groups!(
+            talks::table
+                .filter(in_period)
+                .filter(in_country(country))
+                .filter(talks::client_id.eq_any(referred.clone()))
+        ),
+    };
+    let intention_return: i64 = talked()
+        .filter(talks::intention.eq("return"))
+        .select(count(talks::client_id).aggregate_distinct())
+        .get_result(conn)?;
+
+    let mut cases = return_cases::table
+        .filter(return_cases::opened_at.ge(start))
+        .filter(return_cases::opened_at.lt(end))
+        .into_boxed();
+    if let Some(country) = &scope.country {
+        cases = cases.filter(return_cases::destination_country.eq(country.clone()));
+    }
+    if let Some(partner) = &scope.partner_id {
+        let referred_cases: Vec<String> = referrals::table
+            .filter(referrals::partner_id.eq(partner.clone()))
+            .select(referrals::return_case_id)
+            .distinct()
+            .load(conn)?;
+        cases = cases.filter(return_cases::id.eq_any(referred_cases));
+    }
+    let cases_opened: i64 = cases.count().get_result(conn)?;
+
+    let referrals_sent = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
+    );
+    let referrals_accepted = count_in_scope!(
+        conn,
+        scope,
+        referral_history::table,
+        history_with_cases!(),
+        referral_history::status
+            .eq(ReferralStatus::Accepted.as_str())
+            .and(referral_history::at.ge(start))
+            .and(referral_history::at.lt(end))
+    );
+    let departed = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::departed_on
+            .ge(scope.from)
+            .and(referrals::departed_on.le(scope.to))
+    );
+    let arrived = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::arrived_on
+            .ge(scope.from)
+            .and(referrals::arrived_on.le(scope.to))
+    );
+    let monitoring_visits_done = count_in_scope!(
+        conn,
+        scope,
+        monitoring_visits::table,
+        visits_with_cases!(),
+        monitoring_visits::status
+            .eq("done")
+            .and(monitoring_visits::held_on.ge(scope.from))
+            .and(monitoring_visits::held_on.le(scope.to))
+    );
+    let closed_completed = count_in_scope!(
+        conn,
+        scope,
+        referrals::table,
+        referrals_with_cases(),
+        referrals::outcome
+            .eq("completed")
+            .and(referrals::closed_at.ge(start))
+            .and(referrals::closed_at.lt(end))
+    );
+    Ok(Funnel {
+        clients_counselled,
+        intention_return,
+        cases_opened,
+        referrals_sent,
+        referrals_accepted,
+        departed,
+        arrived,
+        monitoring_visits_done,
+        closed_completed,
+    })
+}
+
+/// Durations in days between stages, for the medians in the funnel.
+#[derive(Debug, Clone, Default)]
+pub struct StageDurations {
+    pub first_talk_to_return_intention: Vec<f64>,
+    pub referral_to_acceptance: Vec<f64>,
+    pub acceptance_to_departure: Vec<f64>,
+    pub departure_to_arrival: Vec<f64>,
+}
+
+/// How long the steps took, for what reached the later step in the period.
+pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbError> {
+    let mut out = StageDurations::default();
+    // Per client: the first talk where they said they want to return (if
+    // that falls in the period) and their first talk of all; grouped in the
+    // database, so that ten years of talks stay there.
+    let returns = talks::table.filter(talks::intention.eq("return"));
+    let first_returns: Vec<(String, Option<NaiveDate>)> = match &scope.country {
+        None => returns
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?,
+        Some(country) => returns
+            .filter(
+                talks::client_id.eq_any(
+                    clients::table
+                        .filter(clients::country_of_origin.eq(country.clone()))
+                        .select(clients::id),
+                ),
+            )
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?,
+    };
+    let decided: BTreeMap<String, NaiveDate> = first_returns
+        .into_iter()
+        .filter_map(|(client, on)| Some((client, on?)))
+        .filter(|(_, on)| *on >= scope.from && *on <= scope.to)
+        .collect();
+    // The first talk of each of those clients: by their ids when they are
+    // few (one bind parameter each), else grouped over all talks, which
+    // costs the same whatever the period. Clients not decided in the
+    // period are skipped below.
+    let firsts: Vec<(String, Option<NaiveDate>)> = if decided.len() <= 2000 {
+        let ids: Vec<&String> = decided.keys().collect();
+        talks::table
+            .filter(talks::client_id.eq_any(ids))
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?
+    } else {
+        talks::table
+            .group_by(talks::client_id)
+            .select((talks::client_id, min(talks::held_on)))
+            .load(conn)?
+    };
+    for (client, first) in firsts {
+        if let (Some(first), Some(decided)) = (first, decided.get(&client)) {
+            out.first_talk_to_return_intention
+                .push((*decided - first).num_days() as f64);
+        }
+    }
+    let days = |from: NaiveDateTime, to: NaiveDateTime| {
+        ((to - from).num_minutes() as f64 / 1440.0 * 10.0).round() / 10.0
+    };
+    let accepted: Vec<(
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    )> = if scope.partner_id.is_none() && scope.country.is_none() {
+        // Without a scope the return case adds nothing (see count_in_scope).
+        referral_history::table
+            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
+            .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+            .select((
+                referrals::sent_at,
+                referral_history::at,
+                referrals::departed_on,
+                referrals::arrived_on,
+            ))
+            .load(conn)?
+    } else {
+        scoped!(history_with_cases!(), scope)
+            .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+            .select((
+                referrals::sent_at,
+                referral_history::at,
+                referrals::departed_on,
+                referrals::arrived_on,
+            ))
+            .load(conn)?
+    };
+    for (sent_at, accepted_at, departed_on, arrived_on) in accepted {
+        if accepted_at >= scope.start() && accepted_at < scope.end() {
+            out.referral_to_acceptance.push(days(sent_at, accepted_at));
+        }
+        if let Some(departed) = departed_on
+            && departed >= scope.from
+            && departed <= scope.to
+        {
+            out.acceptance_to_departure
+                .push((departed - accepted_at.date()).num_days() as f64);
+        }
+        if let (Some(departed), Some(arrived)) = (departed_on, arrived_on)
+            && arrived >= scope.from
+            && arrived <= scope.to
+        {
+            out.departure_to_arrival
+                .push((arrived - departed).num_days() as f64);
+        }
+    }
+    Ok(out)
+}
+
+/// The stages in order, with their counts.
+fn stages(f: &Funnel) -> [(&'static str, i64); 9] {
+    [
+        ("clients_counselled", f.clients_counselled),
+        ("intention_return", f.intention_return),
+        ("cases_opened", f.cases_opened),
+        ("referrals_sent", f.referrals_sent),
+        ("referrals_accepted", f.referrals_accepted),
+        ("departed", f.departed),
+        ("arrived", f.arrived),
+        ("monitoring_visits_done", f.monitoring_visits_done),
+        ("closed_completed", f.closed_completed),
+    ]
+}
+
+/// One CSV row per stage, small counts hidden.
+pub fn csv_rows(f: &Funnel) -> Vec<Map<String, Value>> {
+    stages(f)
+        .iter()
+        .map(|(stage, n)| {
+            let mut row = Map::new();
+            row.insert("stage".into(), json!(stage));
+            row.insert("count".into(), Count::of(*n).value());
+            row
+        })
+        .collect()
+}
+
+/// The JSON answer: each stage's count, the medians, and the period.
+pub fn body(f: &Funnel, durations: &StageDurations, scope: &Scope) -> Value {
+    let medians = json!({
+        "first_talk_to_return_intention": robust_median(&durations.first_talk_to_return_intention),
+        "referral_to_acceptance": robust_median(&durations.referral_to_acceptance),
+        "acceptance_to_departure": robust_median(&durations.acceptance_to_departure),
+        "departure_to_arrival": robust_median(&durations.departure_to_arrival),
+    });
+    let mut body = Map::new();
+    for (stage, n) in stages(f) {
+        body.insert(stage.into(), Count::of(n).value());
+    }
+    body.insert("median_days".into(), medians);
+    body.insert("period".into(), scope.period());
+    Value::Object(body)
+}

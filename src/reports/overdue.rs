@@ -1,0 +1,149 @@
+//! Overdue: what is late now (SLA breaches, referrals not departed, missed
+//! monitoring visits), by ids and dates only.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use super::scope::{Scope, referrals_with_cases, scoped, visits_with_cases};
+use super::suppress::Count;
+use crate::db::schema::{monitoring_visits, referrals, return_cases};
+use crate::db::{DbConn, DbError};
+use crate::referrals::ReferralStatus;
+
+pub const COLUMNS: [&str; 6] = [
+    "kind",
+    "referral_id",
+    "partner_id",
+    "visit_id",
+    "due_on",
+    "days_overdue",
+];
+
+/// id, partner, status, acknowledged, decided, due dates, departed, planned departure.
+type OpenReferralFacts = (
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    NaiveDate,
+    NaiveDate,
+    Option<NaiveDate>,
+    NaiveDate,
+);
+
+/// One open SLA breach or overdue visit: ids and dates only.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Overdue {
+    pub kind: &'static str,
+    pub referral_id: String,
+    pub partner_id: String,
+    pub visit_id: Option<String>,
+    pub due_on: NaiveDate,
+    pub days_overdue: i64,
+}
+
+/// What is late now: referrals not acknowledged or decided in time, accepted
+/// ones not departed, and monitoring visits past due plus the grace period.
+pub fn overdue(
+    conn: &mut DbConn,
+    scope: &Scope,
+    today: NaiveDate,
+    not_departed_after_days: u32,
+) -> Result<Vec<Overdue>, DbError> {
+    let open = ReferralStatus::open_statuses();
+    let rows: Vec<OpenReferralFacts> = scoped!(referrals_with_cases(), scope)
+        .filter(referrals::status.eq_any(&open))
+        .select((
+            referrals::id,
+            referrals::partner_id,
+            referrals::status,
+            referrals::acknowledged_at,
+            referrals::decided_at,
+            referrals::acknowledge_due_on,
+            referrals::decide_due_on,
+            referrals::departed_on,
+            return_cases::planned_departure_on,
+        ))
+        .load(conn)?;
+    let mut items = Vec::new();
+    for (id, partner, status, acknowledged, decided, ack_due, decide_due, departed, planned) in rows
+    {
+        let clock = crate::referrals::SlaClock {
+            status: ReferralStatus::parse(&status).unwrap_or(ReferralStatus::Cancelled),
+            acknowledged: acknowledged.is_some(),
+            decided: decided.is_some(),
+            acknowledge_due_on: ack_due,
+            decide_due_on: decide_due,
+            planned_departure_on: planned,
+            departed: departed.is_some(),
+        };
+        for flag in clock.flags(today, not_departed_after_days) {
+            let due_on = match flag {
+                "acknowledge_overdue" => ack_due,
+                "decision_overdue" => decide_due,
+                _ => planned + Duration::days(i64::from(not_departed_after_days)),
+            };
+            items.push(Overdue {
+                kind: flag,
+                referral_id: id.clone(),
+                partner_id: partner.clone(),
+                visit_id: None,
+                due_on,
+                days_overdue: (today - due_on).num_days(),
+            });
+        }
+    }
+    let grace = crate::monitoring::store::GRACE_DAYS;
+    let visits: Vec<(String, String, String, NaiveDate)> = scoped!(visits_with_cases!(), scope)
+        .filter(referrals::status.eq(ReferralStatus::InProgress.as_str()))
+        .filter(monitoring_visits::status.eq("scheduled"))
+        .filter(monitoring_visits::due_on.lt(today - Duration::days(grace)))
+        .select((
+            monitoring_visits::id,
+            referrals::id,
+            referrals::partner_id,
+            monitoring_visits::due_on,
+        ))
+        .load(conn)?;
+    for (visit, referral, partner, due_on) in visits {
+        items.push(Overdue {
+            kind: "monitoring_missed",
+            referral_id: referral,
+            partner_id: partner,
+            visit_id: Some(visit),
+            due_on,
+            days_overdue: (today - due_on).num_days(),
+        });
+    }
+    items.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then(a.referral_id.cmp(&b.referral_id))
+    });
+    Ok(items)
+}
+
+/// The items as rows of JSON objects (and CSV).
+pub fn rows(items: &[Overdue]) -> Vec<Map<String, Value>> {
+    items
+        .iter()
+        .filter_map(|item| serde_json::to_value(item).ok())
+        .filter_map(|value| value.as_object().cloned())
+        .collect()
+}
+
+/// How many items of each kind, small counts hidden.
+pub fn counts(items: &[Overdue]) -> Map<String, Value> {
+    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    for item in items {
+        *counts.entry(item.kind).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), Count::of(n).value()))
+        .collect()
+}
