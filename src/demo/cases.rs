@@ -461,3 +461,62 @@ impl Trail {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn a_step_the_machine_does_not_allow_is_a_bug_and_writes_nothing() {
+        let at = NaiveDate::from_ymd_opt(2026, 3, 2)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("moment");
+        let mut referral = Referral {
+            id: "r".to_owned(),
+            return_case_id: "c".to_owned(),
+            partner_id: "p".to_owned(),
+            consent_id: "k".to_owned(),
+            status: ReferralStatus::Requested,
+            sent_at: at,
+            sent_by: "s".to_owned(),
+            acknowledge_due_on: at.date(),
+            decide_due_on: at.date(),
+            acknowledged_at: None,
+            decided_at: None,
+            departed_on: None,
+            arrived_on: None,
+            closed_at: None,
+            updated_at: at,
+            arrival_received: None,
+            outcome: None,
+        };
+        let mut trail = Trail::new("c");
+        trail.start_referral("r");
+        let refused = trail.step(&mut referral, Action::Accept, "partner", "p", None, at);
+        assert_eq!(
+            refused,
+            Err(Bug {
+                from: ReferralStatus::Requested,
+                action: Action::Accept
+            }),
+            "acknowledge first"
+        );
+        assert_eq!(referral.status, ReferralStatus::Requested);
+        assert!(trail.referral_rows.is_empty());
+        let later = at + Duration::hours(2);
+        let taken = trail.step(
+            &mut referral,
+            Action::Acknowledge,
+            "partner",
+            "p",
+            None,
+            later,
+        );
+        assert_eq!(taken, Ok(()));
+        assert_eq!(referral.status, ReferralStatus::Received);
+        assert_eq!(referral.updated_at, later);
+        assert_eq!(trail.referral_rows.len(), 1);
+    }
+}

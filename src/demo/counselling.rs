@@ -187,13 +187,15 @@ impl Generator<'_> {
             .next()
             .unwrap_or("en")
             .to_owned();
+        // The id is drawn before the method, as the rows always were.
+        let id = self.id(at);
         let method = if self.rng.gen_bool(0.75) {
             ConsentMethod::Written
         } else {
             ConsentMethod::VerbalWitnessed
         };
         let consent = Consent {
-            id: self.id(at),
+            id,
             client_id: client.id.clone(),
             data_categories: categories.join(","),
             partner_id,

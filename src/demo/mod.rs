@@ -429,32 +429,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn tmp_dump_for_determinism() {
-        let Ok(dir) = std::env::var("DEMO_DUMP_DIR") else {
-            return;
-        };
-        let model = Model::load(None).expect("model");
-        let sla = SlaSettings::default();
-        let checklist = crate::referrals::default_checklist();
-        let rules = Rules {
-            sla: &sla,
-            checklist: &checklist,
-            monitoring_months: &[1, 3, 6, 12],
-            model: &model,
-        };
-        for (years, seed) in [(1, 7), (3, 11)] {
-            let options = Options {
-                years,
-                seed,
-                until: NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
-            };
-            let p = generate(options, &partners(), &rules).expect("generated");
-            std::fs::write(format!("{dir}/demo-{years}-{seed}.txt"), format!("{p:#?}"))
-                .expect("write");
-        }
-    }
-
     fn continue_with<'p>(last: &mut BTreeMap<&'p str, ReferralStatus>, h: &'p ReferralHistory) {
         last.insert(h.referral_id.as_str(), h.status);
     }
