@@ -200,8 +200,6 @@ impl Generator<'_> {
         }
     }
 
-    /// One client's path through the programme, cut off at the last day.
-
     /// One client's path through the programme, cut off at the last day:
     /// registration, talks and, for those who want to return, a case.
     fn client(&mut self, date: NaiveDate) -> Made<()> {
