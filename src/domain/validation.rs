@@ -109,3 +109,65 @@ fn default_message(
         other => format!("is not valid ({other})"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use validator::Validate;
+
+    use super::*;
+
+    fn both_set(input: &Outer) -> Result<(), validator::ValidationError> {
+        if input.from > input.to {
+            return Err(crate::domain::rules::field_rule("to", "must not be before from"));
+        }
+        Ok(())
+    }
+
+    #[derive(Validate)]
+    struct Inner {
+        #[validate(length(min = 1, max = 3))]
+        names: Vec<String>,
+    }
+
+    #[derive(Validate)]
+    #[validate(schema(function = "both_set", skip_on_field_errors = false))]
+    struct Outer {
+        #[validate(range(min = 5, max = 480))]
+        minutes: u32,
+        #[validate(nested)]
+        household: Inner,
+        from: u32,
+        to: u32,
+    }
+
+    #[test]
+    fn nested_fields_are_named_by_path_and_rules_across_fields_by_their_field() {
+        let bad = Outer {
+            minutes: 2,
+            household: Inner { names: Vec::new() },
+            from: 9,
+            to: 1,
+        };
+        let errors = bad.validate().expect_err("invalid");
+        let named: Vec<(String, String)> = field_errors(&errors)
+            .into_iter()
+            .map(|e| (e.field, e.message))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (
+                    "household.names".to_owned(),
+                    "must have between 1 and 3 characters or items".to_owned()
+                ),
+                ("minutes".to_owned(), "must be between 5 and 480".to_owned()),
+                ("to".to_owned(), "must not be before from".to_owned()),
+            ]
+        );
+        let without: Vec<String> = field_errors_within(&errors, false)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(without, ["household.names", "minutes"]);
+    }
+}
