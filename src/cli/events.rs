@@ -62,17 +62,12 @@ pub(super) fn command(settings: &Settings, command: EventsCommand) -> anyhow::Re
                 _ => anyhow::bail!("name event ids, or --partner PARTNER_ID, or --all"),
             };
             let replayed = admin_write(settings, |conn, now| {
-                let ids = queue::replay(conn, &which, now)?;
-                for id in &ids {
-                    let entry = crate::audit::NewEntry::new(
-                        crate::audit::Actor::cli(),
-                        "events.replay",
-                        "event",
-                        id,
-                    );
-                    crate::audit::store::append(conn, entry, now)?;
-                }
-                Ok(ids)
+                Ok(crate::webhooks::commands::replay(
+                    conn,
+                    &crate::audit::Actor::cli(),
+                    &which,
+                    now,
+                )?)
             })?;
             if let Replay::Events(asked) = &which {
                 for id in asked.iter().filter(|id| !replayed.contains(id)) {

@@ -118,7 +118,10 @@ mod tests {
 
     fn both_set(input: &Outer) -> Result<(), validator::ValidationError> {
         if input.from > input.to {
-            return Err(crate::domain::rules::field_rule("to", "must not be before from"));
+            return Err(crate::domain::rules::field_rule(
+                "to",
+                "must not be before from",
+            ));
         }
         Ok(())
     }

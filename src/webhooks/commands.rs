@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::store::{self, Endpoint};
 use super::{WebhookView, new_secret, view};
-use crate::audit::AuditContext;
-use crate::db::DbConn;
+use crate::audit::{Actor, AuditContext, NewEntry};
+use crate::db::{DbConn, DbError};
 use crate::domain::{CommandError, Conflict, Outcome, Refusal};
 
 /// Sets the acting partner's webhook to `url` with a new signing secret,
@@ -46,4 +46,45 @@ pub fn prepare_test(
         )
         .into()
     })
+}
+
+/// Puts dead letters back in the delivery queue (an administrator at the
+/// command line), each recorded in the audit log. Returns the event ids
+/// requeued.
+pub fn replay(
+    conn: &mut DbConn,
+    actor: &Actor,
+    which: &store::Replay,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, DbError> {
+    let ids = store::replay(conn, which, now)?;
+    for id in &ids {
+        let entry = NewEntry::new(actor.clone(), "events.replay", "event", id);
+        crate::audit::store::append(conn, entry, now)?;
+    }
+    Ok(ids)
+}
+
+/// A webhook answered 410 Gone: disables it (if it is still the one that
+/// answered, `answered` being its URL and secret), dead-letters what waits
+/// for it, and records the change. Returns how many deliveries moved, or
+/// `None` when the partner set another webhook meanwhile.
+pub fn disable_gone(
+    conn: &mut DbConn,
+    partner: &str,
+    answered: (&str, &str),
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<usize>, DbError> {
+    let moved = store::disable_endpoint(conn, partner, answered, why, now)?;
+    if moved.is_some() {
+        let entry = NewEntry::new(
+            Actor::system("webhook-worker"),
+            "webhook.disable",
+            "partner",
+            partner,
+        );
+        crate::audit::store::append(conn, entry, now)?;
+    }
+    Ok(moved)
 }

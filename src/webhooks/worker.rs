@@ -12,7 +12,6 @@ use tokio::sync::watch;
 
 use super::store::{self, ACTIVE, DEAD, DELIVERED, Outcome, Outgoing, PENDING};
 use super::{AfterFailure, Attempt, RetrySchedule, after_failure, check_url_form, is_internal};
-use crate::audit::{self, Actor, NewEntry};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
 
@@ -437,18 +436,7 @@ impl Worker {
         let result = self
             .db
             .write(move |conn| {
-                let moved =
-                    store::disable_endpoint(conn, &partner, (&answered.0, &answered.1), &why, now)?;
-                if moved.is_some() {
-                    let entry = NewEntry::new(
-                        Actor::system("webhook-worker"),
-                        "webhook.disable",
-                        "partner",
-                        &partner,
-                    );
-                    audit::store::append(conn, entry, now)?;
-                }
-                Ok::<_, DbError>(moved)
+                super::commands::disable_gone(conn, &partner, (&answered.0, &answered.1), &why, now)
             })
             .await;
         match result {
