@@ -26,7 +26,9 @@ pub fn init(format: LogFormat, default_filter: &str) {
                 tracing_subscriber::fmt::layer()
                     .json()
                     .with_current_span(true)
-                    .with_span_list(true)
+                    // The request span alone carries what a line needs;
+                    // listing every span again would double each line.
+                    .with_span_list(false)
                     .with_writer(std::io::stderr),
             )
             .try_init()
@@ -40,23 +42,95 @@ pub fn init(format: LogFormat, default_filter: &str) {
 }
 
 /// The request span of `tracing-actix-web`, plus one log line per finished
-/// request (method, route, status and request id come from the span).
+/// request. The line names the route's pattern (`/api/v1/clients/{id}`),
+/// never the path or the query's values (a search for a name must not put
+/// the name in the log), only the names of the query parameters; no
+/// address, no user agent. Health and readiness probes log at `debug`, so a
+/// load balancer polling them does not fill the log.
 pub struct RequestSpan;
+
+/// Routes polled by load balancers and orchestrators.
+const PROBES: &[&str] = &["/healthz", "/readyz"];
+
+/// The longest list of query parameter names logged.
+const MAX_QUERY_NAMES: usize = 120;
+
+/// `q=Amina&limit=5&q=x` → `q,limit`: the names, once each, never values.
+pub fn query_names(query: &str) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split('=').next().unwrap_or_default();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut joined = names.join(",");
+    if joined.len() > MAX_QUERY_NAMES {
+        let mut cut = MAX_QUERY_NAMES;
+        while !joined.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        joined.truncate(cut);
+        joined.push('…');
+    }
+    joined
+}
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_start(request)
+        use actix_web::HttpMessage;
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let query = query_names(request.query_string());
+        let method = request.method().as_str().to_owned();
+        if PROBES.contains(&route.as_str()) {
+            tracing::debug_span!("request", %method, %route, %query, %request_id)
+        } else {
+            tracing::info_span!("request", %method, %route, %query, %request_id)
+        }
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
-        let status = match outcome {
-            Ok(response) => response.status().as_u16(),
-            Err(error) => error.as_response_error().status_code().as_u16(),
+        let (status, probe) = match outcome {
+            Ok(response) => (
+                response.status().as_u16(),
+                response
+                    .request()
+                    .match_pattern()
+                    .is_some_and(|route| PROBES.contains(&route.as_str())),
+            ),
+            Err(error) => (error.as_response_error().status_code().as_u16(), false),
         };
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
-        tracing::info!(parent: &span, status, "request finished");
+        if probe {
+            tracing::debug!(parent: &span, status, "request finished");
+        } else {
+            tracing::info!(parent: &span, status, "request finished");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_names_of_query_parameters_are_logged() {
+        assert_eq!(query_names("q=Amina%20Example&country=GH&q=x"), "q,country");
+        assert_eq!(query_names(""), "");
+        assert_eq!(query_names("limit"), "limit");
+        let long = (0..100)
+            .map(|i| format!("p{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(query_names(&long).chars().count() <= MAX_QUERY_NAMES + 1);
     }
 }

@@ -179,6 +179,14 @@ async fn serve_starts_on_a_fresh_database_and_stops_on_sigterm() {
     }
     let mut child = command.spawn().expect("spawn");
     let ready = wait_until_ready(&mut child, &addr).await;
+    // A search for a name: the name must not reach the log.
+    let searched = reqwest::Client::new()
+        .get(format!(
+            "http://{addr}/api/v1/clients?q=Zarifa-Invented&country=GH"
+        ))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
     let status = stop(&mut child);
     let mut log = String::new();
     if let Some(mut stderr) = child.stderr.take() {
@@ -194,9 +202,25 @@ async fn serve_starts_on_a_fresh_database_and_stops_on_sigterm() {
         );
     }
     assert!(log.contains("partner directory synced"), "{log}");
+    assert_eq!(searched.ok(), Some(401));
+    let requests: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request finished"))
+        .collect();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one line for the search, none for the readiness probes:\n{log}"
+    );
+    let line = requests[0];
+    assert!(line.contains("request_id"), "{line}");
+    assert!(line.contains("/api/v1/clients"), "the route: {line}");
+    assert!(line.contains("q,country"), "the parameters' names: {line}");
+    assert!(line.contains("401"), "the status: {line}");
+    assert!(line.len() < 400, "{} bytes: {line}", line.len());
     assert!(
-        log.contains("request_id"),
-        "request lines carry the request id:\n{log}"
+        !log.contains("Zarifa-Invented"),
+        "a searched name reached the log:\n{log}"
     );
 }
 
