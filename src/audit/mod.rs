@@ -5,6 +5,7 @@
 //! or notes.
 
 pub mod queries;
+pub mod read;
 pub mod routes;
 pub mod store;
 
@@ -264,9 +265,22 @@ pub struct AuditContext {
     pub actor: Actor,
     pub operation: &'static str,
     pub request_id: Option<String>,
+    /// Set for a read that runs beside others on a read connection
+    /// ([`read::audited`]): its entries are kept here and written by the
+    /// writer once the read is done.
+    pub deferred: Option<read::Deferred>,
 }
 
 impl AuditContext {
+    pub fn new(actor: Actor, operation: &'static str, request_id: Option<String>) -> Self {
+        Self {
+            actor,
+            operation,
+            request_id,
+            deferred: None,
+        }
+    }
+
     pub fn entry(&self, subject_type: &str, subject_id: &str) -> NewEntry {
         NewEntry::new(self.actor.clone(), self.operation, subject_type, subject_id)
             .request(self.request_id.clone())
@@ -280,6 +294,13 @@ impl AuditContext {
         subject_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), crate::db::DbError> {
-        store::append(conn, self.entry(subject_type, subject_id), now).map(|_| ())
+        let entry = self.entry(subject_type, subject_id);
+        match &self.deferred {
+            Some(deferred) => {
+                read::defer(deferred, entry, now);
+                Ok(())
+            }
+            None => store::append(conn, entry, now).map(|_| ()),
+        }
     }
 }

@@ -46,9 +46,9 @@ async fn list_audit(
         actor: query.actor,
     };
     let fetch = page.fetch();
-    let entries: Vec<Entry> = state
-        .db
-        .write(move |conn| queries::list(conn, &audit, &filter, before, fetch, chrono::Utc::now()))
-        .await?;
+    let entries: Vec<Entry> = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::list(conn, by, &filter, before, fetch, chrono::Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(entries, &page, |e| e.seq.to_string())))
 }

@@ -49,10 +49,10 @@ async fn get_case(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let after_days = state.settings.not_departed_after_days;
-    let case = state
-        .db
-        .write(move |conn| case_view::get(conn, &audit, &id, after_days, Utc::now()))
-        .await?;
+    let case = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        case_view::get(conn, by, &id, after_days, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(case))
 }
 
@@ -62,10 +62,10 @@ async fn get_checklist(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let checklist = state
-        .db
-        .write(move |conn| case_view::checklist(conn, &audit, &id, Utc::now()))
-        .await?;
+    let checklist = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        case_view::checklist(conn, by, &id, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({"items": checklist, "next_cursor": null})))
 }
 
@@ -75,10 +75,10 @@ async fn partner_matches(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let ranked = state
-        .db
-        .write(move |conn| queries::partner_matches(conn, &audit, &id, Utc::now()))
-        .await?;
+    let ranked = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::partner_matches(conn, by, &id, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({"items": ranked})))
 }
 

@@ -65,10 +65,10 @@ async fn search_clients(
         counsellor_id: query.mine.unwrap_or(false).then(|| staff.user_id.clone()),
     };
     let fetch = page.clone();
-    let rows = state
-        .db
-        .write(move |conn| queries::search(conn, &audit, &filter, &fetch, Utc::now()))
-        .await?;
+    let rows = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::search(conn, by, &filter, &fetch, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |c| c.id.clone())))
 }
 
@@ -78,10 +78,10 @@ async fn get_client(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let client = state
-        .db
-        .write(move |conn| queries::get(conn, &audit, &id, Utc::now()))
-        .await?;
+    let client = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::get(conn, by, &id, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(client))
 }
 
@@ -109,9 +109,9 @@ async fn get_household(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let household = state
-        .db
-        .write(move |conn| queries::household(conn, &audit, &id, Utc::now()))
-        .await?;
+    let household = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::household(conn, by, &id, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(household))
 }

@@ -46,10 +46,10 @@ async fn list_consents(
     client_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let client_id = client_id.into_inner();
-    let consents = state
-        .db
-        .write(move |conn| queries::for_client(conn, &audit, &client_id, Utc::now()))
-        .await?;
+    let consents = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::for_client(conn, by, &client_id, Utc::now())
+    })
+    .await?;
     // A client has a handful of consents: one page.
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": consents, "next_cursor": null})))
 }

@@ -58,10 +58,6 @@ impl FromRequest for AuditContext {
             .get::<MatchedRule>()
             .map(|rule| rule.0.operation)
             .unwrap_or("unknown");
-        ready(Ok(AuditContext {
-            actor,
-            operation,
-            request_id: request_id(req),
-        }))
+        ready(Ok(AuditContext::new(actor, operation, request_id(req))))
     }
 }

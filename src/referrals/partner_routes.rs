@@ -108,13 +108,11 @@ async fn list_referrals(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let fetch = page.clone();
-    let views = state
-        .db
-        .write(move |conn| {
-            let partner = &caller.partner_id;
-            queries::partner_referrals(conn, &audit, partner, query.status, &fetch, Utc::now())
-        })
-        .await?;
+    let views = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        let partner = &caller.partner_id;
+        queries::partner_referrals(conn, by, partner, query.status, &fetch, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(views, &page, |v| v.id.clone())))
 }
 
@@ -125,12 +123,10 @@ async fn get_referral(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let view = state
-        .db
-        .write(move |conn| {
-            queries::partner_referral(conn, &audit, &caller.partner_id, &id, Utc::now())
-        })
-        .await?;
+    let view = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::partner_referral(conn, by, &caller.partner_id, &id, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -59,10 +59,10 @@ async fn list_talks(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let fetch = page.clone();
-    let talks = state
-        .db
-        .write(move |conn| queries::for_client(conn, &audit, &client_id, &fetch, Utc::now()))
-        .await?;
+    let talks = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::for_client(conn, by, &client_id, &fetch, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(talks, &page, store::cursor_key)))
 }
 
@@ -72,10 +72,10 @@ async fn get_talk(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (talk, versions) = state
-        .db
-        .write(move |conn| queries::get(conn, &audit, &id, Utc::now()))
-        .await?;
+    let (talk, versions) = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        queries::get(conn, by, &id, Utc::now())
+    })
+    .await?;
     let mut body = serde_json::to_value(&talk).map_err(|e| AppError::Internal(e.into()))?;
     body["history"] = json!(versions);
     Ok(HttpResponse::Ok().json(body))

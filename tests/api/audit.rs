@@ -164,3 +164,72 @@ async fn admins_read_the_log_by_subject_and_actor_and_it_holds_no_names() {
     let lead = app.staff_token(&[Role::Lead]).await;
     problem(app.get_as(Some(&lead), "/api/v1/audit").await, 403).await;
 }
+
+/// Audited reads run beside each other on read connections, and their
+/// entries reach the log through the one writer: every read is recorded
+/// once, naming who read what under which operation, and the chain stays
+/// unbroken.
+#[tokio::test]
+async fn concurrent_reads_are_each_recorded_once_and_the_chain_holds() {
+    let stage = crate::referrals::Stage::new().await;
+    let referral = stage.accepted_referral().await;
+    let app = &stage.app;
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let client_path = format!("/api/v1/clients/{}", stage.client_id);
+    let referral_path = format!("/partner/v1/referrals/{referral}");
+    let reads = (0..24).map(|i| {
+        let (token, path) = if i % 2 == 0 {
+            (stage.caseworker.clone(), client_path.clone())
+        } else {
+            (stage.accra.clone(), referral_path.clone())
+        };
+        let url = app.url(&path);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    });
+    let statuses: Vec<Option<u16>> = futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .map(Result::ok)
+        .collect();
+    assert_eq!(statuses, vec![Some(200); 24]);
+
+    let entries = |query: String| {
+        let admin = admin.clone();
+        async move {
+            let body: Value = app
+                .get_as(Some(&admin), &format!("/api/v1/audit?limit=500&{query}"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            body["items"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let client_reads: Vec<Value> = entries(format!("subject_id={}", stage.client_id))
+        .await
+        .into_iter()
+        .filter(|e| e["operation"] == "clients.get")
+        .collect();
+    assert_eq!(client_reads.len(), 12, "{client_reads:?}");
+    assert!(client_reads.iter().all(|e| e["actor_type"] == "staff"
+        && e["subject_type"] == "client"
+        && e["outcome"] == "ok"));
+    let partner_reads: Vec<Value> = entries(format!("subject_id={referral}"))
+        .await
+        .into_iter()
+        .filter(|e| e["operation"] == "partner.referrals.get")
+        .collect();
+    assert_eq!(partner_reads.len(), 12, "{partner_reads:?}");
+    assert!(partner_reads.iter().all(|e| e["actor_type"] == "partner"
+        && e["actor_id"] == crate::referrals::ACCRA
+        && e["subject_type"] == "referral"));
+    let (intact, report) = verify(&app.database.url);
+    assert!(intact, "{report}");
+}
