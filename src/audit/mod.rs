@@ -94,7 +94,8 @@ impl NewEntry {
 }
 
 /// One stored entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, diesel::Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::db::schema::audit_log)]
 pub struct Entry {
     pub seq: i64,
     pub id: String,

@@ -69,7 +69,7 @@ pub fn list(
     before: Option<i64>,
     fetch: i64,
 ) -> Result<Vec<Entry>, DbError> {
-    let mut query = audit_log::table.into_boxed();
+    let mut query = audit_log::table.select(Entry::as_select()).into_boxed();
     if let Some(subject_type) = &filter.subject_type {
         query = query.filter(audit_log::subject_type.eq(subject_type.clone()));
     }
@@ -103,6 +103,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, DbError> {
             .filter(audit_log::seq.gt(after))
             .order(audit_log::seq.asc())
             .limit(BATCH)
+            .select(Entry::as_select())
             .load(conn)?;
         for entry in &batch {
             if let Err(broken) = check.check(entry) {

@@ -9,7 +9,16 @@ use super::store::Event;
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
 use crate::db::{DbConn, DbError};
 
-/// A webhook endpoint's status.
+crate::domain::text_enum! {
+    /// A webhook endpoint's status: `disabled` after it answered 410 Gone,
+    /// until the partner sets a webhook again.
+    pub enum EndpointStatus {
+        Active => "active",
+        Disabled => "disabled",
+    }
+}
+
+/// A webhook endpoint's status, as stored.
 pub const ACTIVE: &str = "active";
 pub const DISABLED: &str = "disabled";
 /// A delivery's status.
@@ -25,11 +34,11 @@ pub fn enqueue(conn: &mut DbConn, event: &Event) -> Result<bool, DbError> {
     let status = webhook_endpoints::table
         .find(&event.partner_id)
         .select(webhook_endpoints::status)
-        .first::<String>(conn)
+        .first::<EndpointStatus>(conn)
         .optional()?;
-    let (status, error, finished) = match status.as_deref() {
+    let (status, error, finished) = match status {
         None => return Ok(false),
-        Some(ACTIVE) => (PENDING, None, None),
+        Some(EndpointStatus::Active) => (PENDING, None, None),
         Some(_) => (
             DEAD,
             Some("the webhook was disabled when the event happened"),

@@ -31,7 +31,8 @@ impl Message {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = events)]
 pub struct Event {
     pub seq: i64,
     pub id: String,
@@ -102,5 +103,6 @@ pub fn for_partner(
         .filter(events::seq.gt(after))
         .order(events::seq.asc())
         .limit(limit)
+        .select(Event::as_select())
         .load(conn)?)
 }

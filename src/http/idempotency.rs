@@ -41,15 +41,18 @@ enum Reservation {
     InFlight,
 }
 
-/// body hash, status, content type, location, body, locked until.
-type StoredRow = (
-    String,
-    Option<i32>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    chrono::NaiveDateTime,
-);
+/// What is kept under a key: the request's hash, and the response once the
+/// first attempt has one (`status` null while it runs).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+struct StoredRow {
+    body_hash: String,
+    status: Option<i32>,
+    content_type: Option<String>,
+    response_location: Option<String>,
+    response_body: Option<String>,
+    locked_until: chrono::NaiveDateTime,
+}
 
 fn reserve(
     conn: &mut DbConn,
@@ -67,14 +70,7 @@ fn reserve(
     .execute(conn)?;
     let found: Option<StoredRow> = idempotency_keys::table
         .find((principal, key))
-        .select((
-            idempotency_keys::body_hash,
-            idempotency_keys::status,
-            idempotency_keys::content_type,
-            idempotency_keys::response_location,
-            idempotency_keys::response_body,
-            idempotency_keys::locked_until,
-        ))
+        .select(StoredRow::as_select())
         .first(conn)
         .optional()?;
     match found {
@@ -92,14 +88,20 @@ fn reserve(
                 .execute(conn)?;
             Ok(Reservation::Reserved)
         }
-        Some((stored_hash, ..)) if stored_hash != hash => Ok(Reservation::OtherBody),
-        Some((_, Some(status), content_type, location, body, _)) => Ok(Reservation::Replay {
+        Some(stored) if stored.body_hash != hash => Ok(Reservation::OtherBody),
+        Some(StoredRow {
+            status: Some(status),
+            content_type,
+            response_location,
+            response_body,
+            ..
+        }) => Ok(Reservation::Replay {
             status: u16::try_from(status).unwrap_or(500),
             content_type,
-            location,
-            body: body.unwrap_or_default(),
+            location: response_location,
+            body: response_body.unwrap_or_default(),
         }),
-        Some((_, None, _, _, _, locked_until)) if locked_until > stamp => Ok(Reservation::InFlight),
+        Some(stored) if stored.locked_until > stamp => Ok(Reservation::InFlight),
         Some(_) => {
             // The first attempt died without an answer: this one takes over.
             diesel::update(idempotency_keys::table.find((principal, key)))

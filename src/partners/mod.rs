@@ -123,32 +123,13 @@ impl Service {
     }
 }
 
-/// `active` takes referrals; `paused` is listed but takes none for now;
-/// `inactive` was removed from the directory (kept: referrals point at it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerStatus {
-    Active,
-    Paused,
-    Inactive,
-}
-
-impl PartnerStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartnerStatus::Active => "active",
-            PartnerStatus::Paused => "paused",
-            PartnerStatus::Inactive => "inactive",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "active" => Some(PartnerStatus::Active),
-            "paused" => Some(PartnerStatus::Paused),
-            "inactive" => Some(PartnerStatus::Inactive),
-            _ => None,
-        }
+crate::domain::text_enum! {
+    /// `active` takes referrals; `paused` is listed but takes none for now;
+    /// `inactive` was removed from the directory (kept: referrals point at it).
+    pub enum PartnerStatus {
+        Active => "active",
+        Paused => "paused",
+        Inactive => "inactive",
     }
 }
 

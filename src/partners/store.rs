@@ -244,45 +244,31 @@ pub struct SlaView {
     pub decide_working_days: Option<u32>,
 }
 
-#[derive(Queryable)]
-struct PartnerRowOut {
+/// A partner as stored, without its child rows.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = partners)]
+struct StoredPartner {
     id: String,
     name: String,
     description: String,
     website: Option<String>,
     email: String,
     capacity: i32,
-    status: String,
+    status: PartnerStatus,
     sla_acknowledge_working_days: Option<i32>,
     sla_decide_working_days: Option<i32>,
     updated_at: NaiveDateTime,
 }
 
-type PartnerColumns = (
-    partners::id,
-    partners::name,
-    partners::description,
-    partners::website,
-    partners::email,
-    partners::capacity,
-    partners::status,
-    partners::sla_acknowledge_working_days,
-    partners::sla_decide_working_days,
-    partners::updated_at,
-);
-
-const PARTNER_COLUMNS: PartnerColumns = (
-    partners::id,
-    partners::name,
-    partners::description,
-    partners::website,
-    partners::email,
-    partners::capacity,
-    partners::status,
-    partners::sla_acknowledge_working_days,
-    partners::sla_decide_working_days,
-    partners::updated_at,
-);
+/// One of a partner's contacts, as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = partner_contacts)]
+struct StoredContact {
+    name: String,
+    role: String,
+    email: Option<String>,
+    phone: Option<String>,
+}
 
 /// The child rows of some partners, grouped by partner id.
 #[derive(Default)]
@@ -349,7 +335,7 @@ fn open_referrals(conn: &mut DbConn) -> Result<HashMap<String, u32>, DbError> {
         .collect())
 }
 
-fn summary(row: &PartnerRowOut, children: &Children) -> PartnerSummary {
+fn summary(row: &StoredPartner, children: &Children) -> PartnerSummary {
     let areas = children.areas.get(&row.id).cloned().unwrap_or_default();
     let mut countries: Vec<String> = areas.iter().map(|(c, _)| c.clone()).collect();
     countries.sort();
@@ -373,7 +359,7 @@ fn summary(row: &PartnerRowOut, children: &Children) -> PartnerSummary {
         languages,
         capacity: u32::try_from(row.capacity).unwrap_or(0),
         open_referrals: children.open_referrals.get(&row.id).copied().unwrap_or(0),
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
     }
 }
 
@@ -423,7 +409,9 @@ pub fn list(
     filter: &PartnerFilter,
     page: &PageRequest,
 ) -> Result<Vec<PartnerSummary>, DbError> {
-    let mut query = partners::table.select(PARTNER_COLUMNS).into_boxed();
+    let mut query = partners::table
+        .select(StoredPartner::as_select())
+        .into_boxed();
     if let Some(country) = &filter.country {
         query = query.filter(
             partners::id.eq_any(
@@ -452,12 +440,12 @@ pub fn list(
         );
     }
     if let Some(status) = filter.status {
-        query = query.filter(partners::status.eq(status.as_str()));
+        query = query.filter(partners::status.eq(status));
     }
     if let Some(after) = &page.after {
         query = query.filter(partners::id.gt(after.clone()));
     }
-    let rows: Vec<PartnerRowOut> = query
+    let rows: Vec<StoredPartner> = query
         .order(partners::id.asc())
         .limit(page.fetch())
         .load(conn)?;
@@ -469,22 +457,17 @@ pub fn list(
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<PartnerDetail>, DbError> {
     let Some(row) = partners::table
         .find(id)
-        .select(PARTNER_COLUMNS)
-        .first::<PartnerRowOut>(conn)
+        .select(StoredPartner::as_select())
+        .first::<StoredPartner>(conn)
         .optional()?
     else {
         return Ok(None);
     };
     let children = load_children(conn, std::slice::from_ref(&row.id))?;
-    let contacts: Vec<(String, String, Option<String>, Option<String>)> = partner_contacts::table
+    let contacts: Vec<StoredContact> = partner_contacts::table
         .filter(partner_contacts::partner_id.eq(&row.id))
         .order(partner_contacts::position.asc())
-        .select((
-            partner_contacts::name,
-            partner_contacts::role,
-            partner_contacts::email,
-            partner_contacts::phone,
-        ))
+        .select(StoredContact::as_select())
         .load(conn)?;
     let service_areas = group_areas(
         children
@@ -501,11 +484,11 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<PartnerDetail>, DbError
         service_areas,
         contacts: contacts
             .into_iter()
-            .map(|(name, role, email, phone)| Contact {
-                name,
-                role,
-                email,
-                phone,
+            .map(|c| Contact {
+                name: c.name,
+                role: c.role,
+                email: c.email,
+                phone: c.phone,
             })
             .collect(),
         sla: SlaView {
@@ -530,9 +513,9 @@ pub fn profiles_for_country(
         .select(partner_service_areas::partner_id)
         .distinct()
         .load(conn)?;
-    let rows: Vec<PartnerRowOut> = partners::table
+    let rows: Vec<StoredPartner> = partners::table
         .filter(partners::id.eq_any(&ids))
-        .select(PARTNER_COLUMNS)
+        .select(StoredPartner::as_select())
         .order(partners::id.asc())
         .load(conn)?;
     let children = load_children(conn, &ids)?;
@@ -551,7 +534,7 @@ pub fn profiles_for_country(
         profiles.push(super::matching::PartnerProfile {
             id,
             name: row.name.clone(),
-            status: PartnerStatus::parse(&row.status).unwrap_or(PartnerStatus::Inactive),
+            status: row.status,
             service_areas,
             services: children
                 .services

@@ -209,6 +209,16 @@ pub struct StageDurations {
     pub departure_to_arrival: Vec<f64>,
 }
 
+/// An accepted referral: when it was sent and accepted, and when the person
+/// left and arrived; the fields in the order of the select.
+#[derive(Queryable)]
+struct AcceptedFacts {
+    sent_at: NaiveDateTime,
+    accepted_at: NaiveDateTime,
+    departed_on: Option<NaiveDate>,
+    arrived_on: Option<NaiveDate>,
+}
+
 /// How long the steps took, for what reached the later step in the period.
 pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbError> {
     let mut out = StageDurations::default();
@@ -264,12 +274,7 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
     let days = |from: NaiveDateTime, to: NaiveDateTime| {
         ((to - from).num_minutes() as f64 / 1440.0 * 10.0).round() / 10.0
     };
-    let accepted: Vec<(
-        NaiveDateTime,
-        NaiveDateTime,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-    )> = if scope.partner_id.is_none() && scope.country.is_none() {
+    let accepted: Vec<AcceptedFacts> = if scope.partner_id.is_none() && scope.country.is_none() {
         // Without a scope the return case adds nothing (see count_in_scope).
         referral_history::table
             .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
@@ -292,7 +297,13 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
             ))
             .load(conn)?
     };
-    for (sent_at, accepted_at, departed_on, arrived_on) in accepted {
+    for AcceptedFacts {
+        sent_at,
+        accepted_at,
+        departed_on,
+        arrived_on,
+    } in accepted
+    {
         if accepted_at >= scope.start() && accepted_at < scope.end() {
             out.referral_to_acceptance.push(days(sent_at, accepted_at));
         }

@@ -11,6 +11,7 @@ use super::scope::{Scope, referrals_with_cases, scoped, visits_with_cases};
 use super::suppress::Count;
 use crate::db::schema::{monitoring_visits, referrals, return_cases};
 use crate::db::{DbConn, DbError};
+use crate::monitoring::VisitStatus;
 use crate::referrals::ReferralStatus;
 
 pub const COLUMNS: [&str; 6] = [
@@ -22,18 +23,30 @@ pub const COLUMNS: [&str; 6] = [
     "days_overdue",
 ];
 
-/// id, partner, status, acknowledged, decided, due dates, departed, planned departure.
-type OpenReferralFacts = (
-    String,
-    String,
-    String,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    NaiveDate,
-    NaiveDate,
-    Option<NaiveDate>,
-    NaiveDate,
-);
+/// An open referral with its return case's planned departure; the fields
+/// in the order of the select.
+#[derive(Queryable)]
+struct OpenReferralFacts {
+    id: String,
+    partner_id: String,
+    status: ReferralStatus,
+    acknowledged_at: Option<NaiveDateTime>,
+    decided_at: Option<NaiveDateTime>,
+    acknowledge_due_on: NaiveDate,
+    decide_due_on: NaiveDate,
+    departed_on: Option<NaiveDate>,
+    planned_departure_on: NaiveDate,
+}
+
+/// A scheduled visit of a referral in progress; the fields in the order of
+/// the select.
+#[derive(Queryable)]
+struct ScheduledVisitFacts {
+    visit_id: String,
+    referral_id: String,
+    partner_id: String,
+    due_on: NaiveDate,
+}
 
 /// One open SLA breach or overdue visit: ids and dates only.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -70,16 +83,20 @@ pub fn overdue(
         ))
         .load(conn)?;
     let mut items = Vec::new();
-    for (id, partner, status, acknowledged, decided, ack_due, decide_due, departed, planned) in rows
-    {
+    for row in rows {
+        let (ack_due, decide_due, planned) = (
+            row.acknowledge_due_on,
+            row.decide_due_on,
+            row.planned_departure_on,
+        );
         let clock = crate::referrals::SlaClock {
-            status: ReferralStatus::parse(&status).unwrap_or(ReferralStatus::Cancelled),
-            acknowledged: acknowledged.is_some(),
-            decided: decided.is_some(),
+            status: row.status,
+            acknowledged: row.acknowledged_at.is_some(),
+            decided: row.decided_at.is_some(),
             acknowledge_due_on: ack_due,
             decide_due_on: decide_due,
             planned_departure_on: planned,
-            departed: departed.is_some(),
+            departed: row.departed_on.is_some(),
         };
         for flag in clock.flags(today, not_departed_after_days) {
             let due_on = match flag {
@@ -89,8 +106,8 @@ pub fn overdue(
             };
             items.push(Overdue {
                 kind: flag,
-                referral_id: id.clone(),
-                partner_id: partner.clone(),
+                referral_id: row.id.clone(),
+                partner_id: row.partner_id.clone(),
                 visit_id: None,
                 due_on,
                 days_overdue: (today - due_on).num_days(),
@@ -98,9 +115,9 @@ pub fn overdue(
         }
     }
     let grace = crate::monitoring::store::GRACE_DAYS;
-    let visits: Vec<(String, String, String, NaiveDate)> = scoped!(visits_with_cases!(), scope)
+    let visits: Vec<ScheduledVisitFacts> = scoped!(visits_with_cases!(), scope)
         .filter(referrals::status.eq(ReferralStatus::InProgress.as_str()))
-        .filter(monitoring_visits::status.eq("scheduled"))
+        .filter(monitoring_visits::status.eq(VisitStatus::Scheduled))
         .filter(monitoring_visits::due_on.lt(today - Duration::days(grace)))
         .select((
             monitoring_visits::id,
@@ -109,14 +126,14 @@ pub fn overdue(
             monitoring_visits::due_on,
         ))
         .load(conn)?;
-    for (visit, referral, partner, due_on) in visits {
+    for visit in visits {
         items.push(Overdue {
             kind: "monitoring_missed",
-            referral_id: referral,
-            partner_id: partner,
-            visit_id: Some(visit),
-            due_on,
-            days_overdue: (today - due_on).num_days(),
+            referral_id: visit.referral_id,
+            partner_id: visit.partner_id,
+            visit_id: Some(visit.visit_id),
+            due_on: visit.due_on,
+            days_overdue: (today - visit.due_on).num_days(),
         });
     }
     items.sort_by(|a, b| {

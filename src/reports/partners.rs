@@ -12,6 +12,7 @@ use super::scope::{Scope, history_with_cases, narrowed, referrals_with_cases, vi
 use super::suppress::{Count, rate, robust_median, suppress_column, suppress_total};
 use crate::db::schema::{monitoring_visits, partners, referral_history, referrals, return_cases};
 use crate::db::{DbConn, DbError};
+use crate::monitoring::VisitStatus;
 use crate::referrals::ReferralStatus;
 
 pub const COLUMNS: [&str; 10] = [
@@ -40,15 +41,25 @@ pub struct PartnerFigures {
     pub monitoring_due: i64,
 }
 
-type ReferralFacts = (
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    String,
-    NaiveDate,
-    NaiveDate,
-);
+/// A referral sent in the period: when it was answered and when it was due
+/// to be; the fields in the order of the select.
+#[derive(Queryable)]
+struct ReferralFacts {
+    partner_id: String,
+    sent_at: NaiveDateTime,
+    acknowledged_at: Option<NaiveDateTime>,
+    decided_at: Option<NaiveDateTime>,
+    acknowledge_due_on: NaiveDate,
+    decide_due_on: NaiveDate,
+}
+
+/// A monitoring visit due in the period, and whether it was held; the
+/// fields in the order of the select.
+#[derive(Queryable)]
+struct VisitFacts {
+    partner_id: String,
+    status: VisitStatus,
+}
 
 /// Per partner: referrals sent in the period and what became of them.
 pub fn partners(
@@ -66,13 +77,12 @@ pub fn partners(
                     referrals::sent_at,
                     referrals::acknowledged_at,
                     referrals::decided_at,
-                    referrals::status,
                     referrals::acknowledge_due_on,
                     referrals::decide_due_on,
                 ))
                 .load(conn)?
         });
-    let accepted_ids: Vec<(String, String)> = narrowed!(
+    let accepted_ids: Vec<(String, ReferralStatus)> = narrowed!(
         scope,
         referral_history::table
             .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id))),
@@ -81,10 +91,10 @@ pub fn partners(
             query
                 .filter(referrals::sent_at.ge(start))
                 .filter(referrals::sent_at.lt(end))
-                .filter(referral_history::status.eq_any([
-                    ReferralStatus::Accepted.as_str(),
-                    ReferralStatus::Rejected.as_str(),
-                ]))
+                .filter(
+                    referral_history::status
+                        .eq_any([ReferralStatus::Accepted, ReferralStatus::Rejected]),
+                )
                 .select((referrals::partner_id, referral_history::status))
                 .load(conn)?
         }
@@ -101,8 +111,10 @@ pub fn partners(
     }
     let today = chrono::Utc::now().date_naive();
     let hours = |from: NaiveDateTime, to: NaiveDateTime| (to - from).num_minutes() as f64 / 60.0;
-    for (partner, sent_at, acknowledged_at, decided_at, _status, ack_due, decide_due) in rows {
-        let entry = figures.entry(partner).or_default();
+    for row in rows {
+        let (sent_at, acknowledged_at, decided_at) =
+            (row.sent_at, row.acknowledged_at, row.decided_at);
+        let entry = figures.entry(row.partner_id).or_default();
         entry.referrals += 1;
         if let Some(at) = acknowledged_at {
             entry.hours_to_acknowledge.push(hours(sent_at, at));
@@ -110,19 +122,20 @@ pub fn partners(
         if let Some(at) = decided_at {
             entry.hours_to_decide.push(hours(sent_at, at));
         }
-        let late_ack = acknowledged_at.map(|at| at.date()).unwrap_or(today) > ack_due;
-        let late_decision = decided_at.map(|at| at.date()).unwrap_or(today) > decide_due;
+        let late_ack =
+            acknowledged_at.map(|at| at.date()).unwrap_or(today) > row.acknowledge_due_on;
+        let late_decision = decided_at.map(|at| at.date()).unwrap_or(today) > row.decide_due_on;
         entry.sla_breaches += i64::from(late_ack) + i64::from(late_decision);
     }
     for (partner, status) in accepted_ids {
         let entry = figures.entry(partner).or_default();
-        if status == ReferralStatus::Accepted.as_str() {
+        if status == ReferralStatus::Accepted {
             entry.accepted += 1;
         } else {
             entry.rejected += 1;
         }
     }
-    let visits: Vec<(String, String, NaiveDate, Option<NaiveDate>)> = narrowed!(
+    let visits: Vec<VisitFacts> = narrowed!(
         scope,
         monitoring_visits::table
             .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id))),
@@ -131,19 +144,14 @@ pub fn partners(
             query
                 .filter(monitoring_visits::due_on.ge(scope.from))
                 .filter(monitoring_visits::due_on.le(scope.to.min(today)))
-                .select((
-                    referrals::partner_id,
-                    monitoring_visits::status,
-                    monitoring_visits::due_on,
-                    monitoring_visits::held_on,
-                ))
+                .select((referrals::partner_id, monitoring_visits::status))
                 .load(conn)?
         }
     );
-    for (partner, status, _due, _held) in visits {
-        let entry = figures.entry(partner).or_default();
+    for visit in visits {
+        let entry = figures.entry(visit.partner_id).or_default();
         entry.monitoring_due += 1;
-        if status == "done" {
+        if visit.status == VisitStatus::Done {
             entry.monitoring_done += 1;
         }
     }

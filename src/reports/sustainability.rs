@@ -10,6 +10,7 @@ use super::scope::{Scope, scoped, visits_with_cases};
 use super::suppress::{Count, suppress_column};
 use crate::db::schema::{monitoring_visits, referrals, return_cases};
 use crate::db::{DbConn, DbError};
+use crate::monitoring::VisitStatus;
 
 pub const COLUMNS: [&str; 8] = [
     "group_by",
@@ -36,19 +37,22 @@ pub struct ScoredVisit {
     pub overall: f64,
 }
 
-type VisitFacts = (
-    String,
-    String,
-    i32,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-);
+/// A done visit's group keys and scores; the fields in the order of the
+/// select.
+#[derive(Queryable)]
+struct VisitFacts {
+    country: String,
+    partner_id: String,
+    months_after_arrival: i32,
+    economic: Option<f64>,
+    social: Option<f64>,
+    psychosocial: Option<f64>,
+    overall: Option<f64>,
+}
 
 pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit>, DbError> {
     let rows: Vec<VisitFacts> = scoped!(visits_with_cases!(), scope)
-        .filter(monitoring_visits::status.eq("done"))
+        .filter(monitoring_visits::status.eq(VisitStatus::Done))
         .filter(monitoring_visits::held_on.ge(scope.from))
         .filter(monitoring_visits::held_on.le(scope.to))
         .select((
@@ -63,15 +67,15 @@ pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(country, partner_id, months, e, s, p, o)| {
+        .filter_map(|row| {
             Some(ScoredVisit {
-                country,
-                partner_id,
-                months_after_arrival: months,
-                economic: e?,
-                social: s?,
-                psychosocial: p?,
-                overall: o?,
+                country: row.country,
+                partner_id: row.partner_id,
+                months_after_arrival: row.months_after_arrival,
+                economic: row.economic?,
+                social: row.social?,
+                psychosocial: row.psychosocial?,
+                overall: row.overall?,
             })
         })
         .collect())

@@ -61,7 +61,7 @@ pub struct WebhookTestResult {
 pub fn view(endpoint: &Endpoint, preset: bool, counts: Option<&Counts>) -> WebhookView {
     WebhookView {
         url: endpoint.url.clone(),
-        status: endpoint.status.clone(),
+        status: endpoint.status.as_str().to_owned(),
         disabled_reason: endpoint.disabled_reason.clone(),
         set_by_directory: preset,
         created_at: utc::format(&endpoint.created_at),

@@ -8,16 +8,17 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use crate::db::schema::{events, partners, webhook_deliveries, webhook_endpoints};
 use crate::db::{DbConn, DbError};
 
-pub use crate::events::deliveries::{ACTIVE, DEAD, DELIVERED, DISABLED, PENDING};
+pub use crate::events::deliveries::{ACTIVE, DEAD, DELIVERED, DISABLED, EndpointStatus, PENDING};
 
-#[derive(Clone, PartialEq, Eq, Queryable)]
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = webhook_endpoints)]
 pub struct Endpoint {
     pub partner_id: String,
     pub url: String,
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<NaiveDateTime>,
-    pub status: String,
+    pub status: EndpointStatus,
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -37,7 +38,8 @@ impl std::fmt::Debug for Endpoint {
 pub fn endpoint(conn: &mut DbConn, partner_id: &str) -> Result<Option<Endpoint>, DbError> {
     Ok(webhook_endpoints::table
         .find(partner_id)
-        .first::<Endpoint>(conn)
+        .select(Endpoint::as_select())
+        .first(conn)
         .optional()?)
 }
 
@@ -268,7 +270,7 @@ pub struct Outgoing {
     pub secret: Option<String>,
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<NaiveDateTime>,
-    pub endpoint_status: Option<String>,
+    pub endpoint_status: Option<EndpointStatus>,
 }
 
 impl Endpoint {

@@ -10,7 +10,7 @@ use chrono::Utc;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::watch;
 
-use super::store::{self, ACTIVE, DEAD, DELIVERED, Outcome, Outgoing, PENDING};
+use super::store::{self, DEAD, DELIVERED, EndpointStatus, Outcome, Outgoing, PENDING};
 use super::{AfterFailure, Attempt, RetrySchedule, after_failure, check_url_form, is_internal};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
@@ -315,7 +315,7 @@ impl Worker {
     async fn deliver(&self, outgoing: Outgoing) -> (i64, Outcome) {
         let seq = outgoing.event_seq;
         let (url, secret) = match (&outgoing.url, &outgoing.secret, &outgoing.endpoint_status) {
-            (Some(url), Some(secret), Some(status)) if status == ACTIVE => (url, secret),
+            (Some(url), Some(secret), Some(EndpointStatus::Active)) => (url, secret),
             _ => {
                 let outcome = Outcome {
                     status: DEAD,

@@ -710,7 +710,7 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_the_new_owner() {
         })
         .await;
     assert_eq!(stale, None);
-    assert_eq!(current.as_deref(), Some("active"));
+    assert_eq!(current.map(|s| s.as_str()), Some("active"));
 }
 
 #[tokio::test]
