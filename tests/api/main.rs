@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod counselling;
 mod demo;
+mod durability;
 mod errors;
 mod health;
 mod helpers;
