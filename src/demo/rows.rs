@@ -4,7 +4,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::referrals::ReferralStatus;
+use crate::cases::CaseStatus;
+use crate::consent::ConsentMethod;
+use crate::referrals::plan::PlanStatus;
+use crate::referrals::{ChecklistOwner, ChecklistStatus, Outcome, ReferralStatus};
+use crate::talks::{Intention, TalkMode};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -47,10 +51,10 @@ pub struct Client {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TalkContent {
     pub held_on: NaiveDate,
-    pub mode: &'static str,
+    pub mode: TalkMode,
     /// Stored list, in the order given.
     pub topics: String,
-    pub intention: &'static str,
+    pub intention: Intention,
     pub interpreter_language: Option<String>,
     pub duration_minutes: i32,
     pub notes: Option<&'static str>,
@@ -86,7 +90,7 @@ pub struct Consent {
     pub partner_id: Option<String>,
     pub country: Option<String>,
     pub given_on: NaiveDate,
-    pub method: &'static str,
+    pub method: ConsentMethod,
     pub language: String,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
@@ -105,7 +109,7 @@ pub struct ReturnCase {
     pub needs: String,
     pub household_member_ids: String,
     pub planned_departure_on: NaiveDate,
-    pub status: &'static str,
+    pub status: CaseStatus,
     pub opened_by: String,
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
@@ -141,7 +145,7 @@ pub struct Referral {
     pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
     pub arrival_received: Option<bool>,
-    pub outcome: Option<&'static str>,
+    pub outcome: Option<Outcome>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,9 +165,9 @@ pub struct ChecklistItem {
     pub referral_id: String,
     pub position: i32,
     pub kind: String,
-    pub owner: &'static str,
+    pub owner: ChecklistOwner,
     pub due_on: NaiveDate,
-    pub status: &'static str,
+    pub status: ChecklistStatus,
     pub updated_at: NaiveDateTime,
     pub updated_by_type: &'static str,
     pub updated_by_id: String,
@@ -172,7 +176,7 @@ pub struct ChecklistItem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub referral_id: String,
-    pub status: &'static str,
+    pub status: PlanStatus,
     pub version: i32,
     pub submitted_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
