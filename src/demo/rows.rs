@@ -1,6 +1,7 @@
 //! The rows the generator makes, one struct per table, in the form the
-//! stores write them (stored lists, statuses as their stored text). The
-//! writer in [`super::store`] inserts them as they are.
+//! stores write them (stored lists, statuses as the areas' text enums).
+//! The writer in [`super::store`] turns each into its area's `Insertable`
+//! row type, column for column, and inserts that.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
