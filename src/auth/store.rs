@@ -16,6 +16,24 @@ use crate::audit::{Actor, NewEntry};
 use crate::db::schema::{api_tokens, partners, user_roles, users};
 use crate::db::{DbConn, DbError};
 
+/// A `users` row as written (enabled).
+#[derive(Insertable)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
+pub struct NewUserRow<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A `user_roles` row as written.
+#[derive(Insertable)]
+#[diesel(table_name = user_roles)]
+pub struct NewUserRoleRow<'a> {
+    pub user_id: &'a str,
+    pub role: &'a str,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("{0}")]
@@ -101,23 +119,25 @@ pub fn add_user(
         )));
     }
     let id = uuid::Uuid::now_v7().to_string();
+    let user = NewUserRow {
+        id: &id,
+        email: &email,
+        name,
+        created_at: now.naive_utc(),
+    };
     diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&id),
-            users::email.eq(&email),
-            users::name.eq(name),
-            users::created_at.eq(now.naive_utc()),
-        ))
+        .values(&user)
         .execute(conn)?;
     let mut roles = roles.to_vec();
     roles.sort();
     roles.dedup();
     for role in roles {
+        let row = NewUserRoleRow {
+            user_id: &id,
+            role: role.as_str(),
+        };
         diesel::insert_into(user_roles::table)
-            .values((
-                user_roles::user_id.eq(&id),
-                user_roles::role.eq(role.as_str()),
-            ))
+            .values(&row)
             .execute(conn)?;
     }
     let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;

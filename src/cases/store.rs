@@ -27,7 +27,7 @@ pub struct CaseHistoryEntry {
 
 /// One change in a case's history, as written.
 #[derive(Insertable)]
-#[diesel(table_name = return_case_history)]
+#[diesel(table_name = return_case_history, treat_none_as_default_value = false)]
 pub struct NewCaseHistoryRow<'a> {
     pub return_case_id: &'a str,
     pub seq: i32,
@@ -104,7 +104,7 @@ impl CaseRow {
 
 /// A `return_cases` row as written: the needs sorted, once each.
 #[derive(Insertable)]
-#[diesel(table_name = return_cases)]
+#[diesel(table_name = return_cases, treat_none_as_default_value = false)]
 pub struct NewCaseRow<'a> {
     pub id: &'a str,
     pub client_id: &'a str,
@@ -117,6 +117,8 @@ pub struct NewCaseRow<'a> {
     pub status: CaseStatus,
     pub opened_by: &'a str,
     pub opened_at: NaiveDateTime,
+    /// Set on closing; none when opened.
+    pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
 }
 
@@ -148,6 +150,7 @@ impl<'a> NewCaseRow<'a> {
             status: CaseStatus::Open,
             opened_by,
             opened_at: now,
+            closed_at: None,
             updated_at: now,
         }
     }

@@ -56,7 +56,7 @@ struct ClientRow {
 
 /// A `clients` row as written: the names also as search keys.
 #[derive(Insertable)]
-#[diesel(table_name = clients)]
+#[diesel(table_name = clients, treat_none_as_default_value = false)]
 pub struct NewClientRow<'a> {
     pub id: &'a str,
     pub reference: &'a str,
@@ -71,8 +71,21 @@ pub struct NewClientRow<'a> {
     pub location: Option<&'a str>,
     pub household_id: Option<String>,
     pub counsellor_id: &'a str,
+    /// Set by the talks; none when registered.
+    pub latest_intention: Option<&'a str>,
+    pub latest_intention_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// A `households` row as written.
+#[derive(Insertable)]
+#[diesel(table_name = households, treat_none_as_default_value = false)]
+pub struct NewHouseholdRow<'a> {
+    pub id: &'a str,
+    pub label: Option<&'a str>,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
 }
 
 impl<'a> NewClientRow<'a> {
@@ -97,6 +110,8 @@ impl<'a> NewClientRow<'a> {
             location: input.location.as_deref().map(str::trim),
             household_id: input.household_id.map(|id| id.to_string()),
             counsellor_id,
+            latest_intention: None,
+            latest_intention_on: None,
             created_at: now,
             updated_at: now,
         }
@@ -286,13 +301,14 @@ pub fn insert_household(
     members: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    let row = NewHouseholdRow {
+        id,
+        label: input.label.as_deref().map(str::trim),
+        created_by,
+        created_at: now.naive_utc(),
+    };
     diesel::insert_into(households::table)
-        .values((
-            households::id.eq(id),
-            households::label.eq(input.label.as_deref().map(str::trim)),
-            households::created_by.eq(created_by),
-            households::created_at.eq(now.naive_utc()),
-        ))
+        .values(&row)
         .execute(conn)?;
     if !members.is_empty() {
         diesel::update(clients::table.filter(clients::id.eq_any(members)))

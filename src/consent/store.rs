@@ -54,7 +54,7 @@ struct ConsentRow {
 
 /// A `consents` row as written: the categories sorted, once each.
 #[derive(Insertable)]
-#[diesel(table_name = consents)]
+#[diesel(table_name = consents, treat_none_as_default_value = false)]
 pub struct NewConsentRow<'a> {
     pub id: &'a str,
     pub client_id: &'a str,
@@ -68,6 +68,10 @@ pub struct NewConsentRow<'a> {
     pub valid_until: Option<NaiveDate>,
     pub recorded_by: &'a str,
     pub recorded_at: NaiveDateTime,
+    /// Set on withdrawal; none when recorded.
+    pub withdrawn_at: Option<NaiveDateTime>,
+    pub withdrawn_by: Option<&'a str>,
+    pub withdrawal_reason: Option<&'a str>,
 }
 
 impl<'a> NewConsentRow<'a> {
@@ -94,6 +98,9 @@ impl<'a> NewConsentRow<'a> {
             valid_until: input.valid_until,
             recorded_by,
             recorded_at: now,
+            withdrawn_at: None,
+            withdrawn_by: None,
+            withdrawal_reason: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use rand::seq::SliceRandom;
 use super::cases::Trail;
 use super::counselling::TALK_MODES;
 use super::{Generator, Made, PartnerHabits, Referral, Visit, VisitReport, day_start, pick};
+use crate::cases::CaseStatus;
 use crate::monitoring::schedule;
 use crate::monitoring::store::GRACE_DAYS;
 use crate::referrals::Outcome;
@@ -124,7 +125,7 @@ impl Generator<'_> {
         // The partner closes with the outcome; the outcome names the step
         // (complete, fail, or cancel when the person withdrew).
         let action = outcome.action();
-        let outcome = outcome.as_str();
+        let (ending, outcome) = (outcome, outcome.as_str());
         trail.step(
             referral,
             action,
@@ -134,7 +135,7 @@ impl Generator<'_> {
             closed_at,
         )?;
         referral.closed_at = Some(closed_at);
-        referral.outcome = Some(outcome);
+        referral.outcome = Some(ending);
         trail.case(
             "partner",
             &partner_id,
@@ -150,7 +151,7 @@ impl Generator<'_> {
             .rev()
             .find(|c| c.id == referral.return_case_id)
         {
-            case.status = "closed";
+            case.status = CaseStatus::Closed;
             case.closed_at = Some(closed_at);
             case.updated_at = closed_at;
         }

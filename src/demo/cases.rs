@@ -12,7 +12,8 @@ use super::counselling::Scope;
 use super::{
     Bug, CaseHistory, Generator, Made, PartnerHabits, Referral, ReferralHistory, ReturnCase,
 };
-use crate::cases::Need;
+use crate::cases::{CaseStatus, Need};
+use crate::referrals::plan::PlanStatus;
 use crate::referrals::{Action, ReferralStatus, add_working_days};
 
 /// The needs a case can name, in the order the draws go through them.
@@ -85,7 +86,7 @@ impl Generator<'_> {
                 .join(","),
             household_member_ids: members.join(","),
             planned_departure_on: planned,
-            status: "open",
+            status: CaseStatus::Open,
             opened_by: caseworker.clone(),
             opened_at,
             closed_at: None,
@@ -359,7 +360,7 @@ impl Generator<'_> {
                     .retain(|item| item.referral_id != referral.id);
             } else if plans[index].decided_at.is_some_and(|decided| decided > at) {
                 let plan = &mut plans[index];
-                plan.status = "submitted";
+                plan.status = PlanStatus::Submitted;
                 plan.decided_at = None;
                 plan.decided_by = None;
                 plan.comment = None;

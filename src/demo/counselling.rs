@@ -104,9 +104,9 @@ impl Generator<'_> {
             let topics: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
             let content = TalkContent {
                 held_on: *held_on,
-                mode: mode.as_str(),
+                mode,
                 topics: topics.join(","),
-                intention: intention.as_str(),
+                intention: *intention,
                 interpreter_language: interpreter.clone().filter(|_| self.rng.gen_bool(0.6)),
                 duration_minutes: 5 * self.rng.gen_range(6..19),
                 notes: None,
@@ -201,7 +201,7 @@ impl Generator<'_> {
             partner_id,
             country,
             given_on: at.date(),
-            method: method.as_str(),
+            method,
             language,
             recorded_by: caseworker.to_owned(),
             recorded_at: at,

@@ -8,6 +8,7 @@ use rand::Rng;
 use super::cases::Trail;
 use super::{ChecklistItem, Generator, Made, PartnerHabits, Plan, PlanItem, Referral, ReturnCase};
 use crate::cases::Need;
+use crate::referrals::plan::PlanStatus;
 use crate::referrals::{Action, ChecklistOwner, ChecklistStatus};
 
 /// The support a partner offers for a need, and the budget range in EUR.
@@ -47,9 +48,9 @@ impl Generator<'_> {
                 referral_id: referral.id.clone(),
                 position: i32::try_from(position).unwrap_or(i32::MAX),
                 kind: item.kind.clone(),
-                owner: item.owner.as_str(),
+                owner: item.owner,
                 due_on,
-                status: ChecklistStatus::Open.as_str(),
+                status: ChecklistStatus::Open,
                 updated_at: decided_at,
                 updated_by_type: "partner",
                 updated_by_id: partner_id.clone(),
@@ -145,12 +146,12 @@ impl Generator<'_> {
                 continue;
             }
             item.status = if not_applicable {
-                ChecklistStatus::NotApplicable.as_str()
+                ChecklistStatus::NotApplicable
             } else {
-                ChecklistStatus::Done.as_str()
+                ChecklistStatus::Done
             };
             item.updated_at = at;
-            if item.owner == ChecklistOwner::Partner.as_str() {
+            if item.owner == ChecklistOwner::Partner {
                 item.updated_by_type = "partner";
                 item.updated_by_id = partner_id.to_owned();
             } else {
@@ -188,7 +189,7 @@ impl Generator<'_> {
         }
         let mut plan = Plan {
             referral_id: referral.id.clone(),
-            status: "submitted",
+            status: PlanStatus::Submitted,
             version: 1,
             submitted_at,
             decided_at: None,
@@ -199,27 +200,27 @@ impl Generator<'_> {
         if decided_at < self.end {
             if self.rng.gen_bool(0.1) {
                 // Returned with a comment, submitted again, then approved.
-                plan.status = "returned";
+                plan.status = PlanStatus::Returned;
                 plan.decided_at = Some(decided_at);
                 plan.decided_by = Some(caseworker.to_owned());
                 plan.comment = Some("Please add the budget breakdown per month.");
                 let again = self.after_days(decided_at, 2, 10);
                 if again < self.end {
-                    plan.status = "submitted";
+                    plan.status = PlanStatus::Submitted;
                     plan.version = 2;
                     plan.submitted_at = again;
                     plan.decided_at = None;
                     plan.decided_by = None;
                     let approved = self.after_days(again, 1, 5);
                     if approved < self.end {
-                        plan.status = "approved";
+                        plan.status = PlanStatus::Approved;
                         plan.decided_at = Some(approved);
                         plan.decided_by = Some(caseworker.to_owned());
                         plan.comment = None;
                     }
                 }
             } else if self.rng.gen_bool(0.97) {
-                plan.status = "approved";
+                plan.status = PlanStatus::Approved;
                 plan.decided_at = Some(decided_at);
                 plan.decided_by = Some(caseworker.to_owned());
             }

@@ -1,10 +1,15 @@
 //! The rows the generator makes, one struct per table, in the form the
-//! stores write them (stored lists, statuses as their stored text). The
-//! writer in [`super::store`] inserts them as they are.
+//! stores write them (stored lists, statuses as the areas' text enums).
+//! The writer in [`super::store`] turns each into its area's `Insertable`
+//! row type, column for column, and inserts that.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::referrals::ReferralStatus;
+use crate::cases::CaseStatus;
+use crate::consent::ConsentMethod;
+use crate::referrals::plan::PlanStatus;
+use crate::referrals::{ChecklistOwner, ChecklistStatus, Outcome, ReferralStatus};
+use crate::talks::{Intention, TalkMode};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -47,10 +52,10 @@ pub struct Client {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TalkContent {
     pub held_on: NaiveDate,
-    pub mode: &'static str,
+    pub mode: TalkMode,
     /// Stored list, in the order given.
     pub topics: String,
-    pub intention: &'static str,
+    pub intention: Intention,
     pub interpreter_language: Option<String>,
     pub duration_minutes: i32,
     pub notes: Option<&'static str>,
@@ -86,7 +91,7 @@ pub struct Consent {
     pub partner_id: Option<String>,
     pub country: Option<String>,
     pub given_on: NaiveDate,
-    pub method: &'static str,
+    pub method: ConsentMethod,
     pub language: String,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
@@ -105,7 +110,7 @@ pub struct ReturnCase {
     pub needs: String,
     pub household_member_ids: String,
     pub planned_departure_on: NaiveDate,
-    pub status: &'static str,
+    pub status: CaseStatus,
     pub opened_by: String,
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
@@ -141,7 +146,7 @@ pub struct Referral {
     pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
     pub arrival_received: Option<bool>,
-    pub outcome: Option<&'static str>,
+    pub outcome: Option<Outcome>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,9 +166,9 @@ pub struct ChecklistItem {
     pub referral_id: String,
     pub position: i32,
     pub kind: String,
-    pub owner: &'static str,
+    pub owner: ChecklistOwner,
     pub due_on: NaiveDate,
-    pub status: &'static str,
+    pub status: ChecklistStatus,
     pub updated_at: NaiveDateTime,
     pub updated_by_type: &'static str,
     pub updated_by_id: String,
@@ -172,7 +177,7 @@ pub struct ChecklistItem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub referral_id: String,
-    pub status: &'static str,
+    pub status: PlanStatus,
     pub version: i32,
     pub submitted_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,

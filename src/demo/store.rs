@@ -16,6 +16,11 @@ use diesel::prelude::*;
 
 use super::{Options, PartnerFacts, Programme, Rules, generate};
 use crate::audit::{self, Actor, NewEntry};
+use crate::auth::store::{NewUserRoleRow, NewUserRow};
+use crate::cases::store::{NewCaseHistoryRow, NewCaseRow};
+use crate::clients::store::{NewClientRow, NewHouseholdRow};
+use crate::consent::ConsentPurpose;
+use crate::consent::store::NewConsentRow;
 use crate::db::schema::{
     checklist_items, clients, consents, households, monitoring_visits, partner_languages,
     partner_service_areas, partners, referral_history, referrals, reintegration_plan_items,
@@ -23,6 +28,12 @@ use crate::db::schema::{
     users,
 };
 use crate::db::{Db, DbConn, DbError};
+use crate::monitoring::VisitStatus;
+use crate::monitoring::store::NewVisitRow;
+use crate::referrals::store::after_departure::{NewPlanItemRow, NewPlanRow};
+use crate::referrals::store::checklist::NewChecklistItem;
+use crate::referrals::store::{NewHistoryRow, NewReferralRow};
+use crate::talks::store::{NewTalkRow, TalkVersion};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -42,24 +53,25 @@ impl From<diesel::result::Error> for DemoError {
     }
 }
 
-/// Bind parameters per statement: well under SQLite's 32,766 and
-/// PostgreSQL's 65,535.
-const MAX_BINDS: usize = 16_000;
+/// Rows per multi-row statement: with the widest row written (a
+/// referral, 17 columns) that stays under 16,000 bind parameters, well
+/// under SQLite's 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 900;
 
-/// Inserts rows in chunks of one multi-row statement each. Diesel's
-/// multi-row insert is used on the backend's own connection: the
-/// `MultiConnection` enum does not offer it.
-macro_rules! insert_all {
-    ($conn:expr, $table:expr, $columns:expr, $rows:expr, |$row:ident| $values:expr) => {{
-        let per_statement = (MAX_BINDS / $columns).max(1);
-        for chunk in $rows.chunks(per_statement) {
-            let values: Vec<_> = chunk.iter().map(|$row| $values).collect();
+/// Inserts rows, each built as its area's `Insertable` row type, in chunks
+/// of one multi-row statement each. Diesel's multi-row insert is used on
+/// the backend's own connection: the `MultiConnection` enum does not offer
+/// it.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, |$row:ident| $new:expr) => {{
+        for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+            let values: Vec<_> = chunk.iter().map(|$row| $new).collect();
             match &mut *$conn {
                 DbConn::Sqlite(c) => {
-                    diesel::insert_into($table).values(values).execute(c)?;
+                    diesel::insert_into($table).values(&values).execute(c)?;
                 }
                 DbConn::Pg(c) => {
-                    diesel::insert_into($table).values(values).execute(c)?;
+                    diesel::insert_into($table).values(&values).execute(c)?;
                 }
             }
         }
@@ -181,227 +193,218 @@ fn refuse_if_filled(conn: &mut DbConn) -> Result<(), DemoError> {
     Ok(())
 }
 
-/// Writes every table, parents before children.
+/// Writes every table, parents before children, through the areas' own
+/// row types.
 fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
-    insert_all!(conn, users::table, 5, p.users, |r| (
-        users::id.eq(&r.id),
-        users::email.eq(&r.email),
-        users::name.eq(Some(r.name.as_str())),
-        users::created_at.eq(r.created_at),
-        users::disabled_at.eq(None::<chrono::NaiveDateTime>),
-    ));
-    insert_all!(conn, user_roles::table, 2, p.users, |r| (
-        user_roles::user_id.eq(&r.id),
-        user_roles::role.eq(r.role),
-    ));
-    insert_all!(conn, households::table, 4, p.households, |r| (
-        households::id.eq(&r.id),
-        households::label.eq(Some(r.label.as_str())),
-        households::created_by.eq(&r.created_by),
-        households::created_at.eq(r.created_at),
-    ));
-    insert_all!(conn, clients::table, 17, p.clients, |r| (
-        clients::id.eq(&r.id),
-        clients::reference.eq(&r.reference),
-        clients::given_name.eq(&r.given_name),
-        clients::family_name.eq(&r.family_name),
-        clients::given_name_key.eq(crate::clients::name_key(&r.given_name)),
-        clients::family_name_key.eq(crate::clients::name_key(&r.family_name)),
-        clients::date_of_birth.eq(r.date_of_birth),
-        clients::country_of_origin.eq(&r.country_of_origin),
-        clients::languages.eq(&r.languages),
-        clients::v_number.eq(r.v_number.as_deref()),
-        clients::location.eq(r.location.as_deref()),
-        clients::household_id.eq(r.household_id.as_deref()),
-        clients::counsellor_id.eq(&r.counsellor_id),
-        clients::latest_intention.eq(r.latest_intention),
-        clients::latest_intention_on.eq(r.latest_intention_on),
-        clients::created_at.eq(r.created_at),
-        clients::updated_at.eq(r.updated_at),
-    ));
-    insert_all!(conn, talks::table, 14, p.talks, |r| (
-        talks::id.eq(&r.id),
-        talks::client_id.eq(&r.client_id),
-        talks::counsellor_id.eq(&r.counsellor_id),
-        talks::held_on.eq(r.content.held_on),
-        talks::mode.eq(r.content.mode),
-        talks::topics.eq(&r.content.topics),
-        talks::intention.eq(r.content.intention),
-        talks::interpreter_language.eq(r.content.interpreter_language.as_deref()),
-        talks::duration_minutes.eq(r.content.duration_minutes),
-        talks::notes.eq(r.content.notes),
-        talks::next_talk_on.eq(r.content.next_talk_on),
-        talks::version.eq(r.version),
-        talks::created_at.eq(r.created_at),
-        talks::updated_at.eq(r.updated_at),
-    ));
-    insert_all!(conn, talk_versions::table, 12, p.talk_versions, |r| (
-        talk_versions::talk_id.eq(&r.talk_id),
-        talk_versions::version.eq(r.version),
-        talk_versions::held_on.eq(r.content.held_on),
-        talk_versions::mode.eq(r.content.mode),
-        talk_versions::topics.eq(&r.content.topics),
-        talk_versions::intention.eq(r.content.intention),
-        talk_versions::interpreter_language.eq(r.content.interpreter_language.as_deref()),
-        talk_versions::duration_minutes.eq(r.content.duration_minutes),
-        talk_versions::notes.eq(r.content.notes),
-        talk_versions::next_talk_on.eq(r.content.next_talk_on),
-        talk_versions::recorded_by.eq(&r.recorded_by),
-        talk_versions::recorded_at.eq(r.recorded_at),
-    ));
-    insert_all!(conn, consents::table, 15, p.consents, |r| (
-        consents::id.eq(&r.id),
-        consents::client_id.eq(&r.client_id),
-        consents::purpose.eq("referral"),
-        consents::data_categories.eq(&r.data_categories),
-        consents::partner_id.eq(r.partner_id.as_deref()),
-        consents::country.eq(r.country.as_deref()),
-        consents::given_on.eq(r.given_on),
-        consents::method.eq(r.method),
-        consents::language.eq(&r.language),
-        consents::valid_until.eq(None::<chrono::NaiveDate>),
-        consents::recorded_by.eq(&r.recorded_by),
-        consents::recorded_at.eq(r.recorded_at),
-        consents::withdrawn_at.eq(r.withdrawn_at),
-        consents::withdrawn_by.eq(r.withdrawn_by.as_deref()),
-        consents::withdrawal_reason.eq(r.withdrawal_reason),
-    ));
-    insert_all!(conn, return_cases::table, 13, p.return_cases, |r| (
-        return_cases::id.eq(&r.id),
-        return_cases::client_id.eq(&r.client_id),
-        return_cases::talk_id.eq(r.talk_id.as_deref()),
-        return_cases::destination_country.eq(&r.destination_country),
-        return_cases::destination_region.eq(r.destination_region.as_deref()),
-        return_cases::needs.eq(&r.needs),
-        return_cases::household_member_ids.eq(&r.household_member_ids),
-        return_cases::planned_departure_on.eq(r.planned_departure_on),
-        return_cases::status.eq(r.status),
-        return_cases::opened_by.eq(&r.opened_by),
-        return_cases::opened_at.eq(r.opened_at),
-        return_cases::closed_at.eq(r.closed_at),
-        return_cases::updated_at.eq(r.updated_at),
-    ));
-    insert_all!(
+    insert_rows!(conn, users::table, p.users, |r| NewUserRow {
+        id: &r.id,
+        email: &r.email,
+        name: Some(r.name.as_str()),
+        created_at: r.created_at,
+    });
+    insert_rows!(conn, user_roles::table, p.users, |r| NewUserRoleRow {
+        user_id: &r.id,
+        role: r.role,
+    });
+    insert_rows!(conn, households::table, p.households, |r| NewHouseholdRow {
+        id: &r.id,
+        label: Some(r.label.as_str()),
+        created_by: &r.created_by,
+        created_at: r.created_at,
+    });
+    insert_rows!(conn, clients::table, p.clients, |r| NewClientRow {
+        id: &r.id,
+        reference: &r.reference,
+        given_name: &r.given_name,
+        family_name: &r.family_name,
+        given_name_key: crate::clients::name_key(&r.given_name),
+        family_name_key: crate::clients::name_key(&r.family_name),
+        date_of_birth: r.date_of_birth,
+        country_of_origin: &r.country_of_origin,
+        languages: r.languages.clone(),
+        v_number: r.v_number.as_deref(),
+        location: r.location.as_deref(),
+        household_id: r.household_id.clone(),
+        counsellor_id: &r.counsellor_id,
+        latest_intention: r.latest_intention,
+        latest_intention_on: r.latest_intention_on,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    });
+    insert_rows!(conn, talks::table, p.talks, |r| NewTalkRow {
+        id: &r.id,
+        client_id: &r.client_id,
+        counsellor_id: &r.counsellor_id,
+        held_on: r.content.held_on,
+        mode: r.content.mode,
+        topics: r.content.topics.clone(),
+        intention: r.content.intention,
+        interpreter_language: r.content.interpreter_language.as_deref(),
+        duration_minutes: r.content.duration_minutes,
+        notes: r.content.notes,
+        next_talk_on: r.content.next_talk_on,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    });
+    insert_rows!(conn, talk_versions::table, p.talk_versions, |r| {
+        TalkVersion {
+            talk_id: r.talk_id.clone(),
+            version: r.version,
+            held_on: r.content.held_on,
+            mode: r.content.mode,
+            topics: r.content.topics.clone(),
+            intention: r.content.intention,
+            interpreter_language: r.content.interpreter_language.clone(),
+            duration_minutes: r.content.duration_minutes,
+            notes: r.content.notes.map(str::to_owned),
+            next_talk_on: r.content.next_talk_on,
+            recorded_by: r.recorded_by.clone(),
+            recorded_at: r.recorded_at,
+        }
+    });
+    insert_rows!(conn, consents::table, p.consents, |r| NewConsentRow {
+        id: &r.id,
+        client_id: &r.client_id,
+        purpose: ConsentPurpose::Referral,
+        data_categories: r.data_categories.clone(),
+        partner_id: r.partner_id.as_deref(),
+        country: r.country.as_deref(),
+        given_on: r.given_on,
+        method: r.method,
+        language: &r.language,
+        valid_until: None,
+        recorded_by: &r.recorded_by,
+        recorded_at: r.recorded_at,
+        withdrawn_at: r.withdrawn_at,
+        withdrawn_by: r.withdrawn_by.as_deref(),
+        withdrawal_reason: r.withdrawal_reason,
+    });
+    insert_rows!(conn, return_cases::table, p.return_cases, |r| NewCaseRow {
+        id: &r.id,
+        client_id: &r.client_id,
+        talk_id: r.talk_id.clone(),
+        destination_country: &r.destination_country,
+        destination_region: r.destination_region.as_deref(),
+        needs: r.needs.clone(),
+        household_member_ids: r.household_member_ids.clone(),
+        planned_departure_on: r.planned_departure_on,
+        status: r.status,
+        opened_by: &r.opened_by,
+        opened_at: r.opened_at,
+        closed_at: r.closed_at,
+        updated_at: r.updated_at,
+    });
+    insert_rows!(
         conn,
         return_case_history::table,
-        7,
         p.return_case_history,
-        |r| (
-            return_case_history::return_case_id.eq(&r.return_case_id),
-            return_case_history::seq.eq(r.seq),
-            return_case_history::at.eq(r.at),
-            return_case_history::actor_type.eq(r.actor_type),
-            return_case_history::actor_id.eq(&r.actor_id),
-            return_case_history::change.eq(&r.change),
-            return_case_history::detail.eq(r.detail.as_deref()),
-        )
+        |r| {
+            NewCaseHistoryRow {
+                return_case_id: &r.return_case_id,
+                seq: r.seq,
+                at: r.at,
+                actor_type: r.actor_type,
+                actor_id: &r.actor_id,
+                change: &r.change,
+                detail: r.detail.as_deref(),
+            }
+        }
     );
-    insert_all!(conn, referrals::table, 18, p.referrals, |r| (
-        (
-            referrals::id.eq(&r.id),
-            referrals::return_case_id.eq(&r.return_case_id),
-            referrals::partner_id.eq(&r.partner_id),
-            referrals::consent_id.eq(&r.consent_id),
-            referrals::status.eq(r.status.as_str()),
-            referrals::sent_at.eq(r.sent_at),
-            referrals::sent_by.eq(&r.sent_by),
-            referrals::acknowledge_due_on.eq(r.acknowledge_due_on),
-            referrals::decide_due_on.eq(r.decide_due_on),
-        ),
-        (
-            referrals::acknowledged_at.eq(r.acknowledged_at),
-            referrals::decided_at.eq(r.decided_at),
-            referrals::departed_on.eq(r.departed_on),
-            referrals::arrived_on.eq(r.arrived_on),
-            referrals::closed_at.eq(r.closed_at),
-            referrals::updated_at.eq(r.updated_at),
-            referrals::arrival_received.eq(r.arrival_received),
-            referrals::arrival_note.eq(None::<String>),
-            referrals::outcome.eq(r.outcome),
-        ),
-    ));
-    insert_all!(conn, referral_history::table, 7, p.referral_history, |r| (
-        referral_history::referral_id.eq(&r.referral_id),
-        referral_history::seq.eq(r.seq),
-        referral_history::status.eq(r.status.as_str()),
-        referral_history::at.eq(r.at),
-        referral_history::by_type.eq(r.by_type),
-        referral_history::by_id.eq(&r.by_id),
-        referral_history::reason.eq(r.reason.as_deref()),
-    ));
-    insert_all!(conn, checklist_items::table, 11, p.checklist_items, |r| (
-        checklist_items::id.eq(&r.id),
-        checklist_items::referral_id.eq(&r.referral_id),
-        checklist_items::position.eq(r.position),
-        checklist_items::kind.eq(&r.kind),
-        checklist_items::owner.eq(r.owner),
-        checklist_items::due_on.eq(r.due_on),
-        checklist_items::status.eq(r.status),
-        checklist_items::note.eq(None::<String>),
-        checklist_items::updated_at.eq(r.updated_at),
-        checklist_items::updated_by_type.eq(r.updated_by_type),
-        checklist_items::updated_by_id.eq(&r.updated_by_id),
-    ));
-    insert_all!(
+    insert_rows!(conn, referrals::table, p.referrals, |r| NewReferralRow {
+        id: &r.id,
+        return_case_id: &r.return_case_id,
+        partner_id: &r.partner_id,
+        consent_id: &r.consent_id,
+        status: r.status,
+        sent_at: r.sent_at,
+        sent_by: &r.sent_by,
+        acknowledge_due_on: r.acknowledge_due_on,
+        decide_due_on: r.decide_due_on,
+        acknowledged_at: r.acknowledged_at,
+        decided_at: r.decided_at,
+        departed_on: r.departed_on,
+        arrived_on: r.arrived_on,
+        closed_at: r.closed_at,
+        updated_at: r.updated_at,
+        arrival_received: r.arrival_received,
+        outcome: r.outcome,
+    });
+    insert_rows!(conn, referral_history::table, p.referral_history, |r| {
+        NewHistoryRow {
+            referral_id: &r.referral_id,
+            seq: r.seq,
+            status: r.status,
+            at: r.at,
+            by_type: r.by_type,
+            by_id: &r.by_id,
+            reason: r.reason.as_deref(),
+        }
+    });
+    insert_rows!(conn, checklist_items::table, p.checklist_items, |r| {
+        NewChecklistItem {
+            id: r.id.clone(),
+            referral_id: &r.referral_id,
+            position: r.position,
+            kind: &r.kind,
+            owner: r.owner,
+            due_on: r.due_on,
+            status: r.status,
+            updated_at: r.updated_at,
+            updated_by_type: r.updated_by_type,
+            updated_by_id: &r.updated_by_id,
+        }
+    });
+    insert_rows!(
         conn,
         reintegration_plans::table,
-        7,
         p.reintegration_plans,
-        |r| (
-            reintegration_plans::referral_id.eq(&r.referral_id),
-            reintegration_plans::status.eq(r.status),
-            reintegration_plans::version.eq(r.version),
-            reintegration_plans::submitted_at.eq(r.submitted_at),
-            reintegration_plans::decided_at.eq(r.decided_at),
-            reintegration_plans::decided_by.eq(r.decided_by.as_deref()),
-            reintegration_plans::comment.eq(r.comment),
-        )
+        |r| {
+            NewPlanRow {
+                referral_id: &r.referral_id,
+                status: r.status,
+                version: r.version,
+                submitted_at: r.submitted_at,
+                decided_at: r.decided_at,
+                decided_by: r.decided_by.as_deref(),
+                comment: r.comment,
+            }
+        }
     );
-    insert_all!(
+    insert_rows!(
         conn,
         reintegration_plan_items::table,
-        6,
         p.reintegration_plan_items,
-        |r| (
-            reintegration_plan_items::referral_id.eq(&r.referral_id),
-            reintegration_plan_items::position.eq(r.position),
-            reintegration_plan_items::need.eq(r.need),
-            reintegration_plan_items::support.eq(r.support),
-            reintegration_plan_items::amount.eq(r.amount),
-            reintegration_plan_items::currency.eq(r.currency),
-        )
+        |r| NewPlanItemRow {
+            referral_id: &r.referral_id,
+            position: r.position,
+            need: r.need,
+            support: r.support,
+            amount: r.amount,
+            currency: r.currency,
+        }
     );
-    insert_all!(
-        conn,
-        monitoring_visits::table,
-        15,
-        p.monitoring_visits,
-        |r| (
-            (
-                monitoring_visits::id.eq(&r.id),
-                monitoring_visits::referral_id.eq(&r.referral_id),
-                monitoring_visits::months_after_arrival.eq(r.months_after_arrival),
-                monitoring_visits::due_on.eq(r.due_on),
-                monitoring_visits::status.eq(if r.done.is_some() {
-                    "done"
-                } else {
-                    "scheduled"
-                }),
-                monitoring_visits::held_on.eq(r.done.as_ref().map(|d| d.held_on)),
-                monitoring_visits::mode.eq(r.done.as_ref().map(|d| d.mode)),
-            ),
-            (
-                monitoring_visits::model_version
-                    .eq(r.done.as_ref().map(|d| d.model_version.as_str())),
-                monitoring_visits::answers.eq(r.done.as_ref().map(|d| d.answers.as_str())),
-                monitoring_visits::economic.eq(r.done.as_ref().map(|d| d.economic)),
-                monitoring_visits::social.eq(r.done.as_ref().map(|d| d.social)),
-                monitoring_visits::psychosocial.eq(r.done.as_ref().map(|d| d.psychosocial)),
-                monitoring_visits::overall.eq(r.done.as_ref().map(|d| d.overall)),
-                monitoring_visits::reported_at.eq(r.done.as_ref().map(|d| d.reported_at)),
-                monitoring_visits::due_announced_at.eq(r.due_announced_at),
-            ),
-        )
-    );
+    insert_rows!(conn, monitoring_visits::table, p.monitoring_visits, |r| {
+        let mut row = NewVisitRow::scheduled(
+            r.id.clone(),
+            &r.referral_id,
+            r.months_after_arrival,
+            r.due_on,
+        );
+        row.due_announced_at = r.due_announced_at;
+        if let Some(done) = &r.done {
+            row.status = VisitStatus::Done;
+            row.held_on = Some(done.held_on);
+            row.mode = Some(done.mode);
+            row.model_version = Some(&done.model_version);
+            row.answers = Some(&done.answers);
+            row.economic = Some(done.economic);
+            row.social = Some(done.social);
+            row.psychosocial = Some(done.psychosocial);
+            row.overall = Some(done.overall);
+            row.reported_at = Some(done.reported_at);
+        }
+        row
+    });
     Ok(())
 }

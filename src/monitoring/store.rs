@@ -43,15 +43,49 @@ struct VisitRow {
     overall: Option<f64>,
 }
 
-/// A visit as scheduled.
+/// A `monitoring_visits` row as written: as scheduled, the report's
+/// columns empty (the report is written over it).
 #[derive(Insertable)]
-#[diesel(table_name = monitoring_visits)]
+#[diesel(table_name = monitoring_visits, treat_none_as_default_value = false)]
 pub struct NewVisitRow<'a> {
     pub id: String,
     pub referral_id: &'a str,
     pub months_after_arrival: i32,
     pub due_on: NaiveDate,
     pub status: VisitStatus,
+    pub held_on: Option<NaiveDate>,
+    pub mode: Option<&'a str>,
+    pub model_version: Option<&'a str>,
+    pub answers: Option<&'a str>,
+    pub economic: Option<f64>,
+    pub social: Option<f64>,
+    pub psychosocial: Option<f64>,
+    pub overall: Option<f64>,
+    pub reported_at: Option<NaiveDateTime>,
+    pub due_announced_at: Option<NaiveDateTime>,
+}
+
+impl<'a> NewVisitRow<'a> {
+    /// A visit scheduled, not yet reported nor announced.
+    pub fn scheduled(id: String, referral_id: &'a str, month: i32, due_on: NaiveDate) -> Self {
+        Self {
+            id,
+            referral_id,
+            months_after_arrival: month,
+            due_on,
+            status: VisitStatus::Scheduled,
+            held_on: None,
+            mode: None,
+            model_version: None,
+            answers: None,
+            economic: None,
+            social: None,
+            psychosocial: None,
+            overall: None,
+            reported_at: None,
+            due_announced_at: None,
+        }
+    }
 }
 
 /// A visit's report, as written over its scheduled row.
@@ -153,12 +187,13 @@ pub fn schedule_visits(
 ) -> Result<(), DbError> {
     let rows: Vec<NewVisitRow<'_>> = schedule(arrived_on, months)
         .into_iter()
-        .map(|(month, due_on)| NewVisitRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            referral_id,
-            months_after_arrival: i32::try_from(month).unwrap_or(i32::MAX),
-            due_on,
-            status: VisitStatus::Scheduled,
+        .map(|(month, due_on)| {
+            NewVisitRow::scheduled(
+                uuid::Uuid::now_v7().to_string(),
+                referral_id,
+                i32::try_from(month).unwrap_or(i32::MAX),
+                due_on,
+            )
         })
         .collect();
     for row in &rows {

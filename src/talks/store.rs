@@ -124,7 +124,7 @@ impl<'a> TalkContent<'a> {
 
 /// A new `talks` row.
 #[derive(Insertable)]
-#[diesel(table_name = talks)]
+#[diesel(table_name = talks, treat_none_as_default_value = false)]
 pub struct NewTalkRow<'a> {
     pub id: &'a str,
     pub client_id: &'a str,
@@ -222,7 +222,7 @@ pub fn list(
 
 /// An earlier version of a talk, as it was before an amendment.
 #[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, Insertable)]
-#[diesel(table_name = talk_versions)]
+#[diesel(table_name = talk_versions, treat_none_as_default_value = false)]
 pub struct TalkVersion {
     #[serde(skip)]
     pub talk_id: String,

@@ -99,7 +99,14 @@ pub fn send(
             today,
             days(terms.sla_decide_working_days, sla.decide_working_days),
         ),
+        acknowledged_at: None,
+        decided_at: None,
+        departed_on: None,
+        arrived_on: None,
+        closed_at: None,
         updated_at: stamp,
+        arrival_received: None,
+        outcome: None,
     };
     store::insert(conn, &row)?;
     store::push_history(conn, &id, ReferralStatus::Requested, &by.actor, None, now)?;

@@ -47,14 +47,17 @@ struct PlanRow {
     comment: Option<String>,
 }
 
-/// A `reintegration_plans` row as first submitted.
+/// A `reintegration_plans` row as written (undecided when first submitted).
 #[derive(Insertable)]
-#[diesel(table_name = reintegration_plans)]
+#[diesel(table_name = reintegration_plans, treat_none_as_default_value = false)]
 pub struct NewPlanRow<'a> {
     pub referral_id: &'a str,
     pub status: PlanStatus,
     pub version: i32,
     pub submitted_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<&'a str>,
+    pub comment: Option<&'a str>,
 }
 
 /// A `reintegration_plan_items` row as written.
@@ -137,6 +140,9 @@ pub fn replace_plan(
             status: PlanStatus::Submitted,
             version,
             submitted_at: now.naive_utc(),
+            decided_at: None,
+            decided_by: None,
+            comment: None,
         };
         diesel::insert_into(reintegration_plans::table)
             .values(&row)

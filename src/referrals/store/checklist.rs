@@ -33,7 +33,7 @@ pub struct ChecklistItemView {
 
 /// A `checklist_items` row as written from the template.
 #[derive(Insertable)]
-#[diesel(table_name = checklist_items)]
+#[diesel(table_name = checklist_items, treat_none_as_default_value = false)]
 pub struct NewChecklistItem<'a> {
     pub id: String,
     pub referral_id: &'a str,

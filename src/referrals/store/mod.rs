@@ -45,9 +45,10 @@ pub struct ReferralRow {
     pub outcome: Option<Ending>,
 }
 
-/// A `referrals` row as written when a case is sent.
+/// A `referrals` row as written when a case is sent (the later steps'
+/// columns empty).
 #[derive(Insertable)]
-#[diesel(table_name = referrals)]
+#[diesel(table_name = referrals, treat_none_as_default_value = false)]
 pub struct NewReferralRow<'a> {
     pub id: &'a str,
     pub return_case_id: &'a str,
@@ -58,7 +59,14 @@ pub struct NewReferralRow<'a> {
     pub sent_by: &'a str,
     pub acknowledge_due_on: NaiveDate,
     pub decide_due_on: NaiveDate,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub departed_on: Option<NaiveDate>,
+    pub arrived_on: Option<NaiveDate>,
+    pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub arrival_received: Option<bool>,
+    pub outcome: Option<Ending>,
 }
 
 /// One step in a referral's history, as read.
@@ -78,7 +86,7 @@ pub struct HistoryEntry {
 
 /// One step in a referral's history, as written.
 #[derive(Insertable)]
-#[diesel(table_name = referral_history)]
+#[diesel(table_name = referral_history, treat_none_as_default_value = false)]
 pub struct NewHistoryRow<'a> {
     pub referral_id: &'a str,
     pub seq: i32,
