@@ -33,7 +33,7 @@ use crate::monitoring::store::NewVisitRow;
 use crate::referrals::store::after_departure::{NewPlanItemRow, NewPlanRow};
 use crate::referrals::store::checklist::NewChecklistItem;
 use crate::referrals::store::{NewHistoryRow, NewReferralRow};
-use crate::talks::store::{NewTalkRow, TalkVersion};
+use crate::talks::store::{NewTalkRow, TalkContent, TalkVersion};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -235,14 +235,16 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
         id: &r.id,
         client_id: &r.client_id,
         counsellor_id: &r.counsellor_id,
-        held_on: r.content.held_on,
-        mode: r.content.mode,
-        topics: r.content.topics.clone(),
-        intention: r.content.intention,
-        interpreter_language: r.content.interpreter_language.as_deref(),
-        duration_minutes: r.content.duration_minutes,
-        notes: r.content.notes,
-        next_talk_on: r.content.next_talk_on,
+        content: TalkContent {
+            held_on: r.content.held_on,
+            mode: r.content.mode,
+            topics: r.content.topics.clone(),
+            intention: r.content.intention,
+            interpreter_language: r.content.interpreter_language.as_deref(),
+            duration_minutes: r.content.duration_minutes,
+            notes: r.content.notes,
+            next_talk_on: r.content.next_talk_on,
+        },
         version: r.version,
         created_at: r.created_at,
         updated_at: r.updated_at,

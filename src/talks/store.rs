@@ -92,10 +92,10 @@ impl TalkView {
     }
 }
 
-/// A talk's content as written, to `talks` (with its id, client, author,
-/// version and times) or as it is changed.
-#[derive(AsChangeset)]
-#[diesel(table_name = talks, treat_none_as_null = true)]
+/// A talk's content as written: inside a new `talks` row ([`NewTalkRow`])
+/// or as an amendment changes it.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = talks, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct TalkContent<'a> {
     pub held_on: NaiveDate,
     pub mode: TalkMode,
@@ -122,21 +122,15 @@ impl<'a> TalkContent<'a> {
     }
 }
 
-/// A new `talks` row.
+/// A new `talks` row: who, whose, when, and its content.
 #[derive(Insertable)]
-#[diesel(table_name = talks, treat_none_as_default_value = false)]
+#[diesel(table_name = talks)]
 pub struct NewTalkRow<'a> {
     pub id: &'a str,
     pub client_id: &'a str,
     pub counsellor_id: &'a str,
-    pub held_on: NaiveDate,
-    pub mode: TalkMode,
-    pub topics: String,
-    pub intention: Intention,
-    pub interpreter_language: Option<&'a str>,
-    pub duration_minutes: i32,
-    pub notes: Option<&'a str>,
-    pub next_talk_on: Option<NaiveDate>,
+    #[diesel(embed)]
+    pub content: TalkContent<'a>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -150,19 +144,11 @@ impl<'a> NewTalkRow<'a> {
         talk: &'a NewTalk,
         now: NaiveDateTime,
     ) -> Self {
-        let content = TalkContent::of(talk);
         Self {
             id,
             client_id,
             counsellor_id,
-            held_on: content.held_on,
-            mode: content.mode,
-            topics: content.topics,
-            intention: content.intention,
-            interpreter_language: content.interpreter_language,
-            duration_minutes: content.duration_minutes,
-            notes: content.notes,
-            next_talk_on: content.next_talk_on,
+            content: TalkContent::of(talk),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -6,8 +6,6 @@ pub mod checklist;
 pub mod partner_view;
 pub mod send;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -303,19 +301,6 @@ pub fn move_status(
         }
     }
     Ok(true)
-}
-
-/// Open referrals per partner, for capacity.
-pub fn open_counts(conn: &mut DbConn) -> Result<HashMap<String, u32>, DbError> {
-    let rows: Vec<(String, i64)> = referrals::table
-        .filter(referrals::status.eq_any(ReferralStatus::open()))
-        .group_by(referrals::partner_id)
-        .select((referrals::partner_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(partner, n)| (partner, u32::try_from(n).unwrap_or(u32::MAX)))
-        .collect())
 }
 
 /// A partner's referrals, newest first, optionally in one status.
