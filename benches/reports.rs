@@ -159,7 +159,7 @@ fn main() -> anyhow::Result<()> {
         .context("no return cases")?;
 
     let token = db.write_blocking(|conn| {
-        brug::auth::store::add_user(
+        brug::auth::commands::add_user(
             conn,
             "bench-lead@example.org",
             None,

@@ -1,6 +1,6 @@
-//! Users, roles, tokens and partner keys: the administrator's commands and
-//! the lookup behind every authenticated request. Every change is audited
-//! in the same transaction.
+//! Users, roles, tokens and partner keys: their rows and queries, and the
+//! lookup behind every authenticated request. The administrator's commands
+//! that change them (each audited) are in `commands.rs`.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -11,8 +11,6 @@ use super::{
     NewToken, PartnerCaller, Principal, Role, Staff, TokenKind, generate_token, hash_token,
     hashes_match,
 };
-use crate::audit::store::append as audit;
-use crate::audit::{Actor, NewEntry};
 use crate::db::schema::{api_tokens, partners, user_roles, users};
 use crate::db::{DbConn, DbError};
 
@@ -54,7 +52,7 @@ impl From<diesel::result::Error> for AdminError {
     }
 }
 
-fn insert_token(
+pub(super) fn insert_token(
     conn: &mut DbConn,
     kind: TokenKind,
     user_id: Option<&str>,
@@ -77,7 +75,7 @@ fn insert_token(
     Ok((id, token))
 }
 
-fn normalise_email(email: &str) -> Result<String, AdminError> {
+pub(super) fn normalise_email(email: &str) -> Result<String, AdminError> {
     let email = email.trim().to_lowercase();
     if email.validate_email() {
         Ok(email)
@@ -88,113 +86,13 @@ fn normalise_email(email: &str) -> Result<String, AdminError> {
     }
 }
 
-fn user_id_by_email(conn: &mut DbConn, email: &str) -> Result<String, AdminError> {
+pub(super) fn user_id_by_email(conn: &mut DbConn, email: &str) -> Result<String, AdminError> {
     users::table
         .filter(users::email.eq(email))
         .select(users::id)
         .first(conn)
         .optional()?
         .ok_or_else(|| AdminError::NotFound(format!("no user {email}")))
-}
-
-/// Creates a staff user with its first token; the token is returned once.
-pub fn add_user(
-    conn: &mut DbConn,
-    email: &str,
-    name: Option<&str>,
-    roles: &[Role],
-    now: DateTime<Utc>,
-) -> Result<NewToken, AdminError> {
-    let email = normalise_email(email)?;
-    if roles.is_empty() {
-        return Err(AdminError::Invalid("a user needs at least one role".into()));
-    }
-    let exists: i64 = users::table
-        .filter(users::email.eq(&email))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Err(AdminError::Conflict(format!(
-            "{email} already exists; `brug user token {email}` issues a new token"
-        )));
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    let user = NewUserRow {
-        id: &id,
-        email: &email,
-        name,
-        created_at: now.naive_utc(),
-    };
-    diesel::insert_into(users::table)
-        .values(&user)
-        .execute(conn)?;
-    let mut roles = roles.to_vec();
-    roles.sort();
-    roles.dedup();
-    for role in roles {
-        let row = NewUserRoleRow {
-            user_id: &id,
-            role: role.as_str(),
-        };
-        diesel::insert_into(user_roles::table)
-            .values(&row)
-            .execute(conn)?;
-    }
-    let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "users.add", "user", &id),
-        now,
-    )?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "tokens.issue", "token", &token_id),
-        now,
-    )?;
-    Ok(token)
-}
-
-/// Issues another token for an existing, enabled user.
-pub fn issue_user_token(
-    conn: &mut DbConn,
-    email: &str,
-    now: DateTime<Utc>,
-) -> Result<NewToken, AdminError> {
-    let email = normalise_email(email)?;
-    let (id, disabled): (String, Option<NaiveDateTime>) = users::table
-        .filter(users::email.eq(&email))
-        .select((users::id, users::disabled_at))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AdminError::NotFound(format!("no user {email}")))?;
-    if disabled.is_some() {
-        return Err(AdminError::Conflict(format!("{email} is disabled")));
-    }
-    let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "tokens.issue", "token", &token_id),
-        now,
-    )?;
-    Ok(token)
-}
-
-/// Disables a user: every token of theirs stops working at once.
-pub fn disable_user(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Result<(), AdminError> {
-    let email = normalise_email(email)?;
-    let id = user_id_by_email(conn, &email)?;
-    let changed = diesel::update(users::table.find(&id).filter(users::disabled_at.is_null()))
-        .set(users::disabled_at.eq(now.naive_utc()))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(AdminError::Conflict(format!("{email} is disabled already")));
-    }
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "users.disable", "user", &id),
-        now,
-    )?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,24 +107,20 @@ pub struct UserSummary {
     pub disabled_at: Option<NaiveDateTime>,
 }
 
-/// id, email, name, created, disabled.
-type UserRow = (
-    String,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
+/// A `users` row as an administrator lists it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    email: String,
+    name: Option<String>,
+    created_at: NaiveDateTime,
+    disabled_at: Option<NaiveDateTime>,
+}
 
 pub fn list_users(conn: &mut DbConn) -> Result<Vec<UserSummary>, AdminError> {
     let rows: Vec<UserRow> = users::table
-        .select((
-            users::id,
-            users::email,
-            users::name,
-            users::created_at,
-            users::disabled_at,
-        ))
+        .select(UserRow::as_select())
         .order(users::email.asc())
         .load(conn)?;
     let roles: Vec<(String, String)> = user_roles::table
@@ -234,17 +128,17 @@ pub fn list_users(conn: &mut DbConn) -> Result<Vec<UserSummary>, AdminError> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, email, name, created_at, disabled_at)| UserSummary {
+        .map(|row| UserSummary {
             roles: roles
                 .iter()
-                .filter(|(user, _)| *user == id)
+                .filter(|(user, _)| *user == row.id)
                 .filter_map(|(_, role)| Role::parse(role))
                 .collect(),
-            id,
-            email,
-            name,
-            created_at,
-            disabled_at,
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            created_at: row.created_at,
+            disabled_at: row.disabled_at,
         })
         .collect())
 }
@@ -264,16 +158,18 @@ pub struct TokenSummary {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-type TokenRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+/// A token with its user's email, in the order selected.
+#[derive(Queryable)]
+struct TokenRow {
+    id: String,
+    kind: String,
+    email: Option<String>,
+    partner_id: Option<String>,
+    prefix: String,
+    created_at: NaiveDateTime,
+    last_used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+}
 
 fn token_rows(conn: &mut DbConn, partner: Option<&str>) -> Result<Vec<TokenSummary>, AdminError> {
     let mut query = api_tokens::table
@@ -296,105 +192,21 @@ fn token_rows(conn: &mut DbConn, partner: Option<&str>) -> Result<Vec<TokenSumma
     let rows: Vec<TokenRow> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, kind, email, partner_id, prefix, created_at, last_used_at, revoked_at)| {
-                TokenSummary {
-                    id,
-                    kind,
-                    owner: email.or(partner_id).unwrap_or_default(),
-                    prefix,
-                    created_at,
-                    last_used_at,
-                    revoked_at,
-                }
-            },
-        )
+        .map(|row| TokenSummary {
+            id: row.id,
+            kind: row.kind,
+            owner: row.email.or(row.partner_id).unwrap_or_default(),
+            prefix: row.prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
         .collect())
 }
 
 /// Every token and key, oldest first.
 pub fn list_tokens(conn: &mut DbConn) -> Result<Vec<TokenSummary>, AdminError> {
     token_rows(conn, None)
-}
-
-/// Revokes a token or key, named by its id or by the secret itself.
-pub fn revoke_token(
-    conn: &mut DbConn,
-    id_or_secret: &str,
-    only: Option<TokenKind>,
-    now: DateTime<Utc>,
-) -> Result<(), AdminError> {
-    let by_secret = id_or_secret.starts_with("brug_");
-    let mut query = api_tokens::table
-        .select((api_tokens::id, api_tokens::kind))
-        .into_boxed();
-    query = if by_secret {
-        query.filter(api_tokens::token_hash.eq(hash_token(id_or_secret)))
-    } else {
-        query.filter(api_tokens::id.eq(id_or_secret.to_owned()))
-    };
-    let (id, kind): (String, String) = query.first(conn).optional()?.ok_or_else(|| {
-        AdminError::NotFound(format!(
-            "no token {}",
-            if by_secret {
-                "with that secret"
-            } else {
-                id_or_secret
-            }
-        ))
-    })?;
-    if let Some(only) = only
-        && kind != only.as_str()
-    {
-        return Err(AdminError::NotFound(format!(
-            "{id} is not a {} key",
-            only.as_str()
-        )));
-    }
-    diesel::update(
-        api_tokens::table
-            .find(&id)
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(now.naive_utc()))
-    .execute(conn)?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "tokens.revoke", "token", &id),
-        now,
-    )?;
-    Ok(())
-}
-
-/// A new key for a partner in the directory (not one marked inactive).
-pub fn add_partner_key(
-    conn: &mut DbConn,
-    partner_id: &str,
-    now: DateTime<Utc>,
-) -> Result<NewToken, AdminError> {
-    let status: String = partners::table
-        .find(partner_id)
-        .select(partners::status)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AdminError::NotFound(format!("no partner {partner_id} in the directory")))?;
-    if status == "inactive" {
-        return Err(AdminError::Conflict(format!(
-            "{partner_id} is no longer in the partner directory"
-        )));
-    }
-    let (key_id, token) = insert_token(conn, TokenKind::Partner, None, Some(partner_id), now)?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "partner_keys.add", "partner", partner_id),
-        now,
-    )?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "tokens.issue", "token", &key_id),
-        now,
-    )?;
-    Ok(token)
 }
 
 pub fn list_partner_keys(
@@ -404,15 +216,17 @@ pub fn list_partner_keys(
     token_rows(conn, Some(partner_id))
 }
 
-/// id, kind, user, partner, hash, last used.
-type CredentialRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<NaiveDateTime>,
-);
+/// What authenticating a token needs of its row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+struct CredentialRow {
+    id: String,
+    kind: String,
+    user_id: Option<String>,
+    partner_id: Option<String>,
+    token_hash: String,
+    last_used_at: Option<NaiveDateTime>,
+}
 
 /// The principal a presented secret stands for, if it is valid: not
 /// revoked, its user enabled, its partner still in the directory.
@@ -425,17 +239,18 @@ pub fn authenticate(
     let row: Option<CredentialRow> = api_tokens::table
         .filter(api_tokens::token_hash.eq(&presented))
         .filter(api_tokens::revoked_at.is_null())
-        .select((
-            api_tokens::id,
-            api_tokens::kind,
-            api_tokens::user_id,
-            api_tokens::partner_id,
-            api_tokens::token_hash,
-            api_tokens::last_used_at,
-        ))
+        .select(CredentialRow::as_select())
         .first(conn)
         .optional()?;
-    let Some((token_id, kind, user_id, partner_id, stored, last_used)) = row else {
+    let Some(CredentialRow {
+        id: token_id,
+        kind,
+        user_id,
+        partner_id,
+        token_hash: stored,
+        last_used_at: last_used,
+    }) = row
+    else {
         return Ok(None);
     };
     if !hashes_match(&stored, &presented) {
@@ -505,18 +320,4 @@ pub fn touch(conn: &mut DbConn, token_id: &str, now: DateTime<Utc>) -> Result<()
         .set(api_tokens::last_used_at.eq(now.naive_utc()))
         .execute(conn)?;
     Ok(())
-}
-
-/// A refused attempt is worth a trace in the audit log.
-pub fn record_denial(
-    conn: &mut DbConn,
-    user_id: &str,
-    rule: &super::policy::Rule,
-    request_id: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let entry = NewEntry::new(Actor::staff(user_id), rule.operation, "route", rule.path)
-        .request(request_id)
-        .outcome("denied");
-    audit(conn, entry, now).map(|_| ())
 }

@@ -120,7 +120,7 @@ pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow:
     match command {
         UserCommand::Add { email, roles, name } => {
             let token = admin_write(settings, |conn, now| {
-                store::add_user(conn, &email, name.as_deref(), &roles, now)
+                crate::auth::commands::add_user(conn, &email, name.as_deref(), &roles, now)
             })?;
             println!("{}", token.secret);
         }
@@ -143,12 +143,14 @@ pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow:
             }
         }
         UserCommand::Disable { email } => {
-            admin_write(settings, |conn, now| store::disable_user(conn, &email, now))?;
+            admin_write(settings, |conn, now| {
+                crate::auth::commands::disable_user(conn, &email, now)
+            })?;
             eprintln!("{email} is disabled; their tokens no longer work.");
         }
         UserCommand::Token { email } => {
             let token = admin_write(settings, |conn, now| {
-                store::issue_user_token(conn, &email, now)
+                crate::auth::commands::issue_user_token(conn, &email, now)
             })?;
             println!("{}", token.secret);
         }
@@ -164,7 +166,7 @@ pub(super) fn token_command(
         TokenCommand::List => print_tokens(&admin_read(settings, store::list_tokens)?),
         TokenCommand::Revoke { token } => {
             admin_write(settings, |conn, now| {
-                store::revoke_token(conn, &token, None, now)
+                crate::auth::commands::revoke_token(conn, &token, None, now)
             })?;
             eprintln!("Revoked.");
         }
@@ -179,7 +181,7 @@ pub(super) fn partner_command(
     match command {
         PartnerCommand::Key { partner_id } => {
             let key = admin_write(settings, |conn, now| {
-                store::add_partner_key(conn, &partner_id, now)
+                crate::auth::commands::add_partner_key(conn, &partner_id, now)
             })?;
             println!("{}", key.secret);
         }
@@ -188,7 +190,7 @@ pub(super) fn partner_command(
         })?),
         PartnerCommand::RevokeKey { key_id } => {
             admin_write(settings, |conn, now| {
-                store::revoke_token(conn, &key_id, Some(TokenKind::Partner), now)
+                crate::auth::commands::revoke_token(conn, &key_id, Some(TokenKind::Partner), now)
             })?;
             eprintln!("Revoked.");
         }

@@ -178,7 +178,8 @@ async fn record_denial(
     let written = db
         .write(move |conn| {
             let (user_id, request_id) = denied;
-            store::record_denial(conn, &user_id, rule, request_id, now).map_err(AppError::from)
+            crate::auth::commands::record_denial(conn, &user_id, rule, request_id, now)
+                .map_err(AppError::from)
         })
         .await;
     if let Err(err) = written {

@@ -2,6 +2,7 @@
 //! the role × operation matrix, partner isolation, revocation, throttling.
 
 use brug::auth::Role;
+use brug::auth::commands as auth_commands;
 use brug::auth::policy::{Access, GUARDED_PREFIXES, POLICY, find};
 use brug::auth::store as auth_store;
 use serde_json::Value;
@@ -203,7 +204,7 @@ async fn disabled_users_revoked_tokens_and_unknown_partners_are_401() {
     let email = "disable-me@example.org";
     let token = app
         .write(move |conn, now| {
-            auth_store::add_user(conn, email, Some("Test Person"), &[Role::Caseworker], now)
+            auth_commands::add_user(conn, email, Some("Test Person"), &[Role::Caseworker], now)
         })
         .await
         .secret;
@@ -214,7 +215,7 @@ async fn disabled_users_revoked_tokens_and_unknown_partners_are_401() {
             .as_u16(),
         200
     );
-    app.write(move |conn, now| auth_store::disable_user(conn, email, now))
+    app.write(move |conn, now| auth_commands::disable_user(conn, email, now))
         .await;
     problem(app.get_as(Some(&token), "/api/v1/me").await, 401).await;
 
@@ -227,12 +228,14 @@ async fn disabled_users_revoked_tokens_and_unknown_partners_are_401() {
         200
     );
     let secret = other.clone();
-    app.write(move |conn, now| auth_store::revoke_token(conn, &secret, None, now))
+    app.write(move |conn, now| auth_commands::revoke_token(conn, &secret, None, now))
         .await;
     problem(app.get_as(Some(&other), "/api/v1/me").await, 401).await;
 
     let missing = app
-        .write(|conn, now| Ok(auth_store::add_partner_key(conn, "no-such-partner", now).is_err()))
+        .write(
+            |conn, now| Ok(auth_commands::add_partner_key(conn, "no-such-partner", now).is_err()),
+        )
         .await;
     assert!(missing, "keys only for partners in the directory");
 }

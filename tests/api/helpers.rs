@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use brug::auth::Role;
-use brug::auth::store::{self as auth_store, AdminError};
+use brug::auth::commands as auth_commands;
+use brug::auth::store::AdminError;
 use brug::config::{DatabaseUrl, Settings};
 use brug::db::Db;
 use brug::db::DbConn;
@@ -153,7 +154,7 @@ impl TestApp {
     pub async fn staff_token(&self, roles: &[Role]) -> String {
         let email = format!("{}@example.org", uuid::Uuid::now_v7().simple());
         let roles = roles.to_vec();
-        self.write(move |conn, now| auth_store::add_user(conn, &email, None, &roles, now))
+        self.write(move |conn, now| auth_commands::add_user(conn, &email, None, &roles, now))
             .await
             .secret
     }
@@ -161,7 +162,7 @@ impl TestApp {
     /// A new key for a partner of the shipped directory.
     pub async fn partner_key(&self, partner_id: &str) -> String {
         let partner_id = partner_id.to_owned();
-        self.write(move |conn, now| auth_store::add_partner_key(conn, &partner_id, now))
+        self.write(move |conn, now| auth_commands::add_partner_key(conn, &partner_id, now))
             .await
             .secret
     }
