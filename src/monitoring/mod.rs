@@ -5,6 +5,7 @@
 //! and a programme replaces it through configuration. Every report keeps
 //! the version it was scored with.
 
+pub mod commands;
 pub mod routes;
 pub mod store;
 

@@ -136,21 +136,17 @@ impl VisitRow {
 
 /// A visit that has fallen due and not been announced.
 #[derive(Queryable)]
-struct DueVisit {
-    visit_id: String,
-    referral_id: String,
-    partner_id: String,
+pub struct DueVisit {
+    pub visit_id: String,
+    pub referral_id: String,
+    pub partner_id: String,
 }
 
-/// Tells partners, through the outbox, of the visits that have fallen due
-/// (`monitoring.due`), each once, inside the caller's write transaction.
-/// Visits already past their grace period when first seen (after a long
-/// stop, say) are not announced: they show as missed instead. Returns how
-/// many were announced.
-pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbError> {
+/// Scheduled visits that fall due by `today` and are still within their
+/// grace period, not yet announced, of referrals still open (at most 500).
+pub fn due_unannounced(conn: &mut DbConn, today: NaiveDate) -> Result<Vec<DueVisit>, DbError> {
     use crate::db::schema::referrals;
-    let today = now.date_naive();
-    let due: Vec<DueVisit> = monitoring_visits::table
+    Ok(monitoring_visits::table
         .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
         .filter(monitoring_visits::status.eq(VisitStatus::Scheduled))
         .filter(monitoring_visits::due_announced_at.is_null())
@@ -160,22 +156,15 @@ pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbEr
         .order(monitoring_visits::due_on.asc())
         .select((monitoring_visits::id, referrals::id, referrals::partner_id))
         .limit(500)
-        .load(conn)?;
-    let stamp = crate::audit::stored_time(now);
-    for visit in &due {
-        crate::events::store::publish(
-            conn,
-            "monitoring.due",
-            &visit.partner_id,
-            Some(&visit.referral_id),
-            serde_json::json!({"referral_id": visit.referral_id, "visit_id": visit.visit_id}),
-            now,
-        )?;
-        diesel::update(monitoring_visits::table.find(&visit.visit_id))
-            .set(monitoring_visits::due_announced_at.eq(stamp))
-            .execute(conn)?;
-    }
-    Ok(due.len())
+        .load(conn)?)
+}
+
+/// Marks a visit as announced.
+pub fn mark_announced(conn: &mut DbConn, visit_id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(monitoring_visits::table.find(visit_id))
+        .set(monitoring_visits::due_announced_at.eq(at))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Schedules the visits of a referral that has just arrived.

@@ -275,7 +275,7 @@ impl Worker {
     async fn announce_due_visits(&self) {
         let announced = self
             .db
-            .write(|conn| crate::monitoring::store::announce_due(conn, Utc::now()))
+            .write(|conn| crate::monitoring::commands::announce_due(conn, Utc::now()))
             .await;
         match announced {
             Ok(0) => {}
