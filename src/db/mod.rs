@@ -7,7 +7,7 @@ pub mod schema;
 pub mod writer;
 
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -181,9 +181,10 @@ pub struct Db {
     backend: Backend,
     timeout: Duration,
     target: Target,
-    /// The process's one writer ([`writer`]), started on the first write;
-    /// it stops when the last handle is dropped.
-    writer: Arc<OnceLock<Result<Sender<writer::Queued>, String>>>,
+    /// The process's one writer ([`writer`]), started on the first write
+    /// (and again should it ever have stopped); it stops when the last
+    /// handle is dropped.
+    writer: Arc<Mutex<Option<Sender<writer::Queued>>>>,
 }
 
 impl Db {
@@ -215,7 +216,7 @@ impl Db {
             backend,
             timeout,
             target,
-            writer: Arc::new(OnceLock::new()),
+            writer: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -290,13 +291,7 @@ impl Db {
             since: std::time::Instant::now(),
             deadline: self.timeout,
         };
-        let sent = match self.writer() {
-            Ok(sender) => sender
-                .send(queued)
-                .map_err(|_| "the writer has stopped".to_owned()),
-            Err(cause) => Err(cause),
-        };
-        if let Err(cause) = sent {
+        if let Err(cause) = self.submit(queued) {
             return Err(E::from(DbError::Unavailable(cause)));
         }
         answered.await.unwrap_or_else(|_| {
@@ -306,11 +301,29 @@ impl Db {
         })
     }
 
-    fn writer(&self) -> Result<&Sender<writer::Queued>, String> {
-        self.writer
-            .get_or_init(|| writer::spawn(self.target.clone()).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(Clone::clone)
+    /// Hands a write to the writer, starting one if there is none (or the
+    /// last one stopped).
+    fn submit(&self, queued: writer::Queued) -> Result<(), String> {
+        let mut slot = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let queued = match slot.as_ref() {
+            Some(sender) => match sender.send(queued) {
+                Ok(()) => return Ok(()),
+                Err(std::sync::mpsc::SendError(back)) => {
+                    tracing::error!("the database writer had stopped; starting another");
+                    back
+                }
+            },
+            None => queued,
+        };
+        let sender = writer::spawn(self.target.clone()).map_err(|e| e.to_string())?;
+        let sent = sender
+            .send(queued)
+            .map_err(|_| "the writer has stopped".to_owned());
+        *slot = Some(sender);
+        sent
     }
 
     /// [`Db::write`] for synchronous callers.
