@@ -119,51 +119,83 @@ pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> bool {
             continue;
         }
         let ran = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut *conn))));
-        let Ok((ok, finish)) = ran else {
-            // The caller's answer went with the panic: it hears 503.
-            tracing::error!("a write panicked; it is rolled back");
-            if let Err(e) = DbConn::rollback_transaction(conn) {
-                broken = Some(format!("cannot roll back a savepoint: {e}"));
+        let finish = match ran {
+            Ok((ok, finish)) => {
+                let closed = if ok {
+                    DbConn::commit_transaction(conn)
+                } else {
+                    DbConn::rollback_transaction(conn)
+                };
+                if let Err(e) = closed {
+                    broken = Some(format!("cannot close a savepoint: {e}"));
+                }
+                Some(finish)
             }
-            continue;
+            Err(_) => {
+                // The caller's answer went with the panic: it hears 503.
+                tracing::error!("a write panicked; it is rolled back");
+                if let Err(e) = DbConn::rollback_transaction(conn) {
+                    broken = Some(format!("cannot roll back a savepoint: {e}"));
+                }
+                None
+            }
         };
-        let closed = if ok {
-            DbConn::commit_transaction(conn)
-        } else {
-            DbConn::rollback_transaction(conn)
-        };
-        if let Err(e) = closed {
-            let cause = format!("cannot close a savepoint: {e}");
-            tracing::warn!(%cause, "the batch is abandoned");
-            broken = Some(cause);
+        // A write that opened a transaction of its own and left it open
+        // would carry the rest of the batch inside it: nothing of the batch
+        // can be trusted then.
+        if broken.is_none() && depth(conn) != Some(1) {
+            broken = Some("a write left a transaction of its own open".to_owned());
         }
-        finishes.push(finish);
+        if let Some(cause) = &broken {
+            tracing::warn!(%cause, "the batch is abandoned");
+        }
+        finishes.extend(finish);
     }
     let committed = match broken {
-        Some(cause) => {
-            let _ = DbConn::rollback_transaction(conn);
-            Err(cause)
-        }
-        None => DbConn::commit_transaction(conn).map_err(|e| {
-            let _ = DbConn::rollback_transaction(conn);
-            format!("the commit failed: {e}")
-        }),
+        Some(cause) => Err(cause),
+        None => match DbConn::commit_transaction(conn) {
+            Ok(()) if depth(conn) == Some(0) => Ok(()),
+            Ok(()) => Err("the commit did not end the transaction".to_owned()),
+            Err(e) => Err(format!("the commit failed: {e}")),
+        },
     };
-    let fit = committed.is_ok() && outside_transaction(conn);
+    // After any failure the connection is dropped (which rolls back what
+    // is still open) and the next batch opens a fresh one.
+    let fit = committed.is_ok();
+    if !fit {
+        abandon(conn);
+    }
     for finish in finishes {
         finish(committed.clone());
     }
     fit
 }
 
-/// True when the connection is back outside any transaction, fit for the
-/// next batch; otherwise the writer opens a fresh one.
-fn outside_transaction(conn: &mut DbConn) -> bool {
-    matches!(
-        <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-            .transaction_depth(),
-        Ok(None)
-    )
+/// How deep in transactions the connection is (0 outside any), or `None`
+/// when diesel no longer knows.
+fn depth(conn: &mut DbConn) -> Option<u32> {
+    match <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+    {
+        Ok(None) => Some(0),
+        Ok(Some(depth)) => Some(depth.get()),
+        Err(_) => None,
+    }
+}
+
+/// Rolls back whatever is open, level by level; the connection is dropped
+/// afterwards all the same.
+fn abandon(conn: &mut DbConn) {
+    for _ in 0..8 {
+        match depth(conn) {
+            Some(0) | None => return,
+            Some(_) => {
+                if DbConn::rollback_transaction(conn).is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +297,45 @@ mod tests {
         let next: Answers = Arc::default();
         assert!(run_batch(&mut conn, vec![insert(5, false, false, &next)]));
         assert_eq!(stored(&mut conn), [1, 4, 5]);
+    }
+
+    #[test]
+    fn a_write_that_leaves_its_own_transaction_open_fails_its_whole_batch() {
+        let mut conn = Target::Sqlite(":memory:".into())
+            .establish()
+            .expect("in-memory SQLite");
+        conn.batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+            .expect("table");
+        let answers: Answers = Arc::default();
+        let unbalanced: Job = {
+            let answers = answers.clone();
+            Box::new(move |conn| {
+                let Ok(conn) = conn else {
+                    return (false, Box::new(|_| {}));
+                };
+                let opened = DbConn::begin_transaction(conn).map_err(|e| e.to_string());
+                let finish: Finish = Box::new(move |committed| {
+                    answers
+                        .lock()
+                        .expect("answers")
+                        .push((2, opened.and(committed)));
+                });
+                (true, finish)
+            })
+        };
+        let batch = vec![
+            insert(1, false, false, &answers),
+            unbalanced,
+            insert(3, false, false, &answers),
+        ];
+        assert!(!run_batch(&mut conn, batch), "the connection is not kept");
+        assert_eq!(depth(&mut conn), Some(0), "everything rolled back");
+        assert_eq!(stored(&mut conn), Vec::<i64>::new());
+        let answers = answers.lock().expect("answers").clone();
+        // The third was refused before it ran (its stand-in answers nothing).
+        let ids: Vec<i64> = answers.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [1, 2]);
+        assert!(answers.iter().all(|(_, a)| a.is_err()), "{answers:?}");
     }
 
     #[tokio::test]
