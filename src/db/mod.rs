@@ -185,7 +185,15 @@ pub struct Db {
     /// (and again should it ever have stopped); it stops when the last
     /// handle is dropped.
     writer: Arc<Mutex<Option<Sender<writer::Queued>>>>,
+    /// Counts this process's commits that published events: the delivery
+    /// worker waits on it instead of polling (other processes hear of them
+    /// through PostgreSQL's `NOTIFY` on [`EVENTS_CHANNEL`]).
+    published: Arc<tokio::sync::watch::Sender<u64>>,
 }
+
+/// The PostgreSQL `NOTIFY` channel on which a commit that published events
+/// is announced, to wake the delivery workers of every instance.
+pub const EVENTS_CHANNEL: &str = "brug_events";
 
 impl Db {
     /// Builds the pool without connecting yet: the first use connects, so a
@@ -217,11 +225,22 @@ impl Db {
             timeout,
             target,
             writer: Arc::new(Mutex::new(None)),
+            published: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Changes after every commit of this process that published events.
+    pub fn published(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.published.subscribe()
+    }
+
+    /// Tells this process's delivery workers that events were committed.
+    pub fn announce_published(&self) {
+        self.published.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// A connection for synchronous callers (the CLI and blocking workers).
