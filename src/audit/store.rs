@@ -8,10 +8,16 @@ use crate::db::schema::audit_log;
 use crate::db::{DbConn, DbError};
 
 /// Appends one entry. Call it inside the write transaction of the change it
-/// records ([`crate::db::Db::write`]), so that both commit or neither does.
-pub fn append(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<Entry, DbError> {
-    // In Db::write's transaction: writers take turns on both backends, so
-    // `seq` follows commit order.
+/// records ([`crate::db::Db::write`]), so that both commit or neither does:
+/// it is written at the end of that transaction, under the chain's head
+/// lock, so that `seq` and the chain follow commit order
+/// ([`crate::db::deferred`]).
+pub fn append(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<(), DbError> {
+    crate::db::deferred::defer(conn, Box::new(move |conn| write(conn, entry, now)))
+}
+
+/// Writes one entry after the last one; the caller holds the head lock.
+fn write(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<(), DbError> {
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
         .order(audit_log::seq.desc())
@@ -52,7 +58,7 @@ pub fn append(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<
             audit_log::hash.eq(&stored.hash),
         ))
         .execute(conn)?;
-    Ok(stored)
+    Ok(())
 }
 
 #[derive(Debug, Default, Clone)]

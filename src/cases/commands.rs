@@ -8,7 +8,7 @@ use super::NewReturnCase;
 use super::store::{self, CaseView, NewCaseRow};
 use crate::audit::AuditContext;
 use crate::clients::store as clients;
-use crate::db::DbConn;
+use crate::db::{DbConn, Locked, lock_row};
 use crate::domain::{CommandError, Conflict, FieldError, Outcome, Refusal};
 
 /// Opens a return case; a client has at most one open case.
@@ -19,6 +19,8 @@ pub fn open(
     now: DateTime<Utc>,
 ) -> Outcome<CaseView> {
     let client_id = input.client_id.to_string();
+    // A second case for the same client waits for this one.
+    lock_row(conn, Locked::Clients, &client_id)?;
     let mut errors = Vec::new();
     if !clients::exists(conn, &client_id)? {
         errors.push(FieldError::new("client_id", "is not a client"));

@@ -2,6 +2,7 @@
 //! PostgreSQL (production), a pool, and the only two ways in: [`Db::read`] and
 //! [`Db::write`]. Nothing else opens a write transaction.
 
+pub mod deferred;
 pub mod migrations;
 pub mod schema;
 pub mod writer;
@@ -135,7 +136,11 @@ impl DbError {
                 matches!(
                     kind,
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
-                ) || message.contains("database is locked")
+                // PostgreSQL chose this write to break a deadlock between
+                // two instances, or could not serialise it: trying again works.
+                ) || matches!(kind, DatabaseErrorKind::SerializationFailure)
+                    || message.contains("deadlock detected")
+                    || message.contains("database is locked")
                     || message.contains("database is busy")
             }
             DbError::Query(Error::BrokenTransactionManager) => true,
@@ -337,7 +342,11 @@ impl Db {
             },
             None => queued,
         };
-        let sender = writer::spawn(self.target.clone()).map_err(|e| e.to_string())?;
+        let published = self.published.clone();
+        let sender = writer::spawn(self.target.clone(), move || {
+            published.send_modify(|n| *n = n.wrapping_add(1));
+        })
+        .map_err(|e| e.to_string())?;
         let sent = sender
             .send(queued)
             .map_err(|_| "the writer has stopped".to_owned());
@@ -352,15 +361,20 @@ impl Db {
         E: From<DbError>,
     {
         let mut conn = self.conn()?;
-        in_transaction(&mut conn, f)
+        let value = in_transaction(&mut conn, f)?;
+        if deferred::take_published() {
+            self.announce_published();
+        }
+        Ok(value)
     }
 }
 
 impl Db {
-    /// A write to the webhook delivery queue, which does not take turns with
-    /// other writers on PostgreSQL: its rows are kept apart by row locks and
-    /// leases (`FOR UPDATE SKIP LOCKED`), so several instances deliver side
-    /// by side. Nothing else may use it. On SQLite it is [`Db::write`].
+    /// A write to the webhook delivery queue. On PostgreSQL it does not go
+    /// through the writer: its rows are kept apart by row locks and leases
+    /// (`FOR UPDATE SKIP LOCKED`), so several instances deliver side by
+    /// side, each on its own connection. Nothing else may use it. On SQLite
+    /// it is [`Db::write`].
     pub async fn write_queue<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -371,74 +385,115 @@ impl Db {
             return self.write(f).await;
         }
         let db = self.clone();
-        run_blocking(move || {
-            let mut conn = db.conn()?;
-            match &mut *conn {
-                DbConn::Sqlite(_) => in_transaction(&mut conn, f),
-                DbConn::Pg(_) => conn
-                    .transaction(|conn| f(conn).map_err(QueueError::Inner))
-                    .map_err(|e| match e {
-                        QueueError::Inner(e) => e,
-                        QueueError::Db(e) => E::from(DbError::from(e)),
-                    }),
-            }
-        })
-        .await
+        run_blocking(move || db.write_blocking(f)).await
     }
 }
-
-/// An error inside a queue transaction, or of the transaction itself.
-enum QueueError<E> {
-    Inner(E),
-    Db(diesel::result::Error),
-}
-
-impl<E> From<diesel::result::Error> for QueueError<E> {
-    fn from(e: diesel::result::Error) -> Self {
-        QueueError::Db(e)
-    }
-}
-
-/// The advisory lock that makes PostgreSQL writers take turns ("brugwrit").
-const PG_WRITE_LOCK: i64 = 0x6272_7567_7772_6974;
 
 /// Opens a write transaction: on SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`), so that a second writer (another process) queues
-/// instead of failing on upgrade; on PostgreSQL writers take turns through
-/// one advisory lock, the same semantics as SQLite, so that check-then-write
-/// rules (one open referral, the audit chain, event order) hold without
-/// races or deadlocks. The lock ends with the transaction.
+/// instead of failing on upgrade. On PostgreSQL writers do not take turns:
+/// each rule holds by what it needs (a row lock on the case or referral it
+/// changes, a unique index, an update that names the status it expects),
+/// and the audit chain and the outbox are appended last under the lock of
+/// one head row ([`deferred`]).
 pub fn begin_write(conn: &mut DbConn) -> diesel::QueryResult<()> {
     match conn {
         DbConn::Sqlite(sqlite) => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
         }
-        DbConn::Pg(_) => DbConn::begin_transaction(conn).and_then(|()| {
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
-                .execute(conn)
-                .map(|_| ())
-        }),
+        DbConn::Pg(_) => DbConn::begin_transaction(conn),
     }
 }
 
-/// Opens a write transaction on `conn`, runs `f`, commits on `Ok` and rolls
-/// back on `Err`.
+/// Opens a write transaction on `conn`, runs `f`, appends what it deferred
+/// ([`deferred`]), commits on `Ok` and rolls back on `Err`.
 pub fn in_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DbError>,
 {
     begin_write(conn).map_err(|e| E::from(DbError::from(e)))?;
-    match f(conn) {
+    let keeping = deferred::open();
+    let done = f(conn).and_then(|value| {
+        deferred::flush(&keeping, conn).map_err(E::from)?;
+        Ok(value)
+    });
+    match done {
         Ok(value) => {
             DbConn::commit_transaction(conn).map_err(|e| E::from(DbError::from(e)))?;
             Ok(value)
         }
         Err(err) => {
+            drop(keeping);
             if let Err(rollback) = DbConn::rollback_transaction(conn) {
                 tracing::error!(error = %rollback, "rollback failed");
             }
             Err(err)
+        }
+    }
+}
+
+/// Locks the row `id` of `table` until the transaction ends, so that a
+/// check made after it still holds when the write is made: two instances
+/// changing the same case or referral take turns, others do not wait.
+/// `FOR NO KEY UPDATE`, so that rows pointing at it (history, events) can
+/// still be inserted by others. On SQLite the one writer holds the
+/// database's write lock already.
+pub fn lock_row(conn: &mut DbConn, table: Locked, id: &str) -> Result<(), DbError> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query(format!(
+            "SELECT 1 FROM {} WHERE id = $1 FOR NO KEY UPDATE",
+            table.name()
+        ))
+        .bind::<diesel::sql_types::Text, _>(id)
+        .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Locks `name` until the transaction ends (PostgreSQL; on SQLite the one
+/// writer holds the database's write lock already): for work that has no
+/// one row to lock, such as syncing the whole partner directory.
+pub fn lock_named(conn: &mut DbConn, name: Named) -> Result<(), DbError> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({})", name.key())).execute(pg)?;
+    }
+    Ok(())
+}
+
+/// What [`lock_named`] locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    DirectorySync,
+}
+
+impl Named {
+    /// The advisory lock's key: fixed, and apart from the migrations' one.
+    fn key(self) -> i64 {
+        match self {
+            Named::DirectorySync => 0x6272_7567_7379_6e63, // "brugsync"
+        }
+    }
+}
+
+/// The tables whose rows a command locks ([`lock_row`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    Clients,
+    ReturnCases,
+    Referrals,
+    Consents,
+    Partners,
+}
+
+impl Locked {
+    fn name(self) -> &'static str {
+        match self {
+            Locked::Clients => "clients",
+            Locked::ReturnCases => "return_cases",
+            Locked::Referrals => "referrals",
+            Locked::Consents => "consents",
+            Locked::Partners => "partners",
         }
     }
 }

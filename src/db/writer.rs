@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::{Connection, TransactionManager};
 
-use super::{DbConn, DbError, Target, begin_write};
+use super::{DbConn, DbError, Target, begin_write, deferred};
 
 /// Most closures in one transaction: enough to amortise the commit over a
 /// burst, few enough that one batch stays short.
@@ -36,17 +36,21 @@ pub struct Queued {
     pub deadline: Duration,
 }
 
-/// Starts the writer thread for `target`; it ends when every sender is gone.
-pub fn spawn(target: Target) -> Result<Sender<Queued>, DbError> {
+/// Starts the writer thread for `target`; it ends when every sender is
+/// gone. `published` is called after each commit that published events.
+pub fn spawn(
+    target: Target,
+    published: impl Fn() + Send + 'static,
+) -> Result<Sender<Queued>, DbError> {
     let (sender, receiver) = std::sync::mpsc::channel::<Queued>();
     std::thread::Builder::new()
         .name("brug-writer".to_owned())
-        .spawn(move || run(target, receiver))
+        .spawn(move || run(target, receiver, published))
         .map_err(|e| DbError::Unavailable(format!("cannot start the writer: {e}")))?;
     Ok(sender)
 }
 
-fn run(target: Target, receiver: Receiver<Queued>) {
+fn run(target: Target, receiver: Receiver<Queued>, published: impl Fn()) {
     let mut conn: Option<DbConn> = None;
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
@@ -80,7 +84,11 @@ fn run(target: Target, receiver: Receiver<Queued>) {
                 continue;
             }
         };
-        let healthy = run_batch(&mut connection, batch.into_iter().map(|q| q.job).collect());
+        let (healthy, announce) =
+            run_batch(&mut connection, batch.into_iter().map(|q| q.job).collect());
+        if announce {
+            published();
+        }
         if healthy {
             conn = Some(connection);
         }
@@ -93,17 +101,20 @@ fn refuse(job: Job, cause: &str) {
     finish(Err(cause.to_owned()));
 }
 
-/// Runs one batch in one transaction on `conn`. Returns whether the
-/// connection is still fit for the next batch.
-pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> bool {
+/// Runs one batch in one transaction on `conn`: each job in its savepoint,
+/// then the audit entries and events they appended ([`deferred`]), then one
+/// commit. Returns whether the connection is still fit for the next batch
+/// (the batch committed), and whether the commit published events.
+pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> (bool, bool) {
     if let Err(e) = begin_write(conn) {
         let cause = format!("cannot begin a write: {e}");
         tracing::warn!(%cause);
         for job in jobs {
             refuse(job, &cause);
         }
-        return false;
+        return (false, false);
     }
+    let keeping = deferred::open();
     let mut finishes: Vec<Finish> = Vec::with_capacity(jobs.len());
     let mut broken: Option<String> = None;
     for job in jobs {
@@ -118,12 +129,14 @@ pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> bool {
             broken = Some(cause);
             continue;
         }
+        let mark = deferred::mark();
         let ran = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut *conn))));
         let finish = match ran {
             Ok((ok, finish)) => {
                 let closed = if ok {
                     DbConn::commit_transaction(conn)
                 } else {
+                    deferred::truncate(mark);
                     DbConn::rollback_transaction(conn)
                 };
                 if let Err(e) = closed {
@@ -134,6 +147,7 @@ pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> bool {
             Err(_) => {
                 // The caller's answer went with the panic: it hears 503.
                 tracing::error!("a write panicked; it is rolled back");
+                deferred::truncate(mark);
                 if let Err(e) = DbConn::rollback_transaction(conn) {
                     broken = Some(format!("cannot roll back a savepoint: {e}"));
                 }
@@ -151,6 +165,13 @@ pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> bool {
         }
         finishes.extend(finish);
     }
+    if broken.is_none()
+        && let Err(e) = deferred::flush(&keeping, conn)
+    {
+        let cause = format!("cannot append the audit entries and events: {e}");
+        tracing::warn!(%cause, "the batch is abandoned");
+        broken = Some(cause);
+    }
     let committed = match broken {
         Some(cause) => Err(cause),
         None => match DbConn::commit_transaction(conn) {
@@ -165,10 +186,12 @@ pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> bool {
     if !fit {
         abandon(conn);
     }
+    drop(keeping);
+    let announce = fit && deferred::take_published();
     for finish in finishes {
         finish(committed.clone());
     }
-    fit
+    (fit, announce)
 }
 
 /// How deep in transactions the connection is (0 outside any), or `None`
@@ -273,7 +296,7 @@ mod tests {
             insert(1, false, false, &answers),
             insert(4, false, false, &answers),
         ];
-        assert!(run_batch(&mut conn, batch), "the connection stays fit");
+        assert!(run_batch(&mut conn, batch).0, "the connection stays fit");
         assert_eq!(stored(&mut conn), [1, 4], "only the writes that succeeded");
         let answers = answers.lock().expect("answers").clone();
         assert_eq!(
@@ -295,7 +318,7 @@ mod tests {
 
         // The next batch runs on the same connection, in a new transaction.
         let next: Answers = Arc::default();
-        assert!(run_batch(&mut conn, vec![insert(5, false, false, &next)]));
+        assert!(run_batch(&mut conn, vec![insert(5, false, false, &next)]).0);
         assert_eq!(stored(&mut conn), [1, 4, 5]);
     }
 
@@ -328,7 +351,7 @@ mod tests {
             unbalanced,
             insert(3, false, false, &answers),
         ];
-        assert!(!run_batch(&mut conn, batch), "the connection is not kept");
+        assert!(!run_batch(&mut conn, batch).0, "the connection is not kept");
         assert_eq!(depth(&mut conn), Some(0), "everything rolled back");
         assert_eq!(stored(&mut conn), Vec::<i64>::new());
         let answers = answers.lock().expect("answers").clone();

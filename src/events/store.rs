@@ -43,8 +43,11 @@ pub struct Event {
     pub payload: String,
 }
 
-/// Records an event for a partner inside the caller's write transaction.
-/// `data` must hold ids only.
+/// Records an event for a partner inside the caller's write transaction,
+/// and returns its id. It is written at the end of that transaction, under
+/// the chain's head lock, so that `seq` follows commit order and a reader
+/// of the feed never sees a later number commit before an earlier one
+/// ([`crate::db::deferred`]). `data` must hold ids only.
 pub fn publish(
     conn: &mut DbConn,
     event_type: &str,
@@ -52,13 +55,7 @@ pub fn publish(
     referral_id: Option<&str>,
     data: Value,
     now: DateTime<Utc>,
-) -> Result<Event, DbError> {
-    // In Db::write's transaction: writers take turns on both backends, so
-    // `seq` follows commit order.
-    let last: Option<i64> = events::table
-        .select(diesel::dsl::max(events::seq))
-        .first(conn)?;
-    let seq = last.unwrap_or(0) + 1;
+) -> Result<String, DbError> {
     let id = uuid::Uuid::now_v7().to_string();
     let occurred_at = crate::audit::stored_time(now);
     let payload = Message {
@@ -67,28 +64,40 @@ pub fn publish(
         data,
     }
     .to_json();
-    diesel::insert_into(events::table)
-        .values((
-            events::seq.eq(seq),
-            events::id.eq(&id),
-            events::event_type.eq(event_type),
-            events::partner_id.eq(partner_id),
-            events::referral_id.eq(referral_id),
-            events::occurred_at.eq(occurred_at),
-            events::payload.eq(&payload),
-        ))
-        .execute(conn)?;
     let event = Event {
-        seq,
-        id,
+        seq: 0,
+        id: id.clone(),
         event_type: event_type.to_owned(),
         partner_id: partner_id.to_owned(),
         referral_id: referral_id.map(str::to_owned),
         occurred_at,
         payload,
     };
+    crate::db::deferred::note_published();
+    crate::db::deferred::defer(conn, Box::new(move |conn| write(conn, event)))?;
+    Ok(id)
+}
+
+/// Writes one event after the last one, and queues it for the partner's
+/// webhook; the caller holds the head lock.
+fn write(conn: &mut DbConn, mut event: Event) -> Result<(), DbError> {
+    let last: Option<i64> = events::table
+        .select(diesel::dsl::max(events::seq))
+        .first(conn)?;
+    event.seq = last.unwrap_or(0) + 1;
+    diesel::insert_into(events::table)
+        .values((
+            events::seq.eq(event.seq),
+            events::id.eq(&event.id),
+            events::event_type.eq(&event.event_type),
+            events::partner_id.eq(&event.partner_id),
+            events::referral_id.eq(&event.referral_id),
+            events::occurred_at.eq(event.occurred_at),
+            events::payload.eq(&event.payload),
+        ))
+        .execute(conn)?;
     super::deliveries::enqueue(conn, &event)?;
-    Ok(event)
+    Ok(())
 }
 
 /// A partner's events after `after`, in order.

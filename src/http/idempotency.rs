@@ -103,11 +103,20 @@ fn reserve(
         }),
         Some(stored) if stored.locked_until > stamp => Ok(Reservation::InFlight),
         Some(_) => {
-            // The first attempt died without an answer: this one takes over.
-            diesel::update(idempotency_keys::table.find((principal, key)))
-                .set(idempotency_keys::locked_until.eq(stamp + Duration::seconds(LOCK_SECONDS)))
-                .execute(conn)?;
-            Ok(Reservation::Reserved)
+            // The first attempt died without an answer: this one takes over,
+            // unless another instance took over first.
+            let taken = diesel::update(
+                idempotency_keys::table
+                    .find((principal, key))
+                    .filter(idempotency_keys::locked_until.le(stamp)),
+            )
+            .set(idempotency_keys::locked_until.eq(stamp + Duration::seconds(LOCK_SECONDS)))
+            .execute(conn)?;
+            Ok(if taken == 1 {
+                Reservation::Reserved
+            } else {
+                Reservation::InFlight
+            })
         }
     }
 }

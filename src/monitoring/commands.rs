@@ -14,7 +14,14 @@ use crate::db::{DbConn, DbError};
 pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbError> {
     let due = store::due_unannounced(conn, now.date_naive())?;
     let stamp = crate::audit::stored_time(now);
+    let mut announced = 0;
     for visit in &due {
+        // Marked first: a worker of another instance that read the same
+        // visit waits for this mark, then finds it taken.
+        if !store::mark_announced(conn, &visit.visit_id, stamp)? {
+            continue;
+        }
+        announced += 1;
         crate::events::store::publish(
             conn,
             "monitoring.due",
@@ -23,7 +30,6 @@ pub fn announce_due(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, DbEr
             serde_json::json!({"referral_id": visit.referral_id, "visit_id": visit.visit_id}),
             now,
         )?;
-        store::mark_announced(conn, &visit.visit_id, stamp)?;
     }
-    Ok(due.len())
+    Ok(announced)
 }

@@ -160,11 +160,21 @@ pub fn due_unannounced(conn: &mut DbConn, today: NaiveDate) -> Result<Vec<DueVis
 }
 
 /// Marks a visit as announced.
-pub fn mark_announced(conn: &mut DbConn, visit_id: &str, at: NaiveDateTime) -> Result<(), DbError> {
-    diesel::update(monitoring_visits::table.find(visit_id))
-        .set(monitoring_visits::due_announced_at.eq(at))
-        .execute(conn)?;
-    Ok(())
+/// Marks a visit announced; false when another worker (another instance)
+/// announced it meanwhile.
+pub fn mark_announced(
+    conn: &mut DbConn,
+    visit_id: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let marked = diesel::update(
+        monitoring_visits::table
+            .find(visit_id)
+            .filter(monitoring_visits::due_announced_at.is_null()),
+    )
+    .set(monitoring_visits::due_announced_at.eq(at))
+    .execute(conn)?;
+    Ok(marked == 1)
 }
 
 /// Schedules the visits of a referral that has just arrived.

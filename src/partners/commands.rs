@@ -17,6 +17,8 @@ pub fn sync(
     records: &[PartnerRecord],
     now: DateTime<Utc>,
 ) -> Result<SyncReport, DbError> {
+    // Instances starting together sync one after the other.
+    crate::db::lock_named(conn, crate::db::Named::DirectorySync)?;
     let report = store::sync(conn, records, now.naive_utc())?;
     let changes = [
         ("partners.add", &report.added),

@@ -23,6 +23,8 @@ pub fn set(
     let secret = new_secret()
         .map_err(|e| CommandError::Internal(format!("no randomness for a secret: {e}")))?;
     let partner = &by.actor.id;
+    // The secret it replaces is read and kept: a second change waits.
+    crate::db::lock_row(conn, crate::db::Locked::Partners, partner)?;
     let endpoint = store::set_endpoint(conn, partner, url, &secret, now)?;
     by.record(conn, "webhook", partner, now)?;
     let mut body = view(&endpoint, preset, None);

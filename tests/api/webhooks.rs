@@ -632,15 +632,24 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_the_new_owner() {
                 "whsec_AAAA",
                 now,
             )?;
-            let event = brug::events::store::publish(
+            Ok(brug::events::store::publish(
                 conn,
                 "referral.updated",
                 ACCRA,
                 Some("lease-referral"),
                 json!({"referral_id": "lease-referral"}),
                 now,
-            )?;
-            Ok(event.seq)
+            )?)
+        })
+        .await;
+    let seq = app
+        .write(move |conn, _| {
+            use brug::db::schema::events;
+            use diesel::prelude::*;
+            Ok(events::table
+                .filter(events::id.eq(&seq))
+                .select(events::seq)
+                .first::<i64>(conn)?)
         })
         .await;
     let first = app

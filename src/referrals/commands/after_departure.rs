@@ -13,7 +13,7 @@ use super::super::{Arrival, Outcome as Ending, ReferralStatus};
 use super::{Move, transition};
 use crate::audit::AuditContext;
 use crate::cases::store as cases;
-use crate::db::DbConn;
+use crate::db::{DbConn, Locked, lock_row};
 use crate::domain::{CommandError, Conflict, Outcome, Refusal};
 use crate::events::store as events;
 use crate::monitoring::store::{self as monitoring, VisitView};
@@ -30,6 +30,7 @@ pub fn arrive(
     months: &[u32],
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
+    lock_row(conn, Locked::Referrals, id)?;
     let row = store::own(conn, id, partner)?;
     row.status.after_departure("arrive")?;
     if row.arrived_on.is_some() {
@@ -69,6 +70,7 @@ pub fn submit_plan(
     plan: &NewPlan,
     now: DateTime<Utc>,
 ) -> Outcome<PlanView> {
+    lock_row(conn, Locked::Referrals, id)?;
     let row = store::own(conn, id, partner)?;
     if !matches!(
         row.status,
@@ -109,6 +111,7 @@ pub fn decide_plan(
     returned_with: Option<&str>,
     now: DateTime<Utc>,
 ) -> Outcome<PlanView> {
+    lock_row(conn, Locked::Referrals, id)?;
     let row = store::any(conn, id)?;
     let current =
         store_after::plan(conn, &row.id)?.ok_or(Refusal::not_found("reintegration plan"))?;
@@ -147,6 +150,7 @@ pub fn report_monitoring(
     model: &Model,
     now: DateTime<Utc>,
 ) -> Outcome<VisitView> {
+    lock_row(conn, Locked::Referrals, id)?;
     let row = store::own(conn, id, partner)?;
     if row.status != ReferralStatus::InProgress {
         return Err(row
@@ -184,6 +188,7 @@ pub fn close(
     outcome: Ending,
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
+    lock_row(conn, Locked::Referrals, id)?;
     let row = store::own(conn, id, partner)?;
     row.status.after_departure("close")?;
     let step = Move::new(outcome.action(), Some(outcome.as_str())).by_partner(partner);

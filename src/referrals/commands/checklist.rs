@@ -8,7 +8,7 @@ use super::super::store::checklist::{self, ChecklistItemView, ItemChange};
 use super::super::store::{self, ReferralRow};
 use super::super::{ChecklistOwner, ChecklistStatus};
 use crate::audit::AuditContext;
-use crate::db::DbConn;
+use crate::db::{DbConn, Locked, lock_row};
 use crate::domain::{CommandError, Conflict, Denial, Outcome, Refusal};
 use crate::events::store as events;
 
@@ -21,6 +21,7 @@ pub fn update_item(
     now: DateTime<Utc>,
 ) -> Outcome<ChecklistItemView> {
     let item = checklist::item(conn, item_id)?.ok_or(Refusal::not_found("checklist item"))?;
+    lock_row(conn, Locked::Referrals, &item.referral_id)?;
     let referral = store::get_row(conn, &item.referral_id)?
         .ok_or_else(|| CommandError::Internal(format!("referral of item {} vanished", item.id)))?;
     change_item(conn, by, &referral, &item, change, now)
@@ -36,6 +37,7 @@ pub fn complete_item(
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Outcome<ChecklistItemView> {
+    lock_row(conn, Locked::Referrals, referral_id)?;
     let referral = store::own(conn, referral_id, partner)?;
     let item = checklist::item(conn, item_id)?
         .filter(|item| item.referral_id == referral.id)

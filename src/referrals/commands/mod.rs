@@ -16,7 +16,7 @@ use super::{Action, CONSENT_WITHDRAWN, ChecklistTemplateItem, ReferralStatus};
 use crate::audit::{Actor, AuditContext};
 use crate::cases::store as cases;
 use crate::consent::store::ConsentView;
-use crate::db::DbConn;
+use crate::db::{DbConn, Locked, lock_row};
 use crate::domain::{CommandError, Conflict, Outcome, Refusal};
 use crate::events::store as events;
 
@@ -59,6 +59,7 @@ fn transition(
     step: Move<'_>,
     now: DateTime<Utc>,
 ) -> Outcome<ReferralRow> {
+    lock_row(conn, Locked::Referrals, id)?;
     let row = match step.partner_scope {
         Some(partner) => store::own(conn, id, partner)?,
         None => store::any(conn, id)?,

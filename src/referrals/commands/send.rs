@@ -11,7 +11,7 @@ use crate::cases::CaseStatus;
 use crate::cases::store as cases;
 use crate::config::SlaSettings;
 use crate::consent::store as consents;
-use crate::db::DbConn;
+use crate::db::{DbConn, Locked, lock_row};
 use crate::domain::{Conflict, Outcome, Refusal};
 
 /// Sends a case to a partner that works in its destination, under a
@@ -25,6 +25,10 @@ pub fn send(
     sla: &SlaSettings,
     now: DateTime<Utc>,
 ) -> Outcome<ReferralView> {
+    // A withdrawal of the consent, a second referral of the case: each
+    // waits for this one (consent before case, as withdrawing does).
+    lock_row(conn, Locked::Consents, &input.consent_id.to_string())?;
+    lock_row(conn, Locked::ReturnCases, case_id)?;
     let case = cases::row(conn, case_id)?.ok_or(Refusal::not_found("return case"))?;
     if case.status != CaseStatus::Open {
         return Err(Refusal::conflict(Conflict::CaseClosed, "This return case is closed.").into());
