@@ -12,6 +12,7 @@ mod durability;
 mod errors;
 mod health;
 mod helpers;
+mod instances;
 mod migrations;
 mod openapi;
 mod partners;
