@@ -117,6 +117,12 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Seconds a request may wait for a database connection before 503.
     pub db_timeout_secs: u64,
+    /// Most writes the writer commits together in one transaction.
+    pub write_batch_max: usize,
+    /// Microseconds the writer waits for more writes after the first of a
+    /// batch; 0 takes only those already waiting (the default: under load
+    /// they queue up while the last batch commits anyway).
+    pub write_batch_wait_us: u64,
     /// Seconds that requests in flight get to finish on SIGTERM or ctrl-c.
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; 0 means one per CPU core.
@@ -155,6 +161,8 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             db_pool_size: 8,
             db_timeout_secs: 5,
+            write_batch_max: crate::db::writer::MAX_BATCH,
+            write_batch_wait_us: 0,
             shutdown_timeout_secs: 30,
             workers: 0,
             sla: SlaSettings::default(),
@@ -210,6 +218,12 @@ impl Settings {
         }
         if !(10..=600_000).contains(&self.webhook_poll_ms) {
             return out("webhook_poll_ms must be from 10 to 600000");
+        }
+        if !(1..=1024).contains(&self.write_batch_max) {
+            return out("write_batch_max must be from 1 to 1024");
+        }
+        if self.write_batch_wait_us > 100_000 {
+            return out("write_batch_wait_us must be from 0 to 100000");
         }
         if self.webhook_retry_schedule.max_attempts() > 51 {
             return out("webhook_retry_schedule may hold at most 50 waits");
@@ -337,6 +351,36 @@ mod tests {
             let err = Settings::load(None, &Overrides::default())
                 .expect_err("a timeout of days is refused");
             assert!(err.to_string().contains("webhook_timeout_secs"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn write_batching_comes_from_the_documented_variables_within_range() {
+        figment::Jail::expect_with(|jail| {
+            let defaults =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (defaults.write_batch_max, defaults.write_batch_wait_us),
+                (64, 0)
+            );
+            jail.set_env("BRUG_WRITE_BATCH_MAX", "16");
+            jail.set_env("BRUG_WRITE_BATCH_WAIT_US", "250");
+            let settings =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (settings.write_batch_max, settings.write_batch_wait_us),
+                (16, 250)
+            );
+            jail.set_env("BRUG_WRITE_BATCH_MAX", "0");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("a batch of nothing is refused");
+            assert!(err.to_string().contains("write_batch_max"), "{err}");
+            jail.set_env("BRUG_WRITE_BATCH_MAX", "16");
+            jail.set_env("BRUG_WRITE_BATCH_WAIT_US", "5000000");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("waiting seconds for a batch is refused");
+            assert!(err.to_string().contains("write_batch_wait_us"), "{err}");
             Ok(())
         });
     }

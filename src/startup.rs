@@ -79,6 +79,12 @@ pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
         settings.db_pool_size,
         Duration::from_secs(settings.db_timeout_secs),
     )
+    .map(|db| {
+        db.with_batching(
+            settings.write_batch_max,
+            Duration::from_micros(settings.write_batch_wait_us),
+        )
+    })
 }
 
 /// Everything `serve` does before it listens: check the partner directory

@@ -135,9 +135,8 @@ impl DbError {
                 let message = info.message();
                 matches!(
                     kind,
-                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
-                // PostgreSQL chose this write to break a deadlock between
-                // two instances, or could not serialise it: trying again works.
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand // PostgreSQL chose this write to break a deadlock between
+                                                                                                 // two instances, or could not serialise it: trying again works.
                 ) || matches!(kind, DatabaseErrorKind::SerializationFailure)
                     || message.contains("deadlock detected")
                     || message.contains("database is locked")
@@ -194,6 +193,7 @@ pub struct Db {
     /// worker waits on it instead of polling (other processes hear of them
     /// through PostgreSQL's `NOTIFY` on [`EVENTS_CHANNEL`]).
     published: Arc<tokio::sync::watch::Sender<u64>>,
+    batching: writer::Batching,
 }
 
 /// The PostgreSQL `NOTIFY` channel on which a commit that published events
@@ -231,11 +231,22 @@ impl Db {
             target,
             writer: Arc::new(Mutex::new(None)),
             published: Arc::new(tokio::sync::watch::Sender::new(0)),
+            batching: writer::Batching::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How the writer batches: at most `max` writes in one transaction,
+    /// waiting up to `wait` for more after the first.
+    pub fn with_batching(mut self, max: usize, wait: Duration) -> Self {
+        self.batching = writer::Batching {
+            max: max.max(1),
+            wait,
+        };
+        self
     }
 
     /// Changes after every commit of this process that published events.
@@ -343,7 +354,7 @@ impl Db {
             None => queued,
         };
         let published = self.published.clone();
-        let sender = writer::spawn(self.target.clone(), move || {
+        let sender = writer::spawn(self.target.clone(), self.batching, move || {
             published.send_modify(|n| *n = n.wrapping_add(1));
         })
         .map_err(|e| e.to_string())?;

@@ -8,16 +8,35 @@
 //! owns the one write connection.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{Connection, TransactionManager};
 
 use super::{DbConn, DbError, Target, begin_write, deferred};
 
-/// Most closures in one transaction: enough to amortise the commit over a
-/// burst, few enough that one batch stays short.
+/// Most closures in one transaction by default: enough to amortise the
+/// commit over a burst, few enough that one batch stays short.
 pub const MAX_BATCH: usize = 64;
+
+/// How the writer gathers a batch (settings `write_batch_max` and
+/// `write_batch_wait_us`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    pub max: usize,
+    /// How long to wait for more after the first; zero takes only those
+    /// already waiting.
+    pub wait: Duration,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Self {
+            max: MAX_BATCH,
+            wait: Duration::ZERO,
+        }
+    }
+}
 
 /// What a closure left to do once its batch's commit is known: send its own
 /// result, or the commit's failure.
@@ -40,24 +59,34 @@ pub struct Queued {
 /// gone. `published` is called after each commit that published events.
 pub fn spawn(
     target: Target,
+    batching: Batching,
     published: impl Fn() + Send + 'static,
 ) -> Result<Sender<Queued>, DbError> {
     let (sender, receiver) = std::sync::mpsc::channel::<Queued>();
     std::thread::Builder::new()
         .name("brug-writer".to_owned())
-        .spawn(move || run(target, receiver, published))
+        .spawn(move || run(target, batching, receiver, published))
         .map_err(|e| DbError::Unavailable(format!("cannot start the writer: {e}")))?;
     Ok(sender)
 }
 
-fn run(target: Target, receiver: Receiver<Queued>, published: impl Fn()) {
+fn run(target: Target, batching: Batching, receiver: Receiver<Queued>, published: impl Fn()) {
     let mut conn: Option<DbConn> = None;
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match receiver.try_recv() {
+        let until = Instant::now() + batching.wait;
+        while batch.len() < batching.max {
+            let left = until.saturating_duration_since(Instant::now());
+            let next = if left.is_zero() {
+                receiver.try_recv().map_err(|e| e == TryRecvError::Empty)
+            } else {
+                receiver
+                    .recv_timeout(left)
+                    .map_err(|e| e == RecvTimeoutError::Timeout)
+            };
+            match next {
                 Ok(next) => batch.push(next),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                Err(_) => break,
             }
         }
         // Callers that gave up waiting are told so without running.

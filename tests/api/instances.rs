@@ -96,7 +96,9 @@ async fn two_instances_moving_one_referral_at_once_one_wins_and_the_other_gets_4
         let id = referral["id"].as_str().expect("id").to_owned();
         let step = |action: &str| format!("/partner/v1/referrals/{id}/{action}");
         one_wins(
-            &instances.race(&stage.accra, &step("acknowledge"), json!({})).await,
+            &instances
+                .race(&stage.accra, &step("acknowledge"), json!({}))
+                .await,
             &format!("acknowledge, round {round}"),
         );
         one_wins(
@@ -171,7 +173,13 @@ async fn two_instances_moving_one_referral_at_once_one_wins_and_the_other_gets_4
         checklists.iter().all(|n| *n == checklists[0]),
         "one checklist per acceptance: {checklists:?}"
     );
-    let feed = ok(stage.get(&stage.accra, "/partner/v1/events?limit=200").await, 200).await;
+    let feed = ok(
+        stage
+            .get(&stage.accra, "/partner/v1/events?limit=200")
+            .await,
+        200,
+    )
+    .await;
     let events: Vec<(String, String)> = feed["items"]
         .as_array()
         .expect("items")
@@ -245,7 +253,11 @@ async fn four_instances_making_a_thousand_audited_requests_each_keep_one_chain()
         .await;
     let wanted = |i: usize| if i % 10 == 0 { 201 } else { 200 };
     let wrong: Vec<&(usize, u16)> = statuses.iter().filter(|(i, s)| *s != wanted(*i)).collect();
-    assert!(wrong.is_empty(), "{} answers were wrong: {wrong:?}", wrong.len());
+    assert!(
+        wrong.is_empty(),
+        "{} answers were wrong: {wrong:?}",
+        wrong.len()
+    );
     drop(instances);
 
     // Every request is in the one chain, once, and the chain is unbroken.
