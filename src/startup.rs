@@ -243,6 +243,7 @@ impl Application {
             settings: settings.clone(),
             model,
             webhooks,
+            directory: Arc::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()

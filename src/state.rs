@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::monitoring::Model;
+use crate::partners::directory::Directory;
 use crate::webhooks::worker::Sender;
 
 pub struct AppState {
@@ -16,6 +17,8 @@ pub struct AppState {
     pub model: Arc<Model>,
     /// Sends signed messages to partners' webhooks.
     pub webhooks: Arc<Sender>,
+    /// The partner directory, from memory.
+    pub directory: Arc<Directory>,
 }
 
 /// The OpenAPI document, built once at start-up from the route table.

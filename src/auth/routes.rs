@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::{PartnerCaller, Staff};
 use crate::http::{AppError, RouteSpec};
-use crate::partners::store as partner_store;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -29,9 +28,12 @@ async fn partner_me(
     caller: PartnerCaller,
 ) -> Result<HttpResponse, AppError> {
     let id = caller.partner_id.clone();
+    let directory = state.directory.clone();
     let partner = state
         .db
-        .read(move |conn| partner_store::get(conn, &id).map_err(AppError::from))
+        .read(move |conn| {
+            crate::partners::directory::get(conn, &directory, &id).map_err(AppError::from)
+        })
         .await?
         .ok_or_else(|| AppError::not_found("partner"))?;
     Ok(HttpResponse::Ok().json(json!({

@@ -8,13 +8,14 @@ use crate::audit::AuditContext;
 use crate::clients::store as clients;
 use crate::db::DbConn;
 use crate::domain::{CommandError, CountryCode, LanguageCode, Outcome, Refusal, RegionCode};
+use crate::partners::directory::{self, Directory};
 use crate::partners::matching::{self, MatchRequest, PartnerMatch};
-use crate::partners::store as partners;
 
 /// The partners that could take the case, best first.
 pub fn partner_matches(
     conn: &mut DbConn,
     by: &AuditContext,
+    directory: &Directory,
     id: &str,
     now: DateTime<Utc>,
 ) -> Outcome<Vec<PartnerMatch>> {
@@ -28,7 +29,7 @@ pub fn partner_matches(
                 .collect()
         })
         .unwrap_or_default();
-    let profiles = partners::profiles_for_country(conn, &country)?;
+    let profiles = directory::profiles_for_country(conn, directory, &country)?;
     let request = MatchRequest {
         country,
         region: case

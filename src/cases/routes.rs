@@ -75,8 +75,9 @@ async fn partner_matches(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let directory = state.directory.clone();
     let ranked = crate::audit::read::audited(&state.db, audit, move |conn, by| {
-        queries::partner_matches(conn, by, &id, Utc::now())
+        queries::partner_matches(conn, by, &directory, &id, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({"items": ranked})))

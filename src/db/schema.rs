@@ -425,3 +425,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     partners
 );
+
+diesel::table! {
+    /// The partner directory's version (one row), raised by each sync that
+    /// changes the directory.
+    directory_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}

@@ -5,6 +5,7 @@
 //! for a return (`matching`).
 
 pub mod commands;
+pub mod directory;
 pub mod file;
 pub mod matching;
 pub mod routes;

@@ -3,7 +3,8 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::store::{self, PartnerFilter};
+use super::directory;
+use super::store::PartnerFilter;
 use super::{PartnerStatus, Service};
 use crate::domain::{CountryCode, LanguageCode};
 use crate::http::{AppError, Page, PageRequest, QueryParams, RouteSpec};
@@ -40,9 +41,12 @@ async fn list_partners(
         status: query.status,
     };
     let fetch = page.clone();
+    let directory = state.directory.clone();
     let rows = state
         .db
-        .read(move |conn| store::list(conn, &filter, &fetch).map_err(AppError::from))
+        .read(move |conn| {
+            directory::list(conn, &directory, &filter, &fetch).map_err(AppError::from)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, &page, |p| p.id.clone())))
 }
@@ -52,9 +56,10 @@ async fn get_partner(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let directory = state.directory.clone();
     let partner = state
         .db
-        .read(move |conn| store::get(conn, &id).map_err(AppError::from))
+        .read(move |conn| directory::get(conn, &directory, &id).map_err(AppError::from))
         .await?
         .ok_or_else(|| AppError::not_found("partner"))?;
     Ok(HttpResponse::Ok().json(partner))

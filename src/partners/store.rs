@@ -7,13 +7,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Contact, PartnerId, PartnerRecord, PartnerStatus, Service, ServiceArea, SlaOverrides};
+use super::{Contact, PartnerRecord, PartnerStatus, Service, ServiceArea};
 use crate::db::schema::{
-    partner_contacts, partner_languages, partner_service_areas, partner_services, partners,
-    referrals,
+    directory_version, partner_contacts, partner_languages, partner_service_areas,
+    partner_services, partners, referrals,
 };
 use crate::db::{DbConn, DbError};
-use crate::domain::page::PageRequest;
 use crate::domain::{CountryCode, LanguageCode, RegionCode};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -133,6 +132,9 @@ pub fn sync(
             .execute(conn)?;
         report.deactivated.push(id.clone());
     }
+    if !(report.added.is_empty() && report.updated.is_empty() && report.deactivated.is_empty()) {
+        bump_version(conn)?;
+    }
     Ok(report)
 }
 
@@ -245,54 +247,56 @@ pub struct SlaView {
 }
 
 /// A partner as stored, without its child rows.
-#[derive(Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = partners)]
-struct StoredPartner {
-    id: String,
-    name: String,
-    description: String,
-    website: Option<String>,
-    email: String,
-    capacity: i32,
-    status: PartnerStatus,
-    sla_acknowledge_working_days: Option<i32>,
-    sla_decide_working_days: Option<i32>,
-    updated_at: NaiveDateTime,
+pub(super) struct StoredPartner {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) website: Option<String>,
+    pub(super) email: String,
+    pub(super) capacity: i32,
+    pub(super) status: PartnerStatus,
+    pub(super) sla_acknowledge_working_days: Option<i32>,
+    pub(super) sla_decide_working_days: Option<i32>,
+    pub(super) updated_at: NaiveDateTime,
 }
 
 /// One of a partner's contacts, as stored.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = partner_contacts)]
 struct StoredContact {
+    partner_id: String,
     name: String,
     role: String,
     email: Option<String>,
     phone: Option<String>,
 }
 
-/// The child rows of some partners, grouped by partner id.
+/// The child rows of the partners, grouped by partner id.
 #[derive(Default)]
-struct Children {
-    services: BTreeMap<String, Vec<String>>,
-    areas: BTreeMap<String, Vec<(String, String)>>,
-    languages: BTreeMap<String, Vec<String>>,
-    open_referrals: HashMap<String, u32>,
+pub(super) struct Children {
+    pub(super) services: BTreeMap<String, Vec<String>>,
+    pub(super) areas: BTreeMap<String, Vec<(String, String)>>,
+    pub(super) languages: BTreeMap<String, Vec<String>>,
+    pub(super) contacts: BTreeMap<String, Vec<Contact>>,
 }
 
-fn load_children(conn: &mut DbConn, ids: &[String]) -> Result<Children, DbError> {
+/// Every partner as stored, in id order, with its child rows: what the
+/// in-memory directory holds ([`super::directory`]).
+pub(super) fn load_all(conn: &mut DbConn) -> Result<(Vec<StoredPartner>, Children), DbError> {
+    let rows: Vec<StoredPartner> = partners::table
+        .select(StoredPartner::as_select())
+        .order(partners::id.asc())
+        .load(conn)?;
     let mut children = Children::default();
-    if ids.is_empty() {
-        return Ok(children);
-    }
     let services: Vec<(String, String)> = partner_services::table
-        .filter(partner_services::partner_id.eq_any(ids))
         .select((partner_services::partner_id, partner_services::service))
         .load(conn)?;
     for (id, service) in services {
         children.services.entry(id).or_default().push(service);
     }
     let areas: Vec<(String, String, String)> = partner_service_areas::table
-        .filter(partner_service_areas::partner_id.eq_any(ids))
         .select((
             partner_service_areas::partner_id,
             partner_service_areas::country,
@@ -307,14 +311,48 @@ fn load_children(conn: &mut DbConn, ids: &[String]) -> Result<Children, DbError>
             .push((country, region));
     }
     let languages: Vec<(String, String)> = partner_languages::table
-        .filter(partner_languages::partner_id.eq_any(ids))
         .select((partner_languages::partner_id, partner_languages::language))
         .load(conn)?;
     for (id, language) in languages {
         children.languages.entry(id).or_default().push(language);
     }
-    children.open_referrals = open_referrals(conn)?;
-    Ok(children)
+    let contacts: Vec<StoredContact> = partner_contacts::table
+        .order((
+            partner_contacts::partner_id,
+            partner_contacts::position.asc(),
+        ))
+        .select(StoredContact::as_select())
+        .load(conn)?;
+    for c in contacts {
+        children
+            .contacts
+            .entry(c.partner_id)
+            .or_default()
+            .push(Contact {
+                name: c.name,
+                role: c.role,
+                email: c.email,
+                phone: c.phone,
+            });
+    }
+    Ok((rows, children))
+}
+
+/// The directory's version: raised by every sync that changes something,
+/// so that every instance knows to reload its copy.
+pub(super) fn version(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(directory_version::table
+        .select(directory_version::version)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn bump_version(conn: &mut DbConn) -> Result<(), DbError> {
+    diesel::update(directory_version::table)
+        .set(directory_version::version.eq(directory_version::version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The statuses of a referral still running, which holds a place of the
@@ -322,10 +360,18 @@ fn load_children(conn: &mut DbConn, ids: &[String]) -> Result<Children, DbError>
 /// above this area; a test holds the two lists equal).
 const OPEN_REFERRAL_STATUSES: [&str; 4] = ["requested", "received", "accepted", "in_progress"];
 
-/// Per partner, the referrals it holds open now.
-fn open_referrals(conn: &mut DbConn) -> Result<HashMap<String, u32>, DbError> {
+/// Per partner of `ids`, the referrals it holds open now: counted at each
+/// read, as referrals move all day while the directory stands still.
+pub(super) fn open_referrals(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> Result<HashMap<String, u32>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(String, i64)> = referrals::table
         .filter(referrals::status.eq_any(OPEN_REFERRAL_STATUSES))
+        .filter(referrals::partner_id.eq_any(ids))
         .group_by(referrals::partner_id)
         .select((referrals::partner_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -335,7 +381,7 @@ fn open_referrals(conn: &mut DbConn) -> Result<HashMap<String, u32>, DbError> {
         .collect())
 }
 
-fn summary(row: &StoredPartner, children: &Children) -> PartnerSummary {
+pub(super) fn summary(row: &StoredPartner, children: &Children, open: u32) -> PartnerSummary {
     let areas = children.areas.get(&row.id).cloned().unwrap_or_default();
     let mut countries: Vec<String> = areas.iter().map(|(c, _)| c.clone()).collect();
     countries.sort();
@@ -358,13 +404,13 @@ fn summary(row: &StoredPartner, children: &Children) -> PartnerSummary {
         services,
         languages,
         capacity: u32::try_from(row.capacity).unwrap_or(0),
-        open_referrals: children.open_referrals.get(&row.id).copied().unwrap_or(0),
+        open_referrals: open,
         status: row.status.as_str().to_owned(),
     }
 }
 
 /// Service-area rows (`region` '' for a whole country) as areas per country.
-fn group_areas(rows: &[(String, String)]) -> Vec<ServiceArea> {
+pub(super) fn group_areas(rows: &[(String, String)]) -> Vec<ServiceArea> {
     let mut areas: Vec<ServiceArea> = Vec::new();
     for (country, region) in rows {
         let Ok(country) = CountryCode::parse(country) else {
@@ -388,7 +434,7 @@ fn group_areas(rows: &[(String, String)]) -> Vec<ServiceArea> {
 
 /// Every code that names the same language as `language`, so that a filter
 /// on `ar` also finds a partner that wrote `ara`.
-fn language_variants(language: &LanguageCode) -> Vec<String> {
+pub(super) fn language_variants(language: &LanguageCode) -> Vec<String> {
     let mut variants = vec![
         language.as_str().to_owned(),
         language.canonical().to_owned(),
@@ -401,168 +447,6 @@ fn language_variants(language: &LanguageCode) -> Vec<String> {
     variants.sort();
     variants.dedup();
     variants
-}
-
-/// One page of the directory, in id order.
-pub fn list(
-    conn: &mut DbConn,
-    filter: &PartnerFilter,
-    page: &PageRequest,
-) -> Result<Vec<PartnerSummary>, DbError> {
-    let mut query = partners::table
-        .select(StoredPartner::as_select())
-        .into_boxed();
-    if let Some(country) = &filter.country {
-        query = query.filter(
-            partners::id.eq_any(
-                partner_service_areas::table
-                    .filter(partner_service_areas::country.eq(country.as_str().to_owned()))
-                    .select(partner_service_areas::partner_id),
-            ),
-        );
-    }
-    if let Some(need) = filter.need {
-        query = query.filter(
-            partners::id.eq_any(
-                partner_services::table
-                    .filter(partner_services::service.eq(need.as_str()))
-                    .select(partner_services::partner_id),
-            ),
-        );
-    }
-    if let Some(language) = &filter.language {
-        query = query.filter(
-            partners::id.eq_any(
-                partner_languages::table
-                    .filter(partner_languages::language.eq_any(language_variants(language)))
-                    .select(partner_languages::partner_id),
-            ),
-        );
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(partners::status.eq(status));
-    }
-    if let Some(after) = &page.after {
-        query = query.filter(partners::id.gt(after.clone()));
-    }
-    let rows: Vec<StoredPartner> = query
-        .order(partners::id.asc())
-        .limit(page.fetch())
-        .load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let children = load_children(conn, &ids)?;
-    Ok(rows.iter().map(|row| summary(row, &children)).collect())
-}
-
-pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<PartnerDetail>, DbError> {
-    let Some(row) = partners::table
-        .find(id)
-        .select(StoredPartner::as_select())
-        .first::<StoredPartner>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let children = load_children(conn, std::slice::from_ref(&row.id))?;
-    let contacts: Vec<StoredContact> = partner_contacts::table
-        .filter(partner_contacts::partner_id.eq(&row.id))
-        .order(partner_contacts::position.asc())
-        .select(StoredContact::as_select())
-        .load(conn)?;
-    let service_areas = group_areas(
-        children
-            .areas
-            .get(&row.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default(),
-    );
-    Ok(Some(PartnerDetail {
-        summary: summary(&row, &children),
-        description: row.description.clone(),
-        website: row.website.clone(),
-        email: row.email.clone(),
-        service_areas,
-        contacts: contacts
-            .into_iter()
-            .map(|c| Contact {
-                name: c.name,
-                role: c.role,
-                email: c.email,
-                phone: c.phone,
-            })
-            .collect(),
-        sla: SlaView {
-            acknowledge_working_days: row
-                .sla_acknowledge_working_days
-                .and_then(|n| u32::try_from(n).ok()),
-            decide_working_days: row
-                .sla_decide_working_days
-                .and_then(|n| u32::try_from(n).ok()),
-        },
-        updated_at: row.updated_at,
-    }))
-}
-
-/// What the matching needs to know of every partner serving `country`.
-pub fn profiles_for_country(
-    conn: &mut DbConn,
-    country: &CountryCode,
-) -> Result<Vec<super::matching::PartnerProfile>, DbError> {
-    let ids: Vec<String> = partner_service_areas::table
-        .filter(partner_service_areas::country.eq(country.as_str().to_owned()))
-        .select(partner_service_areas::partner_id)
-        .distinct()
-        .load(conn)?;
-    let rows: Vec<StoredPartner> = partners::table
-        .filter(partners::id.eq_any(&ids))
-        .select(StoredPartner::as_select())
-        .order(partners::id.asc())
-        .load(conn)?;
-    let children = load_children(conn, &ids)?;
-    let mut profiles = Vec::new();
-    for row in rows {
-        let Ok(id) = PartnerId::parse(&row.id) else {
-            continue;
-        };
-        let service_areas = group_areas(
-            children
-                .areas
-                .get(&row.id)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        );
-        profiles.push(super::matching::PartnerProfile {
-            id,
-            name: row.name.clone(),
-            status: row.status,
-            service_areas,
-            services: children
-                .services
-                .get(&row.id)
-                .into_iter()
-                .flatten()
-                .filter_map(|s| Service::parse(s))
-                .collect(),
-            languages: children
-                .languages
-                .get(&row.id)
-                .into_iter()
-                .flatten()
-                .filter_map(|l| LanguageCode::parse(l).ok())
-                .collect(),
-            capacity: u32::try_from(row.capacity).unwrap_or(0),
-            open_referrals: children.open_referrals.get(&row.id).copied().unwrap_or(0),
-            sla: SlaOverrides {
-                acknowledge_working_days: row
-                    .sla_acknowledge_working_days
-                    .and_then(|n| u32::try_from(n).ok()),
-                decide_working_days: row
-                    .sla_decide_working_days
-                    .and_then(|n| u32::try_from(n).ok()),
-            },
-        });
-    }
-    Ok(profiles)
 }
 
 #[cfg(test)]

@@ -271,3 +271,81 @@ async fn an_empty_directory_is_refused_rather_than_deactivating_everyone() {
     let active = all_pages(&app, "&status=active", 500).await;
     assert!(active.len() > 50, "partners stay active");
 }
+
+#[tokio::test]
+async fn a_sync_from_the_command_line_shows_on_every_running_instance_at_the_next_read() {
+    use std::process::Stdio;
+
+    use crate::cli::{brug, free_addr, stop, wait_until_ready};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("partners");
+    copy_dir(&partners_dir(), &copy);
+    let copy_for_app = copy.clone();
+    let app = spawn_app_with(move |s| s.partners_dir = copy_for_app).await;
+    let addr = free_addr();
+    let mut other = brug()
+        .arg("serve")
+        .env("DATABASE_URL", &app.database.url)
+        .env("BRUG_ADDR", &addr)
+        .env("BRUG_PARTNERS_DIR", &copy)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn brug serve");
+    assert!(wait_until_ready(&mut other, &addr).await, "instance ready");
+    let client = reqwest::Client::new();
+    let on_both = |path: &'static str| {
+        let client = client.clone();
+        let here = app.url(path);
+        let there = format!("http://{addr}{path}");
+        let token = app.token.clone();
+        async move {
+            let mut bodies = Vec::new();
+            for url in [here, there] {
+                let response = client
+                    .get(url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(response.status(), 200);
+                bodies.push(response.json::<Value>().await.expect("json"));
+            }
+            bodies
+        }
+    };
+    // Both instances hold the directory in memory.
+    for kabul in on_both("/api/v1/partners/kabul-return-support").await {
+        assert_eq!(kabul["capacity"], 30);
+    }
+    for page in on_both("/api/v1/partners?status=inactive").await {
+        assert_eq!(page["items"], serde_json::json!([]));
+    }
+
+    std::fs::remove_file(copy.join("tunis-new-horizon.toml")).expect("remove");
+    let kabul = copy.join("kabul-return-support.toml");
+    let text = std::fs::read_to_string(&kabul).expect("read");
+    std::fs::write(&kabul, text.replace("capacity = 30", "capacity = 31")).expect("write");
+    let synced = brug()
+        .args(["partners", "sync", "--database-url", &app.database.url])
+        .arg(&copy)
+        .output()
+        .expect("brug runs");
+    assert!(
+        synced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&synced.stderr)
+    );
+
+    for kabul in on_both("/api/v1/partners/kabul-return-support").await {
+        assert_eq!(kabul["capacity"], 31, "{kabul}");
+    }
+    for page in on_both("/api/v1/partners?status=inactive").await {
+        assert_eq!(
+            ids(&page["items"].as_array().cloned().unwrap_or_default()),
+            ["tunis-new-horizon"]
+        );
+    }
+    stop(&mut other);
+}
