@@ -97,11 +97,13 @@ impl Target {
                 // Reads are memory-mapped: a report over years of rows reads
                 // the OS's page cache in place (shared by every connection)
                 // instead of copying it through each connection's small
-                // page cache; about a third faster (BENCHMARKS.md).
+                // page cache; about a third faster (BENCHMARKS.md). After a
+                // checkpoint the write-ahead log is cut back to 32 MiB, so a
+                // burst of writes does not leave a large file behind.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA mmap_size = 268435456;",
+                     PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 33554432;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
