@@ -117,6 +117,10 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Seconds a request may wait for a database connection before 503.
     pub db_timeout_secs: u64,
+    /// The file holding the key that seals the audit chain. When unset:
+    /// beside the SQLite database (`PATH.audit-key`), or `brug-audit.key`
+    /// in the working directory for PostgreSQL; created on first start.
+    pub audit_key_file: Option<PathBuf>,
     /// Most writes the writer commits together in one transaction.
     pub write_batch_max: usize,
     /// Microseconds the writer waits for more writes after the first of a
@@ -161,6 +165,7 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             db_pool_size: 8,
             db_timeout_secs: 5,
+            audit_key_file: None,
             write_batch_max: crate::db::writer::MAX_BATCH,
             write_batch_wait_us: 0,
             shutdown_timeout_secs: 30,

@@ -2,6 +2,7 @@
 //! until SIGTERM or ctrl-c (requests in flight finish first).
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,8 @@ use tracing_actix_web::TracingLogger;
 use crate::audit::Actor;
 use crate::auth::throttle::FailedAuthThrottle;
 use crate::config::Settings;
-use crate::db::{Db, DbError, migrations};
+use crate::db::deferred::Seal;
+use crate::db::{Db, DbError, Target, migrations};
 use crate::http::{self, AppError, RouteSpec};
 use crate::monitoring::Model;
 use crate::partners::commands as partner_commands;
@@ -72,8 +74,36 @@ pub enum StartError {
     Worker(#[from] tokio::task::JoinError),
 }
 
-/// Opens the database from the settings.
+/// Where the audit key is: `audit_key_file`, else beside the SQLite
+/// database, else `brug-audit.key` in the working directory.
+pub fn audit_key_path(settings: &Settings) -> Result<PathBuf, DbError> {
+    if let Some(path) = &settings.audit_key_file {
+        return Ok(path.clone());
+    }
+    Ok(match Target::parse(settings.database_url.expose())? {
+        Target::Sqlite(path) => PathBuf::from(format!("{path}.audit-key")),
+        Target::Postgres(_) => PathBuf::from("brug-audit.key"),
+    })
+}
+
+/// The audit key, created on first start when there is none.
+fn audit_seal(settings: &Settings) -> Result<Seal, DbError> {
+    let path = audit_key_path(settings)?;
+    let (key, created) =
+        crate::audit::key::load_or_create(&path).map_err(|e| DbError::Config(e.to_string()))?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new audit key: keep a copy apart from the database and its backups; \
+             every instance on this database needs the same key (audit_key_file)"
+        );
+    }
+    Ok(Seal::new(&key))
+}
+
+/// Opens the database from the settings, with the audit key.
 pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
+    let seal = audit_seal(settings)?;
     Db::new(
         settings.database_url.expose(),
         settings.db_pool_size,
@@ -84,6 +114,7 @@ pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
             settings.write_batch_max,
             Duration::from_micros(settings.write_batch_wait_us),
         )
+        .with_seal(seal)
     })
 }
 
@@ -112,6 +143,15 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
     let applied = migrations::run_pending(&mut *db.conn()?)?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
+    }
+    if let Some(key) = db.seal().key() {
+        let key = key.to_vec();
+        let sealed = db.write_blocking(|conn| {
+            crate::audit::anchor::seal_chain(conn, &key, chrono::Utc::now())
+        })?;
+        if sealed == crate::audit::anchor::HeadSeal::Plain {
+            tracing::info!("the audit chain is sealed with the audit key from here on");
+        }
     }
     let Some(records) = records else {
         return Ok(None);

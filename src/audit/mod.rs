@@ -4,6 +4,8 @@
 //! deleting any entry breaks the chain from there on. Ids only: never names
 //! or notes.
 
+pub mod anchor;
+pub mod key;
 pub mod queries;
 pub mod read;
 pub mod routes;
@@ -118,9 +120,20 @@ pub fn stored_time(now: DateTime<Utc>) -> NaiveDateTime {
 }
 
 impl Entry {
-    /// The hash this entry must carry, from its content and `prev_hash`.
-    pub fn expected_hash(&self) -> String {
-        let canonical = serde_json::json!([
+    /// The hash this entry must carry, from its content and `prev_hash`:
+    /// an HMAC-SHA-256 under the audit key, so that nobody without the key
+    /// (which lives outside the database) can recompute a chain; plain
+    /// SHA-256 without one (entries written before the chain was keyed).
+    pub fn expected_hash(&self, key: Option<&[u8]>) -> String {
+        let canonical = self.canonical();
+        match key {
+            Some(key) => hex::encode(mac(key, canonical.as_bytes())),
+            None => hex::encode(Sha256::digest(canonical.as_bytes())),
+        }
+    }
+
+    fn canonical(&self) -> String {
+        serde_json::json!([
             "brug-audit-v1",
             self.seq,
             self.id,
@@ -133,8 +146,21 @@ impl Entry {
             self.request_id,
             self.outcome,
             self.prev_hash,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        ])
+        .to_string()
+    }
+}
+
+/// HMAC-SHA-256 of `message` under `key`.
+pub fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::Mac;
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    match hmac::Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut hmac) => {
+            hmac.update(message);
+            hmac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
     }
 }
 
@@ -146,20 +172,34 @@ pub struct Break {
     pub reason: String,
 }
 
-/// Walks entries in `seq` order, carrying the state between batches.
+/// Walks entries in `seq` order, carrying the state between batches. With
+/// the key, entries sealed with it are checked under it; entries with a
+/// plain hash are accepted only before the first sealed one (written before
+/// the chain was keyed), never after it.
 #[derive(Debug, Clone)]
 pub struct ChainCheck {
     pub next_seq: i64,
     pub prev_hash: String,
     pub checked: u64,
+    key: Option<Vec<u8>>,
+    /// Whether the last entry checked was sealed with the key.
+    pub sealed: bool,
 }
 
 impl Default for ChainCheck {
     fn default() -> Self {
+        Self::keyed(None)
+    }
+}
+
+impl ChainCheck {
+    pub fn keyed(key: Option<&[u8]>) -> Self {
         Self {
             next_seq: 1,
             prev_hash: GENESIS.to_owned(),
             checked: 0,
+            key: key.map(<[u8]>::to_vec),
+            sealed: false,
         }
     }
 }
@@ -182,11 +222,25 @@ impl ChainCheck {
         if entry.prev_hash != self.prev_hash {
             return Err(broken("does not link to the entry before it".to_owned()));
         }
-        if entry.hash != entry.expected_hash() {
-            return Err(broken(
-                "its content does not match its hash (altered?)".to_owned(),
-            ));
+        let sealed = self
+            .key
+            .as_deref()
+            .is_some_and(|key| entry.hash == entry.expected_hash(Some(key)));
+        if !sealed {
+            if self.sealed {
+                return Err(broken(
+                    "it is not sealed with the audit key, unlike the entries before it \
+                     (altered or forged?)"
+                        .to_owned(),
+                ));
+            }
+            if entry.hash != entry.expected_hash(None) {
+                return Err(broken(
+                    "its content does not match its hash (altered?)".to_owned(),
+                ));
+            }
         }
+        self.sealed = sealed;
         self.next_seq += 1;
         self.prev_hash = entry.hash.clone();
         self.checked += 1;
@@ -216,7 +270,7 @@ mod tests {
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
-                entry.hash = entry.expected_hash();
+                entry.hash = entry.expected_hash(None);
                 prev = entry.hash.clone();
                 entry
             })
@@ -249,11 +303,44 @@ mod tests {
         assert!(broken.reason.contains("missing"));
     }
 
+    /// Entries `from..` re-sealed with `key`, linked again.
+    fn sealed_from(mut entries: Vec<Entry>, from: usize, key: &[u8]) -> Vec<Entry> {
+        for i in from..entries.len() {
+            if i > 0 {
+                entries[i].prev_hash = entries[i - 1].hash.clone();
+            }
+            entries[i].hash = entries[i].expected_hash(Some(key));
+        }
+        entries
+    }
+
+    #[test]
+    fn plain_entries_verify_only_before_the_first_sealed_one() {
+        let key = b"the audit key, 32 bytes or so...";
+        let upgraded = sealed_from(chain(6), 3, key);
+        let mut check = ChainCheck::keyed(Some(key));
+        assert!(upgraded.iter().all(|e| check.check(e).is_ok()));
+        assert!(check.sealed, "the chain ends sealed");
+
+        // An entry after the first sealed one, rehashed without the key.
+        let mut forged = upgraded.clone();
+        forged[4].actor_id = "someone-else".into();
+        forged[4].hash = forged[4].expected_hash(None);
+        let mut check = ChainCheck::keyed(Some(key));
+        let broken = forged.iter().find_map(|e| check.check(e).err());
+        assert_eq!(broken.map(|b| b.seq), Some(5));
+
+        // Without the key nothing sealed verifies.
+        let mut check = ChainCheck::keyed(None);
+        let broken = upgraded.iter().find_map(|e| check.check(e).err());
+        assert_eq!(broken.map(|b| b.seq), Some(4));
+    }
+
     #[test]
     fn a_rehashed_entry_breaks_the_next_link() {
         let mut entries = chain(5);
         entries[1].outcome = "denied".into();
-        entries[1].hash = entries[1].expected_hash();
+        entries[1].hash = entries[1].expected_hash(None);
         assert_eq!(first_break(&entries).map(|b| b.seq), Some(3));
     }
 }

@@ -13,11 +13,20 @@ use crate::db::{DbConn, DbError};
 /// lock, so that `seq` and the chain follow commit order
 /// ([`crate::db::deferred`]).
 pub fn append(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<(), DbError> {
-    crate::db::deferred::defer(conn, Box::new(move |conn| write(conn, entry, now)))
+    let _ = conn;
+    crate::db::deferred::defer(Box::new(move |conn, seal| {
+        write(conn, entry, now, seal.key())
+    }))
 }
 
-/// Writes one entry after the last one; the caller holds the head lock.
-fn write(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<(), DbError> {
+/// Writes one entry after the last one, sealed with `key`; the caller holds
+/// the head lock.
+fn write(
+    conn: &mut DbConn,
+    entry: NewEntry,
+    now: DateTime<Utc>,
+    key: Option<&[u8]>,
+) -> Result<(), DbError> {
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
         .order(audit_log::seq.desc())
@@ -41,7 +50,7 @@ fn write(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<(), D
         prev_hash,
         hash: String::new(),
     };
-    stored.hash = stored.expected_hash();
+    stored.hash = stored.expected_hash(key);
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::seq.eq(stored.seq),
@@ -97,12 +106,15 @@ pub struct Verification {
     /// The hash of the last entry: record it elsewhere to detect truncation.
     pub head: String,
     pub first_break: Option<Break>,
+    /// Whether the last entry is sealed with the audit key.
+    pub sealed: bool,
 }
 
-/// Recomputes the whole chain, in batches, and stops at the first break.
-pub fn verify(conn: &mut DbConn) -> Result<Verification, DbError> {
+/// Recomputes the whole chain under the audit `key`, in batches, and stops
+/// at the first break.
+pub fn verify(conn: &mut DbConn, key: Option<&[u8]>) -> Result<Verification, DbError> {
     const BATCH: i64 = 1000;
-    let mut check = ChainCheck::default();
+    let mut check = ChainCheck::keyed(key);
     let mut after = 0i64;
     loop {
         let batch: Vec<Entry> = audit_log::table
@@ -117,6 +129,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, DbError> {
                     checked: check.checked,
                     head: check.prev_hash,
                     first_break: Some(broken),
+                    sealed: check.sealed,
                 });
             }
         }
@@ -129,5 +142,24 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, DbError> {
         checked: check.checked,
         head: check.prev_hash,
         first_break: None,
+        sealed: check.sealed,
     })
+}
+
+/// The last entry, if any.
+pub fn head(conn: &mut DbConn) -> Result<Option<Entry>, DbError> {
+    Ok(audit_log::table
+        .select(Entry::as_select())
+        .order(audit_log::seq.desc())
+        .first(conn)
+        .optional()?)
+}
+
+/// The entry `seq`, if it is still there.
+pub fn at(conn: &mut DbConn, seq: i64) -> Result<Option<Entry>, DbError> {
+    Ok(audit_log::table
+        .find(seq)
+        .select(Entry::as_select())
+        .first(conn)
+        .optional()?)
 }

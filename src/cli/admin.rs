@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use crate::audit::anchor::Anchor;
 use crate::auth::store::{self, AdminError};
 use crate::auth::{Role, TokenKind};
 use crate::config::Settings;
@@ -51,8 +52,18 @@ pub(super) enum PartnerCommand {
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
-    /// Recompute the hash chain; exit non-zero naming the first broken entry.
-    Verify,
+    /// Recompute the hash chain under the audit key; exit non-zero naming
+    /// the first broken entry.
+    Verify {
+        /// An anchor printed earlier by `brug audit anchor`: also prove that
+        /// the log still holds everything up to it unchanged.
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<std::path::PathBuf>,
+    },
+    /// Print the chain's head with its sequence number and a signature:
+    /// keep it apart from the database, to check later with
+    /// `brug audit verify --anchor FILE`.
+    Anchor,
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -203,28 +214,77 @@ pub(super) fn audit_command(
     command: AuditCommand,
 ) -> anyhow::Result<ExitCode> {
     match command {
-        AuditCommand::Verify => {
-            let db = current_db(settings)?;
+        AuditCommand::Verify { anchor } => {
+            let anchor =
+                match anchor {
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path).map_err(|e| {
+                            anyhow::anyhow!("cannot read the anchor {}: {e}", path.display())
+                        })?;
+                        Some(Anchor::parse(&text).map_err(|e| {
+                            anyhow::anyhow!("{} is not an anchor: {e}", path.display())
+                        })?)
+                    }
+                    None => None,
+                };
+            let (db, key) = audited_db(settings)?;
             let mut conn = db.conn()?;
-            let result = crate::audit::store::verify(&mut conn)?;
-            Ok(match result.first_break {
+            let result = crate::audit::store::verify(&mut conn, Some(&key))?;
+            if let Some(broken) = result.first_break {
+                println!(
+                    "audit entry {} ({}) is broken: {}; {} entries before it verified",
+                    broken.seq, broken.id, broken.reason, result.checked
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            if result.checked > 0 && !result.sealed {
+                println!(
+                    "the last audit entry is not sealed with the audit key (forged, or the \
+                     key is not this database's); {} entries verified",
+                    result.checked
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            if let Some(anchor) = anchor {
+                if let Err(why) = crate::audit::anchor::holds(&mut conn, &anchor, &key)? {
+                    println!("{why}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                println!(
+                    "{} audit entries verified; head {}; anchored entry {} unchanged",
+                    result.checked, result.head, anchor.seq
+                );
+            } else {
+                println!(
+                    "{} audit entries verified; head {}",
+                    result.checked, result.head
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Anchor => {
+            let (db, key) = audited_db(settings)?;
+            let mut conn = db.conn()?;
+            match crate::audit::anchor::current(&mut conn, &key)? {
+                Some(anchor) => {
+                    println!("{}", anchor.to_line());
+                    Ok(ExitCode::SUCCESS)
+                }
                 None => {
-                    println!(
-                        "{} audit entries verified; head {}",
-                        result.checked, result.head
-                    );
-                    ExitCode::SUCCESS
+                    eprintln!("the audit log is empty: nothing to anchor");
+                    Ok(ExitCode::FAILURE)
                 }
-                Some(broken) => {
-                    println!(
-                        "audit entry {} ({}) is broken: {}; {} entries before it verified",
-                        broken.seq, broken.id, broken.reason, result.checked
-                    );
-                    ExitCode::FAILURE
-                }
-            })
+            }
         }
     }
+}
+
+/// The database and the audit key it was sealed with, which must exist
+/// already: a key made up now would prove nothing.
+fn audited_db(settings: &Settings) -> anyhow::Result<(crate::db::Db, Vec<u8>)> {
+    let path = startup::audit_key_path(settings)?;
+    let key = crate::audit::key::load(&path)?;
+    Ok((current_db(settings)?, key))
 }
 
 pub(super) fn demo_data(

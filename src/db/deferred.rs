@@ -9,8 +9,7 @@
 //!
 //! The appends are kept per thread: a transaction runs on one thread from
 //! begin to commit (the writer's, or a blocking task's). Outside any
-//! transaction opened by [`super::Db`] an append runs at once, under the
-//! same lock.
+//! transaction opened by [`super::Db`] an append is refused.
 
 use std::cell::{Cell, RefCell};
 
@@ -18,31 +17,54 @@ use diesel::prelude::*;
 
 use super::{DbConn, DbError};
 
-/// One append, run at the end of its transaction.
-pub type Append = Box<dyn FnOnce(&mut DbConn) -> Result<(), DbError>>;
+/// One append, run at the end of its transaction, given the key that seals
+/// what it appends.
+pub type Append = Box<dyn FnOnce(&mut DbConn, &Seal) -> Result<(), DbError>>;
+
+/// The secret key that seals appended records (the audit chain's HMAC key):
+/// it lives outside the database, so that someone who can change the
+/// database cannot forge what it seals. `None` only where no key was set up
+/// (unit tests of the database layer).
+#[derive(Clone, Default)]
+pub struct Seal(Option<std::sync::Arc<[u8]>>);
+
+impl Seal {
+    pub fn new(key: &[u8]) -> Self {
+        Self(Some(key.into()))
+    }
+
+    pub fn key(&self) -> Option<&[u8]> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Seal(..)"
+        } else {
+            "Seal(none)"
+        })
+    }
+}
 
 thread_local! {
     static PENDING: RefCell<Option<Vec<Append>>> = const { RefCell::new(None) };
     static PUBLISHED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `append` at the end of the current transaction, or now when there
-/// is none.
-pub fn defer(conn: &mut DbConn, append: Append) -> Result<(), DbError> {
-    let append = PENDING.with_borrow_mut(|pending| match pending {
+/// Runs `append` at the end of the current transaction, which must be one
+/// that [`super::Db`] opened.
+pub fn defer(append: Append) -> Result<(), DbError> {
+    PENDING.with_borrow_mut(|pending| match pending {
         Some(list) => {
             list.push(append);
-            None
+            Ok(())
         }
-        None => Some(append),
-    });
-    match append {
-        None => Ok(()),
-        Some(now) => {
-            lock_head(conn)?;
-            now(conn)
-        }
-    }
+        None => Err(DbError::Config(
+            "an audit entry or event was written outside a transaction of Db".to_owned(),
+        )),
+    })
 }
 
 /// Notes that the current transaction publishes events: once it commits,
@@ -99,7 +121,7 @@ pub(super) fn truncate(mark: usize) {
 
 /// Runs the kept appends, in order, under the head lock; the caller commits
 /// straight after. Stops keeping appends either way.
-pub(super) fn flush(keeping: &Keeping, conn: &mut DbConn) -> Result<(), DbError> {
+pub(super) fn flush(keeping: &Keeping, conn: &mut DbConn, seal: &Seal) -> Result<(), DbError> {
     if !keeping.owner {
         return Ok(());
     }
@@ -109,7 +131,7 @@ pub(super) fn flush(keeping: &Keeping, conn: &mut DbConn) -> Result<(), DbError>
     }
     lock_head(conn)?;
     for append in appends {
-        append(conn)?;
+        append(conn, seal)?;
     }
     if PUBLISHED.get()
         && let DbConn::Pg(pg) = conn

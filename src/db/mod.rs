@@ -3,9 +3,12 @@
 //! [`Db::write`]. Nothing else opens a write transaction.
 
 pub mod deferred;
+mod locks;
 pub mod migrations;
 pub mod schema;
 pub mod writer;
+
+pub use locks::{Locked, Named, lock_named, lock_row};
 
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -196,6 +199,8 @@ pub struct Db {
     /// through PostgreSQL's `NOTIFY` on [`EVENTS_CHANNEL`]).
     published: Arc<tokio::sync::watch::Sender<u64>>,
     batching: writer::Batching,
+    /// Seals the audit chain (see [`deferred::Seal`]).
+    seal: deferred::Seal,
 }
 
 /// The PostgreSQL `NOTIFY` channel on which a commit that published events
@@ -234,11 +239,22 @@ impl Db {
             writer: Arc::new(Mutex::new(None)),
             published: Arc::new(tokio::sync::watch::Sender::new(0)),
             batching: writer::Batching::default(),
+            seal: deferred::Seal::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The key that seals the audit chain, set before the first write.
+    pub fn with_seal(mut self, seal: deferred::Seal) -> Self {
+        self.seal = seal;
+        self
+    }
+
+    pub fn seal(&self) -> &deferred::Seal {
+        &self.seal
     }
 
     /// How the writer batches: at most `max` writes in one transaction,
@@ -356,9 +372,14 @@ impl Db {
             None => queued,
         };
         let published = self.published.clone();
-        let sender = writer::spawn(self.target.clone(), self.batching, move || {
-            published.send_modify(|n| *n = n.wrapping_add(1));
-        })
+        let sender = writer::spawn(
+            self.target.clone(),
+            self.batching,
+            self.seal.clone(),
+            move || {
+                published.send_modify(|n| *n = n.wrapping_add(1));
+            },
+        )
         .map_err(|e| e.to_string())?;
         let sent = sender
             .send(queued)
@@ -374,7 +395,7 @@ impl Db {
         E: From<DbError>,
     {
         let mut conn = self.conn()?;
-        let value = in_transaction(&mut conn, f)?;
+        let value = in_transaction(&mut conn, &self.seal, f)?;
         if deferred::take_published() {
             self.announce_published();
         }
@@ -420,7 +441,7 @@ pub fn begin_write(conn: &mut DbConn) -> diesel::QueryResult<()> {
 
 /// Opens a write transaction on `conn`, runs `f`, appends what it deferred
 /// ([`deferred`]), commits on `Ok` and rolls back on `Err`.
-pub fn in_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+pub fn in_transaction<T, E, F>(conn: &mut DbConn, seal: &deferred::Seal, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DbError>,
@@ -428,7 +449,7 @@ where
     begin_write(conn).map_err(|e| E::from(DbError::from(e)))?;
     let keeping = deferred::open();
     let done = f(conn).and_then(|value| {
-        deferred::flush(&keeping, conn).map_err(E::from)?;
+        deferred::flush(&keeping, conn, seal).map_err(E::from)?;
         Ok(value)
     });
     match done {
@@ -442,71 +463,6 @@ where
                 tracing::error!(error = %rollback, "rollback failed");
             }
             Err(err)
-        }
-    }
-}
-
-/// Locks the row `id` of `table` until the transaction ends, so that a
-/// check made after it still holds when the write is made: two instances
-/// changing the same case or referral take turns, others do not wait.
-/// `FOR NO KEY UPDATE`, so that rows pointing at it (history, events) can
-/// still be inserted by others. On SQLite the one writer holds the
-/// database's write lock already.
-pub fn lock_row(conn: &mut DbConn, table: Locked, id: &str) -> Result<(), DbError> {
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query(format!(
-            "SELECT 1 FROM {} WHERE id = $1 FOR NO KEY UPDATE",
-            table.name()
-        ))
-        .bind::<diesel::sql_types::Text, _>(id)
-        .execute(pg)?;
-    }
-    Ok(())
-}
-
-/// Locks `name` until the transaction ends (PostgreSQL; on SQLite the one
-/// writer holds the database's write lock already): for work that has no
-/// one row to lock, such as syncing the whole partner directory.
-pub fn lock_named(conn: &mut DbConn, name: Named) -> Result<(), DbError> {
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({})", name.key())).execute(pg)?;
-    }
-    Ok(())
-}
-
-/// What [`lock_named`] locks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Named {
-    DirectorySync,
-}
-
-impl Named {
-    /// The advisory lock's key: fixed, and apart from the migrations' one.
-    fn key(self) -> i64 {
-        match self {
-            Named::DirectorySync => 0x6272_7567_7379_6e63, // "brugsync"
-        }
-    }
-}
-
-/// The tables whose rows a command locks ([`lock_row`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locked {
-    Clients,
-    ReturnCases,
-    Referrals,
-    Consents,
-    Partners,
-}
-
-impl Locked {
-    fn name(self) -> &'static str {
-        match self {
-            Locked::Clients => "clients",
-            Locked::ReturnCases => "return_cases",
-            Locked::Referrals => "referrals",
-            Locked::Consents => "consents",
-            Locked::Partners => "partners",
         }
     }
 }

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::{Connection, TransactionManager};
 
-use super::{DbConn, DbError, Target, begin_write, deferred};
+use super::deferred::{self, Seal};
+use super::{DbConn, DbError, Target, begin_write};
 
 /// Most closures in one transaction by default: enough to amortise the
 /// commit over a burst, few enough that one batch stays short.
@@ -60,17 +61,24 @@ pub struct Queued {
 pub fn spawn(
     target: Target,
     batching: Batching,
+    seal: Seal,
     published: impl Fn() + Send + 'static,
 ) -> Result<Sender<Queued>, DbError> {
     let (sender, receiver) = std::sync::mpsc::channel::<Queued>();
     std::thread::Builder::new()
         .name("brug-writer".to_owned())
-        .spawn(move || run(target, batching, receiver, published))
+        .spawn(move || run(target, batching, &seal, receiver, published))
         .map_err(|e| DbError::Unavailable(format!("cannot start the writer: {e}")))?;
     Ok(sender)
 }
 
-fn run(target: Target, batching: Batching, receiver: Receiver<Queued>, published: impl Fn()) {
+fn run(
+    target: Target,
+    batching: Batching,
+    seal: &Seal,
+    receiver: Receiver<Queued>,
+    published: impl Fn(),
+) {
     let mut conn: Option<DbConn> = None;
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
@@ -113,8 +121,11 @@ fn run(target: Target, batching: Batching, receiver: Receiver<Queued>, published
                 continue;
             }
         };
-        let (healthy, announce) =
-            run_batch(&mut connection, batch.into_iter().map(|q| q.job).collect());
+        let (healthy, announce) = run_batch(
+            &mut connection,
+            seal,
+            batch.into_iter().map(|q| q.job).collect(),
+        );
         if announce {
             published();
         }
@@ -134,7 +145,7 @@ fn refuse(job: Job, cause: &str) {
 /// then the audit entries and events they appended ([`deferred`]), then one
 /// commit. Returns whether the connection is still fit for the next batch
 /// (the batch committed), and whether the commit published events.
-pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> (bool, bool) {
+pub fn run_batch(conn: &mut DbConn, seal: &Seal, jobs: Vec<Job>) -> (bool, bool) {
     if let Err(e) = begin_write(conn) {
         let cause = format!("cannot begin a write: {e}");
         tracing::warn!(%cause);
@@ -195,7 +206,7 @@ pub fn run_batch(conn: &mut DbConn, jobs: Vec<Job>) -> (bool, bool) {
         finishes.extend(finish);
     }
     if broken.is_none()
-        && let Err(e) = deferred::flush(&keeping, conn)
+        && let Err(e) = deferred::flush(&keeping, conn, seal)
     {
         let cause = format!("cannot append the audit entries and events: {e}");
         tracing::warn!(%cause, "the batch is abandoned");
@@ -325,7 +336,10 @@ mod tests {
             insert(1, false, false, &answers),
             insert(4, false, false, &answers),
         ];
-        assert!(run_batch(&mut conn, batch).0, "the connection stays fit");
+        assert!(
+            run_batch(&mut conn, &Seal::default(), batch).0,
+            "the connection stays fit"
+        );
         assert_eq!(stored(&mut conn), [1, 4], "only the writes that succeeded");
         let answers = answers.lock().expect("answers").clone();
         assert_eq!(
@@ -347,7 +361,14 @@ mod tests {
 
         // The next batch runs on the same connection, in a new transaction.
         let next: Answers = Arc::default();
-        assert!(run_batch(&mut conn, vec![insert(5, false, false, &next)]).0);
+        assert!(
+            run_batch(
+                &mut conn,
+                &Seal::default(),
+                vec![insert(5, false, false, &next)]
+            )
+            .0
+        );
         assert_eq!(stored(&mut conn), [1, 4, 5]);
     }
 
@@ -380,7 +401,10 @@ mod tests {
             unbalanced,
             insert(3, false, false, &answers),
         ];
-        assert!(!run_batch(&mut conn, batch).0, "the connection is not kept");
+        assert!(
+            !run_batch(&mut conn, &Seal::default(), batch).0,
+            "the connection is not kept"
+        );
         assert_eq!(depth(&mut conn), Some(0), "everything rolled back");
         assert_eq!(stored(&mut conn), Vec::<i64>::new());
         let answers = answers.lock().expect("answers").clone();

@@ -74,7 +74,8 @@ pub fn publish(
         payload,
     };
     crate::db::deferred::note_published();
-    crate::db::deferred::defer(conn, Box::new(move |conn| write(conn, event)))?;
+    let _ = conn;
+    crate::db::deferred::defer(Box::new(move |conn, _| write(conn, event)))?;
     Ok(id)
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::helpers::{problem, spawn_app};
 
-fn verify(url: &str) -> (bool, String) {
+pub fn verify(url: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_brug"))
         .args(["audit", "verify", "--database-url", url])
         .env_remove("DATABASE_URL")
@@ -24,15 +24,15 @@ fn verify(url: &str) -> (bool, String) {
 
 /// Changes the database behind the application's back, as an intruder with
 /// database access could: the append-only trigger is dropped first.
-async fn tamper(app: &crate::helpers::TestApp, sql: String) {
+pub async fn tamper(app: &crate::helpers::TestApp, sql: String) {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = db.conn().expect("conn");
         let drop_trigger = match &*conn {
             DbConn::Sqlite(_) => {
-                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+                "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
             }
-            DbConn::Pg(_) => "DROP TRIGGER audit_log_append_only ON audit_log;",
+            DbConn::Pg(_) => "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log;",
         };
         diesel::connection::SimpleConnection::batch_execute(&mut *conn, drop_trigger)
             .expect("drop trigger");

@@ -4,6 +4,7 @@
 mod after_departure;
 mod architecture;
 mod audit;
+mod audit_key;
 mod auth;
 mod cli;
 mod counselling;
