@@ -28,34 +28,69 @@ impl DatabaseUrl {
         self.0.expose_secret()
     }
 
-    /// The URL with any password replaced by `***`.
+    /// The URL with every credential replaced by `***`: the password in
+    /// the user part, also in libpq's multi-host form
+    /// (`postgres://u:pw@h1:5432,h2:5432/db`), and any query parameter that
+    /// carries a secret (`password`, `sslpassword`, ...), however encoded.
+    /// Worked out on the text itself, so that a URL no parser accepts is
+    /// hidden all the same.
     pub fn redacted(&self) -> String {
-        let Ok(mut parsed) = url::Url::parse(self.expose()) else {
-            return self.expose().to_owned();
+        redact_url(self.expose())
+    }
+}
+
+/// Whether a connection parameter's value is a secret.
+fn secret_parameter(key: &str) -> bool {
+    let key: String = percent_decode(key).to_ascii_lowercase();
+    ["password", "secret", "token"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("k={text}").as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // Not a URL: `sqlite:PATH` has no credentials; anything else that
+        // names a password is hidden whole.
+        return if url.to_ascii_lowercase().contains("password") {
+            "***".to_owned()
+        } else {
+            url.to_owned()
         };
-        if parsed.password().is_some() {
-            // set_password only fails for URLs that cannot have one.
-            let _ = parsed.set_password(Some("***"));
-        }
-        let secret_query = parsed
-            .query_pairs()
-            .any(|(key, _)| key.eq_ignore_ascii_case("password"));
-        if secret_query {
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .map(|(key, value)| {
-                    let value = if key.eq_ignore_ascii_case("password") {
-                        "***".to_owned()
-                    } else {
-                        value.into_owned()
-                    };
-                    (key.into_owned(), value)
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, hosts)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{hosts}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let (before_fragment, fragment) = match tail.split_once('#') {
+        Some((before, _)) => (before, "#***"),
+        None => (tail, ""),
+    };
+    let tail = match before_fragment.split_once('?') {
+        Some((path, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if secret_parameter(key) => format!("{key}=***"),
+                    _ => pair.to_owned(),
                 })
                 .collect();
-            parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            format!("{path}?{}", pairs.join("&"))
         }
-        parsed.to_string()
-    }
+        None => before_fragment.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}{fragment}")
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -301,6 +336,53 @@ mod tests {
             query.redacted(),
             "postgres://db.example.org/brug?user=brug&password=***"
         );
+    }
+
+    #[test]
+    fn every_credential_form_of_a_postgres_url_is_hidden() {
+        let cases = [
+            (
+                "postgres://brug:s3cret@db1:5432,db2:5433/brug?target_session_attrs=read-write",
+                "postgres://brug:***@db1:5432,db2:5433/brug?target_session_attrs=read-write",
+            ),
+            (
+                "postgresql://db1,db2/brug?user=brug&password=s3cret",
+                "postgresql://db1,db2/brug?user=brug&password=***",
+            ),
+            (
+                "postgres://brug@db.example.org/brug?sslmode=verify-full&sslpassword=s3cret",
+                "postgres://brug@db.example.org/brug?sslmode=verify-full&sslpassword=***",
+            ),
+            (
+                "postgres://db.example.org/brug?PASSWORD=s3cret",
+                "postgres://db.example.org/brug?PASSWORD=***",
+            ),
+            (
+                "postgres://db.example.org/brug?pass%77ord=s3cret",
+                "postgres://db.example.org/brug?pass%77ord=***",
+            ),
+            (
+                "postgres://brug:s3c%40ret@[2001:db8::1]:5432/brug",
+                "postgres://brug:***@[2001:db8::1]:5432/brug",
+            ),
+            (
+                "postgres://brug:s3cret@/brug?host=/var/run/postgresql",
+                "postgres://brug:***@/brug?host=/var/run/postgresql",
+            ),
+            (
+                "postgres://brug:s@cret@db/brug",
+                "postgres://brug:***@db/brug",
+            ),
+            ("host=db password=s3cret", "***"),
+        ];
+        for (url, shown) in cases {
+            let url = DatabaseUrl::new(url);
+            assert_eq!(url.redacted(), shown);
+            for printed in [format!("{url}"), format!("{url:?}"), url.redacted()] {
+                assert!(!printed.contains("s3c"), "{printed}");
+                assert!(!printed.contains("cret"), "{printed}");
+            }
+        }
     }
 
     #[test]

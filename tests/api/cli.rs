@@ -117,6 +117,43 @@ fn config_shows_the_layers_and_hides_the_password() {
     assert!(!shown.contains("hunter2"));
 }
 
+#[test]
+fn neither_config_nor_the_start_up_log_shows_a_password_in_any_url_form() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // libpq's multi-host form, a password in the query and a key passphrase;
+    // nothing listens on port 1, so the server gives up connecting.
+    let url = "postgres://brug:hunter2@127.0.0.1:1,127.0.0.2:1/brug\
+               ?password=hunter3&sslpassword=hunter4";
+    let shown = run(brug().arg("config").env("DATABASE_URL", url));
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let config = text(&shown.stdout);
+    assert!(
+        config.contains(
+            "database_url = \"postgres://brug:***@127.0.0.1:1,127.0.0.2:1/brug\
+             ?password=***&sslpassword=***\""
+        ),
+        "{config}"
+    );
+    let mut serve = brug()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", url)
+        .env("BRUG_ADDR", free_addr())
+        .env("BRUG_DB_TIMEOUT_SECS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn brug serve");
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = serve.kill();
+    let out = serve.wait_with_output().expect("output");
+    let log = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(log.contains("starting brug"), "{log}");
+    assert!(log.contains("postgres://brug:***@127.0.0.1:1"), "{log}");
+    assert!(!log.contains("hunter"), "{log}");
+    assert!(!config.contains("hunter"), "{config}");
+}
+
 pub fn free_addr() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
