@@ -1,6 +1,7 @@
 //! Typed settings, loaded in layers: defaults < TOML file (`--config` /
 //! `BRUG_CONFIG`) < `BRUG_*` environment and `DATABASE_URL` < command-line flags.
 
+use crate::domain::proxies::TrustedProxies;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -156,6 +157,9 @@ pub struct Settings {
     /// beside the SQLite database (`PATH.audit-key`), or `brug-audit.key`
     /// in the working directory for PostgreSQL; created on first start.
     pub audit_key_file: Option<PathBuf>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
+    /// for the caller's address (throttling, logs); none by default.
+    pub trusted_proxies: TrustedProxies,
     /// Most writes the writer commits together in one transaction.
     pub write_batch_max: usize,
     /// Microseconds the writer waits for more writes after the first of a
@@ -201,6 +205,7 @@ impl Default for Settings {
             db_pool_size: 8,
             db_timeout_secs: 5,
             audit_key_file: None,
+            trusted_proxies: TrustedProxies::default(),
             write_batch_max: crate::db::writer::MAX_BATCH,
             write_batch_wait_us: 0,
             shutdown_timeout_secs: 30,

@@ -4,6 +4,7 @@
 
 pub mod checklist;
 pub mod page;
+pub mod proxies;
 pub mod refusal;
 pub mod retry;
 pub mod rules;
