@@ -277,6 +277,12 @@ impl Db {
         self.published.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// A connection of its own, outside the pool, for a task that holds one
+    /// for good (the delivery worker's `LISTEN` on [`EVENTS_CHANNEL`]).
+    pub fn dedicated(&self) -> ConnectionResult<DbConn> {
+        self.target.establish()
+    }
+
     /// A connection for synchronous callers (the CLI and blocking workers).
     pub fn conn(&self) -> Result<PooledConn, DbError> {
         self.conn_within(self.timeout)

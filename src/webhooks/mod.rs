@@ -6,8 +6,10 @@
 pub mod commands;
 pub mod queries;
 pub mod routes;
+pub mod sender;
 pub mod settings;
 pub mod store;
+pub mod wake;
 pub mod worker;
 
 pub use settings::{

@@ -2,25 +2,31 @@
 //! signed to its partner's webhook, and writes back what came of it. It runs
 //! inside `brug serve` and alone as `brug worker`; several may run at once.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::store::{self, DEAD, DELIVERED, EndpointStatus, Outcome, Outgoing, PENDING};
-use super::{AfterFailure, Attempt, RetrySchedule, after_failure, check_url_form, is_internal};
+use super::wake::{self, Wake};
+use super::{AfterFailure, Attempt, RetrySchedule, after_failure};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
 
-/// Deliveries claimed per round.
-const BATCH: i64 = 32;
+pub use super::sender::{GuardedResolver, Sender, check_url, resolve_checked};
 
-/// Rounds a worker runs at once: a webhook that answers slowly holds up
-/// one lane, while the others go on delivering.
-const LANES: usize = 4;
+/// Deliveries claimed per round, all of one partner, at most one per
+/// referral: a backlog drains in few rounds.
+const BATCH: i64 = 512;
+
+/// Requests of one round in flight at once.
+const SENDING: usize = 64;
+
+/// Rounds a worker runs at once, each for another partner: a webhook that
+/// answers slowly holds up one lane, while the others go on delivering.
+const LANES: usize = 8;
 
 /// How often the worker looks for monitoring visits that have fallen due.
 const ANNOUNCE_EVERY: Duration = Duration::from_secs(60);
@@ -29,161 +35,14 @@ const ANNOUNCE_EVERY: Duration = Duration::from_secs(60);
 /// is written back before another worker may take the delivery over.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
-/// Resolves webhook hosts and refuses any that lead to an internal address:
-/// the check happens where the connection is made, so a name cannot pass
-/// the check and then resolve elsewhere (DNS rebinding).
-#[derive(Debug, Clone, Copy)]
-pub struct GuardedResolver {
-    pub allow_local: bool,
-}
+/// What a round keeps of its lease for writing its outcomes back: a
+/// delivery is begun only while its timeout and this still fit.
+const WRITE_BACK: Duration = Duration::from_secs(10);
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_owned();
-        let allow_local = self.allow_local;
-        Box::pin(async move {
-            let addrs = resolve_checked(&host, 0, allow_local).await?;
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
-/// Looks `host` up and fails if it has no address, or (unless
-/// `allow_local`) any internal one.
-pub async fn resolve_checked(
-    host: &str,
-    port: u16,
-    allow_local: bool,
-) -> Result<Vec<SocketAddr>, String> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| format!("{host} does not resolve ({e})"))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(format!("{host} does not resolve"));
-    }
-    if !allow_local && addrs.iter().any(|a| is_internal(a.ip())) {
-        // Which address is not said: partners need not map our network.
-        return Err(format!(
-            "{host} resolves to a loopback, private or otherwise internal address"
-        ));
-    }
-    Ok(addrs)
-}
-
-/// Checks a URL a partner wants to use: its form, then where its host leads.
-pub async fn check_url(raw: &str, allow_local: bool) -> Result<url::Url, String> {
-    let url = check_url_form(raw, allow_local)?;
-    if let Some(url::Host::Domain(host)) = url.host() {
-        let port = url.port_or_known_default().unwrap_or(443);
-        resolve_checked(host, port, allow_local).await?;
-    }
-    Ok(url)
-}
-
-/// Sends signed messages to webhooks.
-pub struct Sender {
-    client: reqwest::Client,
-    allow_local: bool,
-    timeout: Duration,
-}
-
-impl Sender {
-    pub fn new(settings: &Settings) -> Result<Self, reqwest::Error> {
-        let timeout = Duration::from_secs(settings.webhook_timeout_secs.max(1));
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("Brug-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // A redirect could lead anywhere, past the address check.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve the host itself, past the address check.
-            .no_proxy()
-            .dns_resolver(GuardedResolver {
-                allow_local: settings.webhook_allow_local,
-            })
-            .build()?;
-        Ok(Self {
-            client,
-            allow_local: settings.webhook_allow_local,
-            timeout,
-        })
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// One POST of `body` as message `id`, signed with each of `secrets`.
-    pub async fn send(&self, url: &str, secrets: &[&str], id: &str, body: &str) -> Attempt {
-        let failed = |error: String| Attempt::Failed {
-            status: None,
-            error,
-            retry_after: None,
-        };
-        // Again at every attempt: the setting or the URL's address may have changed.
-        if let Err(problem) = check_url_form(url, self.allow_local) {
-            return failed(format!("the webhook URL {problem}"));
-        }
-        let now = Utc::now();
-        let signed = match super::sign_with_all(secrets, id, now, body) {
-            Ok(signed) => signed,
-            Err(e) => return failed(format!("cannot sign: {e}")),
-        };
-        let sent = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header(standardwebhooks::HEADER_WEBHOOK_ID, &signed.id)
-            .header(
-                standardwebhooks::HEADER_WEBHOOK_TIMESTAMP,
-                signed.timestamp.to_string(),
-            )
-            .header(
-                standardwebhooks::HEADER_WEBHOOK_SIGNATURE,
-                &signed.signature,
-            )
-            .body(body.to_owned())
-            .send()
-            .await;
-        match sent {
-            Ok(response) => {
-                let status = response.status();
-                if status.is_success() {
-                    Attempt::Delivered {
-                        status: status.as_u16(),
-                    }
-                } else if status == reqwest::StatusCode::GONE {
-                    Attempt::Gone
-                } else {
-                    let retry_after = response
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| super::parse_retry_after(v, Utc::now()));
-                    Attempt::Failed {
-                        status: Some(status.as_u16()),
-                        error: format!("the webhook answered {status}"),
-                        retry_after,
-                    }
-                }
-            }
-            Err(e) => failed(describe(&e)),
-        }
-    }
-}
-
-/// An error with its causes, which hold the useful part (refused, timed out,
-/// resolves to an internal address).
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+/// A claimed delivery: sent, with what to write back, or given back.
+enum Sent {
+    Tried((i64, Outcome)),
+    Released(i64),
 }
 
 /// Delivers the outbox to webhooks until told to stop.
@@ -194,8 +53,29 @@ pub struct Worker {
     poll: Duration,
     id: String,
     /// The lanes of one worker claim in turn, so that each sees what the
-    /// others have taken (and leaves a partner being sent to alone).
-    claiming: tokio::sync::Mutex<()>,
+    /// others have taken (and leaves a partner being sent to alone). It
+    /// holds the last claim that found nothing.
+    claiming: tokio::sync::Mutex<Option<Empty>>,
+    /// Rung when events may have been committed.
+    wake: Wake,
+}
+
+/// The last claim that found nothing: the wake-up it had seen, and when.
+#[derive(Debug, Clone, Copy)]
+struct Empty {
+    seen: u64,
+    at: Instant,
+}
+
+/// Why a lane claims.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    /// At start, or its last round took something: there may be more.
+    Busy,
+    /// Woken by a commit; it had seen this many wake-ups.
+    Woken(u64),
+    /// Its poll came round.
+    Polled(u64),
 }
 
 impl Worker {
@@ -206,17 +86,25 @@ impl Worker {
             schedule: settings.webhook_retry_schedule.clone(),
             poll: Duration::from_millis(settings.webhook_poll_ms.max(10)),
             id: format!("worker-{}", uuid::Uuid::now_v7()),
-            claiming: tokio::sync::Mutex::new(()),
+            claiming: tokio::sync::Mutex::new(None),
+            wake: Arc::new(watch::Sender::new(0)),
         }
     }
 
-    /// Delivers until `stop` turns true, in [`LANES`] lanes of rounds, and
-    /// looks for monitoring visits that fell due every minute; rounds in
-    /// progress finish.
+    /// Delivers until `stop` turns true, in [`LANES`] lanes of rounds, woken
+    /// by commits that published events (and by a poll should one go
+    /// unheard), and looks for monitoring visits that fell due every
+    /// minute; rounds in progress finish.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "webhook delivery started");
         let worker = Arc::new(self);
         let mut lanes = tokio::task::JoinSet::new();
+        lanes.spawn(wake::forward_published(
+            worker.db.clone(),
+            worker.wake.clone(),
+            stop.clone(),
+        ));
+        let listener = wake::spawn_listener(worker.db.clone(), worker.wake.clone(), stop.clone());
         for lane in 0..LANES {
             // Each lane claims under its own name, so that one lane's lease
             // can never be taken for another's.
@@ -240,33 +128,50 @@ impl Worker {
                 tracing::error!(error = %e, "a webhook delivery lane failed");
             }
         }
+        if let Some(Err(e)) = match listener {
+            Some(listener) => Some(listener.await),
+            None => None,
+        } {
+            tracing::error!(error = %e, "the webhook worker's listener failed");
+        }
         tracing::info!(worker = %worker.id, "webhook delivery stopped");
     }
 
-    /// One lane: a round after another while there is work, a look every
-    /// `poll` while there is none.
+    /// One lane: a round after another while there is work; while there is
+    /// none, a look when woken or every `poll`.
     async fn lane(self: Arc<Self>, name: String, mut stop: watch::Receiver<bool>) {
+        let mut wake = self.wake.subscribe();
+        let mut why = Why::Busy;
         loop {
             if *stop.borrow() {
                 break;
             }
-            let busy = match self.round(&name).await {
+            let busy = match self.round_for(&name, why).await {
                 Ok(claimed) => claimed > 0,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery round failed; trying again");
                     false
                 }
             };
-            if !busy {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.poll) => {}
-                    changed = stop.changed() => {
-                        if changed.is_err() {
-                            break;
-                        }
-                    }
-                }
+            if busy {
+                why = Why::Busy;
+                continue;
             }
+            // Seen before waiting: a commit from now on wakes the lane.
+            let seen = *wake.borrow_and_update();
+            why = tokio::select! {
+                _ = tokio::time::sleep(self.poll) => Why::Polled(seen),
+                changed = wake.changed() => match changed {
+                    Ok(()) => Why::Woken(*wake.borrow_and_update()),
+                    Err(_) => Why::Polled(seen),
+                },
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    Why::Busy
+                }
+            };
         }
     }
 
@@ -287,7 +192,25 @@ impl Worker {
     /// Claims what is due, delivers it, and writes the outcomes back in one
     /// transaction; returns how many were claimed.
     pub async fn round(&self, name: &str) -> Result<usize, DbError> {
-        let turn = self.claiming.lock().await;
+        self.round_for(name, Why::Busy).await
+    }
+
+    /// A round, unless another lane has just looked and found nothing since
+    /// what woke this one: one wake-up costs one empty claim, not one a lane.
+    async fn round_for(&self, name: &str, why: Why) -> Result<usize, DbError> {
+        let mut empty = self.claiming.lock().await;
+        let skip = match (why, *empty) {
+            (Why::Busy, _) | (_, None) => false,
+            (Why::Woken(seen), Some(last)) => last.seen >= seen,
+            (Why::Polled(seen), Some(last)) => {
+                last.seen >= seen && last.at.elapsed() < self.poll / 2
+            }
+        };
+        if skip {
+            return Ok(0);
+        }
+        let seen = *self.wake.borrow();
+        let started = Instant::now();
         let now = Utc::now();
         let lease = self.sender.timeout() + LEASE_MARGIN;
         let worker = name.to_owned();
@@ -295,19 +218,40 @@ impl Worker {
             .db
             .write_queue(move |conn| store::claim(conn, &worker, now, lease, BATCH))
             .await?;
-        drop(turn);
         if seqs.is_empty() {
+            *empty = Some(Empty { seen, at: started });
             return Ok(0);
         }
+        drop(empty);
         let worker = name.to_owned();
         let claimed = seqs.clone();
         let outgoing = self
             .db
             .read(move |conn| store::outgoing(conn, &claimed, &worker))
             .await?;
-        let outcomes =
-            futures_util::future::join_all(outgoing.into_iter().map(|o| self.deliver(o))).await;
-        self.write_back(name, outcomes).await;
+        // A delivery not begun while the lease still covers its timeout and
+        // the write back is given back unattempted, for the next round.
+        let begin_by = started + LEASE_MARGIN.saturating_sub(WRITE_BACK);
+        let sent: Vec<Sent> = futures_util::stream::iter(outgoing)
+            .map(|o| async move {
+                if Instant::now() > begin_by {
+                    Sent::Released(o.event_seq)
+                } else {
+                    Sent::Tried(self.deliver(o).await)
+                }
+            })
+            .buffer_unordered(SENDING)
+            .collect()
+            .await;
+        let mut outcomes = Vec::with_capacity(sent.len());
+        let mut released = Vec::new();
+        for s in sent {
+            match s {
+                Sent::Tried(outcome) => outcomes.push(outcome),
+                Sent::Released(seq) => released.push(seq),
+            }
+        }
+        self.write_back(name, outcomes, released).await;
         Ok(seqs.len())
     }
 
@@ -378,23 +322,16 @@ impl Worker {
 
     /// Writes a round's outcomes back in one transaction, trying a few
     /// times: an outcome not written is sent again once its lease runs out.
-    async fn write_back(&self, name: &str, outcomes: Vec<(i64, Outcome)>) {
-        let outcomes = std::sync::Arc::new(outcomes);
+    async fn write_back(&self, name: &str, outcomes: Vec<(i64, Outcome)>, released: Vec<i64>) {
+        let round = Arc::new((outcomes, released));
         let mut wait = Duration::from_millis(200);
         for attempt in 1..=4 {
             let worker = name.to_owned();
-            let batch = outcomes.clone();
+            let batch = round.clone();
             let written = self
                 .db
                 .write_queue(move |conn| {
-                    let now = Utc::now();
-                    let mut lost = 0;
-                    for (seq, outcome) in batch.iter() {
-                        if !store::record(conn, *seq, &worker, outcome, now)? {
-                            lost += 1;
-                        }
-                    }
-                    Ok::<_, DbError>(lost)
+                    store::record_round(conn, &worker, &batch.0, &batch.1, Utc::now())
                 })
                 .await;
             match written {
@@ -413,7 +350,7 @@ impl Worker {
                 }
                 Err(e) => tracing::error!(
                     error = %e,
-                    count = outcomes.len(),
+                    count = round.0.len(),
                     "cannot write delivery outcomes; they will be sent again"
                 ),
             }
@@ -495,22 +432,6 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn names_that_lead_inside_are_refused_where_the_connection_is_made() {
-        let refused = resolve_checked("localhost", 443, false)
-            .await
-            .expect_err("localhost leads inside");
-        assert!(refused.contains("internal"), "{refused}");
-        assert!(
-            !refused.contains("127.0.0.1"),
-            "the address is not given away"
-        );
-        let allowed = resolve_checked("localhost", 8080, true)
-            .await
-            .expect("allowed for development");
-        assert!(allowed.iter().all(|a| a.port() == 8080));
-    }
 
     #[test]
     fn later_never_overflows() {

@@ -1,14 +1,16 @@
-//! Webhook endpoints and the delivery queue: one row per event that has an
-//! endpoint to go to, claimed by one worker at a time under a lease.
+//! Webhook endpoints, their secrets and dead letters; the queue the worker
+//! claims from is in [`queue`].
+
+mod queue;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::schema::{events, partners, webhook_deliveries, webhook_endpoints};
 use crate::db::{DbConn, DbError};
 
 pub use crate::events::deliveries::{ACTIVE, DEAD, DELIVERED, DISABLED, EndpointStatus, PENDING};
+pub use queue::{Outcome, Outgoing, claim, outgoing, record, record_round};
 
 #[derive(Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
@@ -177,102 +179,6 @@ pub fn disable_endpoint(
     ))
 }
 
-#[derive(Debug, QueryableByName)]
-struct ClaimedRow {
-    #[diesel(sql_type = BigInt)]
-    event_seq: i64,
-}
-
-/// Deliveries that are due and first in line for their referral: no earlier
-/// event of the same referral is still pending, so a later event waits for
-/// the earlier one. A partner whose deliveries another worker (or lane) is
-/// sending right now is left to it, so that a slow webhook holds up one
-/// round, not every one.
-const DUE: &str = "SELECT d.event_seq FROM webhook_deliveries d \
-     WHERE d.status = 'pending' AND d.next_attempt_at <= {now} \
-     AND (d.claimed_until IS NULL OR d.claimed_until < {now}) \
-     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-         WHERE e.status = 'pending' AND e.referral_id = d.referral_id \
-         AND e.event_seq < d.event_seq) \
-     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries c \
-         WHERE c.status = 'pending' AND c.partner_id = d.partner_id \
-         AND c.claimed_by <> {me} AND c.claimed_until >= {now}) \
-     ORDER BY d.event_seq LIMIT {limit}";
-
-/// Takes up to `limit` due deliveries for `worker` for `lease`. One
-/// statement: on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several instances
-/// claim side by side without taking the same row, and leases are set and
-/// compared on the database's clock, so that instances whose clocks differ
-/// cannot take over each other's live leases; on SQLite (one machine) the
-/// statement holds the one write lock while it runs.
-pub fn claim(
-    conn: &mut DbConn,
-    worker: &str,
-    now: DateTime<Utc>,
-    lease: std::time::Duration,
-    limit: i64,
-) -> Result<Vec<i64>, DbError> {
-    let lease_until =
-        crate::audit::stored_time(now + chrono::Duration::from_std(lease).unwrap_or_default());
-    let now = crate::audit::stored_time(now);
-    let rows = match conn {
-        DbConn::Pg(pg) => {
-            let db_now = "(now() AT TIME ZONE 'UTC')";
-            let due = DUE
-                .replace("d.next_attempt_at <= {now}", "d.next_attempt_at <= $3")
-                .replace("{now}", db_now)
-                .replace("{me}", "$1")
-                .replace("{limit}", "$4");
-            diesel::sql_query(format!(
-                "WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) \
-                 UPDATE webhook_deliveries SET claimed_by = $1, \
-                 claimed_until = {db_now} + make_interval(secs => $2) \
-                 FROM due WHERE webhook_deliveries.event_seq = due.event_seq \
-                 RETURNING webhook_deliveries.event_seq"
-            ))
-            .bind::<Text, _>(worker)
-            .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load::<ClaimedRow>(pg)?
-        }
-        DbConn::Sqlite(sqlite) => {
-            let due = DUE
-                .replace("{now}", "?3")
-                .replace("{me}", "?1")
-                .replace("{limit}", "?4");
-            diesel::sql_query(format!(
-                "UPDATE webhook_deliveries SET claimed_by = ?1, claimed_until = ?2 \
-                 WHERE event_seq IN ({due}) RETURNING event_seq"
-            ))
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(lease_until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load::<ClaimedRow>(sqlite)?
-        }
-    };
-    let mut seqs: Vec<i64> = rows.into_iter().map(|r| r.event_seq).collect();
-    seqs.sort_unstable();
-    Ok(seqs)
-}
-
-/// A claimed delivery with what is needed to send it.
-#[derive(Clone, Queryable)]
-pub struct Outgoing {
-    pub event_seq: i64,
-    pub event_id: String,
-    pub event_type: String,
-    pub partner_id: String,
-    pub payload: String,
-    pub attempts: i32,
-    pub url: Option<String>,
-    pub secret: Option<String>,
-    pub previous_secret: Option<String>,
-    pub previous_secret_until: Option<NaiveDateTime>,
-    pub endpoint_status: Option<EndpointStatus>,
-}
-
 impl Endpoint {
     /// The secrets that sign a message sent at `now`: the current one, and
     /// the one it replaced while their overlap lasts.
@@ -300,92 +206,6 @@ pub fn signing_secrets<'a>(
         secrets.push(previous);
     }
     secrets
-}
-
-impl std::fmt::Debug for Outgoing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outgoing")
-            .field("event_seq", &self.event_seq)
-            .field("event_id", &self.event_id)
-            .field("partner_id", &self.partner_id)
-            .field("attempts", &self.attempts)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The claimed deliveries among `seqs` that are still `worker`'s.
-pub fn outgoing(conn: &mut DbConn, seqs: &[i64], worker: &str) -> Result<Vec<Outgoing>, DbError> {
-    // One query for the round: `seqs` holds at most one batch.
-    Ok(webhook_deliveries::table
-        .inner_join(events::table)
-        .left_join(
-            webhook_endpoints::table
-                .on(webhook_endpoints::partner_id.eq(webhook_deliveries::partner_id)),
-        )
-        .filter(webhook_deliveries::event_seq.eq_any(seqs))
-        .filter(webhook_deliveries::claimed_by.eq(worker))
-        .filter(webhook_deliveries::status.eq(PENDING))
-        .order(webhook_deliveries::event_seq.asc())
-        .select((
-            webhook_deliveries::event_seq,
-            events::id,
-            events::event_type,
-            webhook_deliveries::partner_id,
-            events::payload,
-            webhook_deliveries::attempts,
-            webhook_endpoints::url.nullable(),
-            webhook_endpoints::secret.nullable(),
-            webhook_endpoints::previous_secret.nullable(),
-            webhook_endpoints::previous_secret_until.nullable(),
-            webhook_endpoints::status.nullable(),
-        ))
-        .load::<Outgoing>(conn)?)
-}
-
-/// The result of one attempt, to be written back.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub status: &'static str,
-    pub response_status: Option<u16>,
-    pub error: Option<String>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
-
-/// Writes an attempt's outcome back, releasing the lease. Only the worker
-/// that holds the claim may: one whose lease ran out (and whose delivery
-/// another worker took over) changes nothing.
-pub fn record(
-    conn: &mut DbConn,
-    seq: i64,
-    worker: &str,
-    outcome: &Outcome,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let now = crate::audit::stored_time(now);
-    let finished = (outcome.status != PENDING).then_some(now);
-    let next = outcome
-        .next_attempt_at
-        .map(crate::audit::stored_time)
-        .unwrap_or(now);
-    let changed = diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::event_seq.eq(seq))
-            .filter(webhook_deliveries::claimed_by.eq(worker)),
-    )
-    .set((
-        webhook_deliveries::status.eq(outcome.status),
-        webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-        webhook_deliveries::next_attempt_at.eq(next),
-        webhook_deliveries::claimed_by.eq(None::<String>),
-        webhook_deliveries::claimed_until.eq(None::<NaiveDateTime>),
-        webhook_deliveries::last_attempt_at.eq(now),
-        webhook_deliveries::last_response_status.eq(outcome.response_status.map(i32::from)),
-        webhook_deliveries::last_error.eq(&outcome.error),
-        webhook_deliveries::finished_at.eq(finished),
-    ))
-    .execute(conn)?;
-    Ok(changed == 1)
 }
 
 /// A dead-lettered delivery, as `brug events dead` lists it.

@@ -1,0 +1,2 @@
+DROP INDEX webhook_deliveries_partner_referral;
+DROP INDEX webhook_deliveries_partner_due;
