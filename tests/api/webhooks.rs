@@ -976,28 +976,23 @@ async fn a_new_secret_signs_beside_the_old_one_for_a_day() {
 /// workers as a commit through the writer does: `NOTIFY` in the same
 /// transaction on PostgreSQL (heard by the worker's listener), the
 /// in-process signal on SQLite.
+/// Publishes one event through the process's writer, as a request does:
+/// its commit alone must wake the worker (in-process signal on SQLite,
+/// `NOTIFY` on PostgreSQL).
 async fn publish_and_wake(app: &crate::helpers::TestApp, referral: String, n: i64) {
-    app.write(move |conn, now| {
-        brug::events::store::publish(
-            conn,
-            "referral.updated",
-            ACCRA,
-            Some(&referral),
-            json!({"referral_id": referral, "n": n}),
-            now,
-        )?;
-        if let brug::db::DbConn::Pg(_) = conn {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!("NOTIFY {}", brug::db::EVENTS_CHANNEL))
-                .execute(conn)
-                .map_err(brug::db::DbError::from)?;
-        }
-        Ok(())
-    })
-    .await;
-    if !app.database.is_postgres() {
-        app.db.announce_published();
-    }
+    app.db
+        .write(move |conn| {
+            brug::events::store::publish(
+                conn,
+                "referral.updated",
+                ACCRA,
+                Some(&referral),
+                json!({"referral_id": referral, "n": n}),
+                chrono::Utc::now(),
+            )
+        })
+        .await
+        .expect("published");
 }
 
 #[tokio::test]
