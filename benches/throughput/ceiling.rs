@@ -7,6 +7,7 @@
 //! connections at once (`BEGIN; INSERT; COMMIT`), in a table of the
 //! benchmark's database that is dropped afterwards.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -22,8 +23,9 @@ pub struct Ceiling {
 
 const PAYLOAD: &str = "a small row: about the size of an audit entry's fixed fields, 64 B";
 
-pub fn sqlite(path: &str, duration: Duration) -> anyhow::Result<Ceiling> {
-    let DbConn::Sqlite(mut conn) = Target::Sqlite(path.to_owned()).establish()? else {
+pub fn sqlite(path: &Path, duration: Duration) -> anyhow::Result<Ceiling> {
+    let target = Target::Sqlite(path.display().to_string());
+    let DbConn::Sqlite(mut conn) = target.establish()? else {
         anyhow::bail!("not an SQLite connection");
     };
     conn.batch_execute(
@@ -50,7 +52,10 @@ pub fn sqlite(path: &str, duration: Duration) -> anyhow::Result<Ceiling> {
         count += 1;
     }
     let inserts_per_sec = count as f64 / started.elapsed().as_secs_f64();
-    let _ = std::fs::remove_file(path);
+    drop(conn);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
     Ok(Ceiling {
         inserts_per_sec,
         connections: 1,

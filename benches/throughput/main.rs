@@ -285,6 +285,11 @@ fn run() -> anyhow::Result<Vec<String>> {
         mode.seconds.as_secs_f64(),
         mode.warmup.as_secs_f64(),
     );
+    println!(
+        "load average at the start: {} ({} cores; the load generator runs in this process, beside the server)",
+        load_average(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     let settings = Settings {
         database_url: DatabaseUrl::new(database.url()),
         partners_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("partners"),
@@ -304,6 +309,32 @@ fn run() -> anyhow::Result<Vec<String>> {
     Ok(problems)
 }
 
+async fn insert_ceiling(
+    database: &BenchDb,
+    work: &Path,
+    seconds: Duration,
+    round: u32,
+) -> anyhow::Result<ceiling::Ceiling> {
+    match database {
+        BenchDb::Sqlite { .. } => {
+            let path = work.join(format!("ceiling-{round}.sqlite"));
+            tokio::task::spawn_blocking(move || ceiling::sqlite(&path, seconds)).await?
+        }
+        BenchDb::Postgres { url, .. } => {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || ceiling::postgres(&url, load::CONNECTIONS, seconds))
+                .await?
+        }
+    }
+}
+
+/// The load average, as `/proc/loadavg` gives it (1, 5, 15 minutes).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 async fn measure(
     mode: &Mode,
     database: &BenchDb,
@@ -315,22 +346,13 @@ async fn measure(
     let mut checks = Vec::new();
     let sqlite = database.is_sqlite();
 
-    // (a) The insert ceiling, before any server runs.
-    let seconds = mode.seconds;
-    let ceiling = match database {
-        BenchDb::Sqlite { .. } => {
-            let path = work.join("ceiling.sqlite").display().to_string();
-            tokio::task::spawn_blocking(move || ceiling::sqlite(&path, seconds)).await??
-        }
-        BenchDb::Postgres { url, .. } => {
-            let url = url.clone();
-            tokio::task::spawn_blocking(move || ceiling::postgres(&url, load::CONNECTIONS, seconds))
-                .await??
-        }
-    };
+    // (a) The insert ceiling, before the server starts and again after the
+    // write scenarios: the disk is shared, and its fsyncs swing with what
+    // else runs. The higher of the two is the base (the stricter one).
+    let first = insert_ceiling(database, work, mode.seconds, 1).await?;
     println!(
         "\nceiling: {:.0} inserts/s, one small insert per durable transaction on {} connection(s) opened as Brug opens them",
-        ceiling.inserts_per_sec, ceiling.connections
+        first.inserts_per_sec, first.connections
     );
 
     let url = database.url();
@@ -412,7 +434,6 @@ async fn measure(
         }),
     )
     .await;
-    print_row(&talk, Some((ceiling.inserts_per_sec, "ceiling")));
     let new_client = run(
         "POST /api/v1/clients",
         post(
@@ -422,8 +443,15 @@ async fn measure(
         ),
     )
     .await;
-    print_row(&new_client, Some((ceiling.inserts_per_sec, "ceiling")));
     let peak_under_load = main.peak_rss();
+    let second = insert_ceiling(database, work, mode.seconds, 2).await?;
+    let ceiling = first.inserts_per_sec.max(second.inserts_per_sec);
+    print_row(&talk, Some((ceiling, "ceiling")));
+    print_row(&new_client, Some((ceiling, "ceiling")));
+    println!(
+        "ceiling again after the writes: {:.0} inserts/s; the base is the higher, {ceiling:.0}",
+        second.inserts_per_sec
+    );
 
     let scenarios = [
         &healthz_off,
@@ -581,13 +609,13 @@ async fn measure(
         checks.push(ratio_check(
             "POST talk vs insert ceiling",
             talk.per_sec(),
-            ceiling.inserts_per_sec,
+            ceiling,
             1.0,
         ));
         checks.push(ratio_check(
             "POST client vs insert ceiling",
             new_client.per_sec(),
-            ceiling.inserts_per_sec,
+            ceiling,
             1.0,
         ));
         checks.push(ratio_check(
@@ -627,13 +655,13 @@ async fn measure(
         checks.push(ratio_check(
             "POST talk vs insert ceiling",
             talk.per_sec(),
-            ceiling.inserts_per_sec,
+            ceiling,
             0.3,
         ));
         checks.push(ratio_check(
             "POST client vs insert ceiling",
             new_client.per_sec(),
-            ceiling.inserts_per_sec,
+            ceiling,
             0.3,
         ));
         checks.push(ratio_check(
@@ -707,6 +735,7 @@ async fn measure(
             if check.met { "yes" } else { "**no**" }
         );
     }
+    println!("\nload average at the end: {}", load_average());
     if mode.short {
         println!("\n(short mode: the numbers are not judged, only that everything works)");
     }
