@@ -219,7 +219,7 @@ fn ratio_check(what: &str, value: f64, base: f64, at_least: f64) -> Check {
     let ratio = if base > 0.0 { value / base } else { 0.0 };
     Check {
         what: what.to_owned(),
-        figure: format!("{value:.0} / {base:.0} = {ratio:.2}×"),
+        figure: format!("{value:.0} / {base:.0} = {ratio:.3}×"),
         target: format!("≥ {at_least}×"),
         met: ratio >= at_least,
     }
@@ -571,6 +571,9 @@ async fn measure(
 
     let mut main = main;
     let peak = main.peak_rss();
+    // Resident now, by kind: SQLite's memory-mapped database file counts as
+    // file pages (the OS's page cache), not as the process's own memory.
+    let (anon, file) = (main.status("RssAnon"), main.status("RssFile"));
     if !main.still_running() {
         problems.push("brug serve died during the run".into());
     }
@@ -590,6 +593,11 @@ async fn measure(
         "brug serve peak RSS (VmHWM): {:.1} MB after the load scenarios, {:.1} MB at the end",
         mb(peak_under_load.unwrap_or(0)),
         mb(peak.unwrap_or(0))
+    );
+    println!(
+        "resident at the end: {:.1} MB anonymous (heap, stacks), {:.1} MB file-backed (the binary, and on SQLite the memory-mapped database)",
+        mb(anon.unwrap_or(0)),
+        mb(file.unwrap_or(0))
     );
     if !logged.is_empty() {
         println!(

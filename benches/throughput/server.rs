@@ -100,12 +100,19 @@ impl Server {
         anyhow::bail!("brug serve ({}) not ready within 60 s", self.label)
     }
 
-    /// The peak resident set (VmHWM) so far, in bytes.
-    pub fn peak_rss(&self) -> Option<u64> {
+    /// A `/proc/PID/status` figure in kB (`VmHWM`, `RssAnon`, ...), in bytes.
+    pub fn status(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let line = status
+            .lines()
+            .find(|l| l.split(':').next() == Some(field))?;
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib * 1024)
+    }
+
+    /// The peak resident set (VmHWM) so far, in bytes.
+    pub fn peak_rss(&self) -> Option<u64> {
+        self.status("VmHWM")
     }
 
     /// The last lines the server logged, to show beside an error.
