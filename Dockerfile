@@ -14,6 +14,7 @@ COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src tests/api benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && echo 'fn main() {}' > tests/api/main.rs \
     && echo 'fn main() {}' > benches/reports.rs \
+    && mkdir -p benches/throughput && echo 'fn main() {}' > benches/throughput/main.rs \
     && cargo build --release --locked \
     && rm -rf src tests benches
 COPY src src
