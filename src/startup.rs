@@ -278,6 +278,7 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let document = web::Data::new(ApiDocument(crate::openapi::document(&routes())));
         let throttle = web::Data::new(FailedAuthThrottle::default());
+        let proxies = web::Data::new(settings.trusted_proxies.clone());
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
@@ -291,6 +292,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(document.clone())
                 .app_data(throttle.clone())
+                .app_data(proxies.clone())
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(ErrorHandlers::new().default_handler(http::problem::render_bare_error))
                 .wrap(from_fn(http::request_id::add_request_id_header))

@@ -76,6 +76,17 @@ pub fn query_names(query: &str) -> String {
     joined
 }
 
+/// The caller's address: the peer's, or behind a proxy in
+/// `trusted_proxies` the one its forwarding headers give.
+pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match req.app_data::<actix_web::web::Data<crate::domain::proxies::TrustedProxies>>() {
+        Some(trusted) => trusted.client(peer, header("forwarded"), header("x-forwarded-for")),
+        None => peer,
+    }
+}
+
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         use actix_web::HttpMessage;
@@ -89,10 +100,13 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             .unwrap_or_default();
         let query = query_names(request.query_string());
         let method = request.method().as_str().to_owned();
+        let client_ip = client_ip(request)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
         if PROBES.contains(&route.as_str()) {
-            tracing::debug_span!("request", %method, %route, %query, %request_id)
+            tracing::debug_span!("request", %method, %route, %query, %client_ip, %request_id)
         } else {
-            tracing::info_span!("request", %method, %route, %query, %request_id)
+            tracing::info_span!("request", %method, %route, %query, %client_ip, %request_id)
         }
     }
 

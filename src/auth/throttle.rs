@@ -2,10 +2,12 @@
 //! answered 429 for its failed attempts, while valid credentials from the
 //! same address keep working.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -17,7 +19,18 @@ pub struct FailedAuthThrottle {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
     failures: AtomicU64,
+    /// Until when each address over its quota is answered 429 before its
+    /// credential is even looked up.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Hashes of credentials that authenticated lately: these still reach
+    /// the lookup from a blocked address (a colleague behind the same NAT).
+    good: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long a credential that worked counts as known.
+const KNOWN_GOOD_FOR: Duration = Duration::from_secs(3600);
+/// Most addresses or credentials remembered; the table is emptied past it.
+const REMEMBERED: usize = 10_000;
 
 impl Default for FailedAuthThrottle {
     fn default() -> Self {
@@ -32,6 +45,8 @@ impl FailedAuthThrottle {
             limiter: RateLimiter::keyed(quota),
             clock: DefaultClock::default(),
             failures: AtomicU64::new(0),
+            blocked: Mutex::default(),
+            good: Mutex::default(),
         }
     }
 
@@ -44,9 +59,46 @@ impl FailedAuthThrottle {
         }
         match self.limiter.check_key(&addr) {
             Ok(()) => None,
-            Err(not_until) => Some(not_until.wait_time_from(self.clock.now())),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                let mut blocked = lock(&self.blocked);
+                if blocked.len() >= REMEMBERED {
+                    blocked.retain(|_, until| *until > Instant::now());
+                }
+                blocked.insert(addr, Instant::now() + wait);
+                Some(wait)
+            }
         }
     }
+
+    /// `Some(wait)` while `addr` is over its quota.
+    pub fn blocked(&self, addr: IpAddr) -> Option<Duration> {
+        let blocked = lock(&self.blocked);
+        let until = *blocked.get(&addr)?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    /// Notes that the credential with this hash authenticated.
+    pub fn worked(&self, hash: String) {
+        let mut good = lock(&self.good);
+        if good.len() >= REMEMBERED {
+            good.clear();
+        }
+        good.insert(hash, Instant::now());
+    }
+
+    /// Whether the credential with this hash authenticated lately.
+    pub fn known_good(&self, hash: &str) -> bool {
+        lock(&self.good)
+            .get(hash)
+            .is_some_and(|at| at.elapsed() < KNOWN_GOOD_FOR)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

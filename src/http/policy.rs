@@ -31,20 +31,14 @@ pub fn unauthorized(detail: &str) -> AppError {
     .into()
 }
 
+/// Says no without saying which roles would do: that would map the policy
+/// out for whoever holds a stolen token.
 fn forbidden(rule: &Rule) -> AppError {
-    let roles = match rule.access {
-        Access::Staff(roles) => roles
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => String::new(),
-    };
     Problem::new(
         StatusCode::FORBIDDEN,
         "forbidden",
         "Forbidden",
-        format!("`{}` is for: {roles}.", rule.operation),
+        format!("Your role does not allow `{}`.", rule.operation),
     )
     .into()
 }
@@ -116,7 +110,15 @@ async fn check(rule: &'static Rule, req: &ServiceRequest) -> Result<Option<Princ
     let Some(secret) = bearer(req) else {
         return Err(unauthorized("Send `Authorization: Bearer <token>`."));
     };
-    let addr: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
+    let addr: Option<IpAddr> = crate::telemetry::client_ip(req);
+    // An address over its quota is answered before the database is asked,
+    // unless it presents a credential that worked lately.
+    let presented = crate::auth::hash_token(&secret);
+    if let Some(wait) = addr.and_then(|a| throttle.blocked(a))
+        && !throttle.known_good(&presented)
+    {
+        return Err(too_many(wait.as_secs().max(1)));
+    }
     let now = chrono::Utc::now();
     let found: Option<Authenticated> = db
         .read(move |conn| store::authenticate(conn, &secret, now).map_err(AppError::from))
@@ -128,7 +130,10 @@ async fn check(rule: &'static Rule, req: &ServiceRequest) -> Result<Option<Princ
         )
     };
     let authenticated = match found {
-        Some(auth) if fits(&auth.principal) => auth,
+        Some(auth) if fits(&auth.principal) => {
+            throttle.worked(presented);
+            auth
+        }
         other => {
             // Only unknown secrets count as guesses; a real key used on the
             // wrong API is a mistake, answered 401 all the same.

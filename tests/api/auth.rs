@@ -89,12 +89,12 @@ async fn every_cell_of_the_role_by_operation_matrix() {
                         );
                     } else {
                         let body = problem(response, 403).await;
-                        assert!(
-                            body["detail"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .contains(rule.operation)
-                        );
+                        let detail = body["detail"].as_str().unwrap_or_default();
+                        assert!(detail.contains(rule.operation), "{detail}");
+                        // Which roles would do is not told.
+                        for other in ["counsellor", "caseworker", "lead", "admin"] {
+                            assert!(!detail.contains(other), "{detail}");
+                        }
                     }
                 }
                 let status = call(&app, rule.method, rule.path, Some(&partner_key))
@@ -286,6 +286,8 @@ async fn tokens_are_stored_only_as_hashes() {
 #[tokio::test]
 async fn sixty_bad_tokens_in_a_row_meet_a_429_but_good_tokens_still_work() {
     let app = spawn_app().await;
+    // The legitimate caller was at work before the guessing began.
+    assert_eq!(app.get("/api/v1/partners").await.status().as_u16(), 200);
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for i in 0..60 {
@@ -314,6 +316,79 @@ async fn sixty_bad_tokens_in_a_row_meet_a_429_but_good_tokens_still_work() {
         200,
         "the legitimate caller is not slowed"
     );
+}
+
+/// 30 unknown tokens from `client` (as forwarded by the test's proxy);
+/// the statuses.
+async fn guesses(app: &crate::helpers::TestApp, client: &str, from: u32) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for i in from..from + 30 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/partners"))
+            .bearer_auth(format!("brug_st_guess{i}"))
+            .header("x-forwarded-for", client)
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+    // Behind a trusted proxy (the test connects from 127.0.0.1), each
+    // client is throttled on its own.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.trusted_proxies =
+            brug::domain::proxies::TrustedProxies::parse("127.0.0.1").expect("proxies");
+    })
+    .await;
+    assert!(guesses(&app, "203.0.113.1", 0).await.contains(&429));
+    let other = guesses(&app, "203.0.113.2", 100).await;
+    assert_eq!(other[0], 401, "another client is not held up: {other:?}");
+
+    // Without one, a guesser cannot dodge the throttle by writing a new
+    // address into the header each time.
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/partners"))
+            .bearer_auth(format!("brug_st_guess{i}"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .header("forwarded", format!("for=198.51.100.{i}"))
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_throttled_address_is_answered_before_its_credential_is_looked_up() {
+    let app = spawn_app().await;
+    // A token that worked from here before the guessing began.
+    assert_eq!(app.get("/api/v1/partners").await.status().as_u16(), 200);
+    let fresh = app.staff_token(&[Role::Caseworker]).await;
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let response = app
+            .get_as(Some(&format!("brug_st_guess{i}")), "/api/v1/partners")
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // While blocked: a credential that worked lately still gets through;
+    // one never seen is not even looked up, so a valid but new one is
+    // turned away like a guess.
+    assert_eq!(app.get("/api/v1/partners").await.status().as_u16(), 200);
+    let unseen = app.get_as(Some(&fresh), "/api/v1/partners").await;
+    assert_eq!(unseen.status().as_u16(), 429);
+    assert!(unseen.headers().contains_key("retry-after"));
 }
 
 #[tokio::test]
