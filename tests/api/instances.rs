@@ -251,7 +251,7 @@ async fn four_instances_making_a_thousand_audited_requests_each_keep_one_chain()
         .buffer_unordered(32)
         .collect()
         .await;
-    let wanted = |i: usize| if i % 10 == 0 { 201 } else { 200 };
+    let wanted = |i: usize| if i.is_multiple_of(10) { 201 } else { 200 };
     let wrong: Vec<&(usize, u16)> = statuses.iter().filter(|(i, s)| *s != wanted(*i)).collect();
     assert!(
         wrong.is_empty(),
