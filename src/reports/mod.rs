@@ -1,7 +1,9 @@
 //! Programme monitoring for leads: aggregates only, never notes or
 //! identities. Every count from 1 to 4 is shown as `"<5"`; where one cell of
 //! a column is hidden and a total would reveal it, a second cell is hidden
-//! too. Every report also answers `Accept: text/csv`.
+//! too; a filtered figure is hidden when what the filter leaves out is 1 to
+//! 4; periods are whole months (README, "Small numbers in reports"). Every
+//! report also answers `Accept: text/csv`.
 
 pub mod amif;
 pub mod funnel;

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::scope::{Scope, history_with_cases, narrowed, referrals_with_cases, visits_with_cases};
-use super::suppress::{Count, rate, robust_median, suppress_column, suppress_total};
+use super::suppress::{Count, narrowed, rate, robust_median, suppress_column_with};
 use crate::db::schema::{monitoring_visits, partners, referral_history, referrals, return_cases};
 use crate::db::{DbConn, DbError};
 use crate::monitoring::VisitStatus;
@@ -158,26 +158,111 @@ pub fn partners(
     Ok(figures)
 }
 
-/// One row per partner, each column suppressed across the partners.
-pub fn rows(figures: &BTreeMap<String, PartnerFigures>) -> Vec<Map<String, Value>> {
-    let column = |pick: fn(&PartnerFigures) -> i64| -> Vec<Count> {
-        suppress_column(&figures.values().map(pick).collect::<Vec<_>>())
+/// The report as a lead sees it: its rows and their totals. Each column
+/// is suppressed across every partner (in the scope's country), so a row
+/// asked for alone (`partner_id`) is the row the whole report shows; with
+/// a country, each cell is also judged against the partner's count in every
+/// country and the programme's ([`narrowed`]), as the funnel judges it.
+pub fn report(
+    conn: &mut DbConn,
+    scope: &Scope,
+) -> Result<(Vec<Map<String, Value>>, Value), DbError> {
+    let every_partner = Scope {
+        partner_id: None,
+        ..scope.clone()
     };
-    let referrals = column(|f| f.referrals);
-    let accepted = column(|f| f.accepted);
-    let rejected = column(|f| f.rejected);
-    let breaches = column(|f| f.sla_breaches);
-    let done = column(|f| f.monitoring_done);
-    let due = column(|f| f.monitoring_due);
+    let mut figures = partners(conn, &every_partner)?;
+    let wider = match scope.country {
+        Some(_) => Some(partners(conn, &scope.unfiltered())?),
+        None => None,
+    };
+    if let Some(partner) = &scope.partner_id {
+        figures.entry(partner.clone()).or_default();
+    }
+    let columns = Columns::of(&figures, wider.as_ref());
+    let mut rows = rows(&figures, &columns);
+    if let Some(partner) = &scope.partner_id {
+        rows.retain(|row| row.get("partner_id") == Some(&json!(partner)));
+        let only: Map<String, Value> = rows.first().cloned().unwrap_or_default();
+        let totals: Map<String, Value> = COUNTED
+            .iter()
+            .map(|(name, _)| {
+                (
+                    (*name).to_owned(),
+                    only.get(*name).cloned().unwrap_or(json!(0)),
+                )
+            })
+            .collect();
+        return Ok((rows, Value::Object(totals)));
+    }
+    Ok((rows, totals(&figures, &columns, wider.as_ref())))
+}
+
+type Pick = fn(&PartnerFigures) -> i64;
+
+/// The counted columns, as each is picked from a partner's figures.
+const COUNTED: [(&str, Pick); 6] = [
+    ("referrals", |f| f.referrals),
+    ("accepted", |f| f.accepted),
+    ("rejected", |f| f.rejected),
+    ("sla_breaches", |f| f.sla_breaches),
+    ("monitoring_done", |f| f.monitoring_done),
+    ("monitoring_due", |f| f.monitoring_due),
+];
+
+/// Each counted column as shown, in the order of [`COUNTED`], a cell per
+/// partner in the order of the figures.
+struct Columns(Vec<Vec<Count>>);
+
+impl Columns {
+    fn of(
+        figures: &BTreeMap<String, PartnerFigures>,
+        wider: Option<&BTreeMap<String, PartnerFigures>>,
+    ) -> Self {
+        Columns(
+            COUNTED
+                .iter()
+                .map(|(_, pick)| {
+                    let values: Vec<i64> = figures.values().map(pick).collect();
+                    let also: Vec<bool> = match wider {
+                        Some(wider) => {
+                            let grand: i64 = wider.values().map(pick).sum();
+                            figures
+                                .iter()
+                                .map(|(id, f)| {
+                                    let all = wider.get(id).map_or(0, pick);
+                                    narrowed(pick(f), &[all, grand]) == Count::Hidden
+                                })
+                                .collect()
+                        }
+                        None => vec![false; values.len()],
+                    };
+                    suppress_column_with(&values, &also)
+                })
+                .collect(),
+        )
+    }
+
+    fn cell(&self, column: usize, row: usize) -> Count {
+        self.0
+            .get(column)
+            .and_then(|c| c.get(row))
+            .copied()
+            .unwrap_or(Count::Hidden)
+    }
+}
+
+/// One row per partner.
+fn rows(figures: &BTreeMap<String, PartnerFigures>, columns: &Columns) -> Vec<Map<String, Value>> {
     let mut rows = Vec::new();
     for (i, (id, f)) in figures.iter().enumerate() {
         let mut row = Map::new();
         row.insert("partner_id".into(), json!(id));
-        row.insert("referrals".into(), referrals[i].value());
-        row.insert("accepted".into(), accepted[i].value());
-        row.insert("rejected".into(), rejected[i].value());
+        for (c, (name, _)) in COUNTED.iter().enumerate() {
+            row.insert((*name).into(), columns.cell(c, i).value());
+        }
         // A rate would undo a hidden accepted or rejected count.
-        let shown = accepted[i] != Count::Hidden && rejected[i] != Count::Hidden;
+        let shown = columns.cell(1, i) != Count::Hidden && columns.cell(2, i) != Count::Hidden;
         let acceptance = if shown {
             rate(f.accepted, f.accepted + f.rejected)
         } else {
@@ -192,25 +277,39 @@ pub fn rows(figures: &BTreeMap<String, PartnerFigures>) -> Vec<Map<String, Value
             "median_hours_to_decide".into(),
             robust_median(&f.hours_to_decide),
         );
-        row.insert("sla_breaches".into(), breaches[i].value());
-        row.insert("monitoring_done".into(), done[i].value());
-        row.insert("monitoring_due".into(), due[i].value());
         rows.push(row);
     }
     rows
 }
 
-/// The columns' totals; a total over hidden cells is hidden with them.
-pub fn totals(figures: &BTreeMap<String, PartnerFigures>) -> Value {
-    let total = |pick: fn(&PartnerFigures) -> i64| {
-        suppress_total(&figures.values().map(pick).collect::<Vec<_>>()).value()
-    };
-    json!({
-        "referrals": total(|f| f.referrals),
-        "accepted": total(|f| f.accepted),
-        "rejected": total(|f| f.rejected),
-        "sla_breaches": total(|f| f.sla_breaches),
-        "monitoring_done": total(|f| f.monitoring_done),
-        "monitoring_due": total(|f| f.monitoring_due),
-    })
+/// The columns' totals: hidden over a hidden cell (it would give the
+/// hidden cells' sum away), and with a country judged against the
+/// programme's total like any narrowed figure.
+fn totals(
+    figures: &BTreeMap<String, PartnerFigures>,
+    columns: &Columns,
+    wider: Option<&BTreeMap<String, PartnerFigures>>,
+) -> Value {
+    let totals: Map<String, Value> = COUNTED
+        .iter()
+        .enumerate()
+        .map(|(c, (name, pick))| {
+            let total: i64 = figures.values().map(pick).sum();
+            let any_hidden = columns
+                .0
+                .get(c)
+                .is_some_and(|col| col.contains(&Count::Hidden));
+            let count = if any_hidden {
+                Count::Hidden
+            } else {
+                let grand: Vec<i64> = wider
+                    .map(|w| w.values().map(pick).sum())
+                    .into_iter()
+                    .collect();
+                narrowed(total, &grand)
+            };
+            ((*name).to_owned(), count.value())
+        })
+        .collect();
+    Value::Object(totals)
 }

@@ -4,11 +4,13 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Scope, amif as amif_report, funnel as funnel_report, overdue as overdue_report};
+use super::{
+    Scope, amif as amif_report, funnel as funnel_report, overdue as overdue_report, scope,
+};
 use super::{partners as partners_report, sustainability as sustainability_report, to_csv};
 use crate::domain::CountryCode;
 use crate::http::{AppError, FieldError, QueryParams, RouteSpec};
@@ -66,7 +68,9 @@ struct ScopeQuery {
 }
 
 impl ScopeQuery {
-    /// The last twelve months unless said otherwise.
+    /// Whole months: `from` widened to the first of its month, `to` to the
+    /// last of its own (the answer's `period` says so); without dates, this
+    /// month and the eleven before it.
     fn scope(self) -> Result<Scope, AppError> {
         let plausible = |date: &NaiveDate| (2000..=2100).contains(&date.year());
         let mut errors = Vec::new();
@@ -81,19 +85,29 @@ impl ScopeQuery {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        let to = self.to.unwrap_or_else(|| Utc::now().date_naive());
-        let from = self.from.unwrap_or(to - Duration::days(365));
+        let today = Utc::now().date_naive();
+        let (default_from, default_to) = scope::last_twelve_months(today);
+        let to = self.to.unwrap_or(default_to);
+        let from = self.from.unwrap_or_else(|| {
+            scope::month_start(to)
+                .checked_sub_months(Months::new(11))
+                .unwrap_or(default_from)
+        });
         if from > to {
             return Err(AppError::validation(vec![FieldError::new(
                 "from",
                 "must not be after to",
             )]));
         }
+        let (whole_from, whole_to) = scope::whole_months(from, to);
+        let asked =
+            (self.from.is_some() || self.to.is_some()) && (whole_from, whole_to) != (from, to);
         Ok(Scope {
-            from,
-            to,
+            from: whole_from,
+            to: whole_to,
             country: self.country.map(|c| c.as_str().to_owned()),
             partner_id: self.partner_id.map(|p| p.as_str().to_owned()),
+            requested: asked.then_some((from, to)),
         })
     }
 }
@@ -132,7 +146,7 @@ async fn funnel(
     let (f, durations) = tokio::try_join!(
         state
             .db
-            .read(move |conn| { funnel_report::funnel(conn, &for_counts).map_err(AppError::from) }),
+            .read(move |conn| { funnel_report::shown(conn, &for_counts).map_err(AppError::from) }),
         state.db.read(move |conn| {
             funnel_report::durations(conn, &for_durations).map_err(AppError::from)
         }),
@@ -154,17 +168,16 @@ async fn partners(
 ) -> Result<HttpResponse, AppError> {
     let scope = query.into_inner().scope()?;
     let fetch = scope.clone();
-    let figures = state
+    let (rows, totals) = state
         .db
-        .read(move |conn| partners_report::partners(conn, &fetch).map_err(AppError::from))
+        .read(move |conn| partners_report::report(conn, &fetch).map_err(AppError::from))
         .await?;
-    let rows = partners_report::rows(&figures);
     if wants_csv(&req) {
         return csv_response("partners", &partners_report::COLUMNS, &rows);
     }
     Ok(HttpResponse::Ok().json(json!({
         "items": rows,
-        "totals": partners_report::totals(&figures),
+        "totals": totals,
         "period": scope.period(),
     })))
 }
@@ -205,7 +218,7 @@ async fn sustainability(
             sustainability_report::scored_visits(conn, &fetch).map_err(AppError::from)
         })
         .await?;
-    let rows = sustainability_report::rows(&visits);
+    let rows = sustainability_report::rows(&visits, &scope);
     if wants_csv(&req) {
         return csv_response("sustainability", &sustainability_report::COLUMNS, &rows);
     }

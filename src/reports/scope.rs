@@ -1,7 +1,7 @@
-//! What a report covers (a period, perhaps a country and a partner), and
-//! the query pieces that narrow a report's SQL to it.
+//! What a report covers (a period of whole months, perhaps a country and a
+//! partner), and the query pieces that narrow a report's SQL to it.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -15,9 +15,73 @@ pub struct Scope {
     /// Destination (and, for counselling, origin) country.
     pub country: Option<String>,
     pub partner_id: Option<String>,
+    /// The dates asked for, when they were widened to whole months.
+    pub requested: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The first day of the month.
+pub fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// The last day of the month.
+pub fn month_end(day: NaiveDate) -> NaiveDate {
+    month_start(day)
+        .checked_add_months(Months::new(1))
+        .map_or(day, |next| next - Duration::days(1))
+}
+
+/// A period of whole months covering `from` to `to`: a report over a day
+/// more or less would tell a lead what one person did on that day.
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (month_start(from), month_end(to))
+}
+
+/// The last twelve months on `today`: this month and the eleven before it.
+pub fn last_twelve_months(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let from = month_start(today)
+        .checked_sub_months(Months::new(11))
+        .unwrap_or(today);
+    (from, month_end(today))
 }
 
 impl Scope {
+    /// The scope of the same period without the filters: to judge what a
+    /// filtered figure's complement would tell.
+    pub fn unfiltered(&self) -> Scope {
+        Scope {
+            country: None,
+            partner_id: None,
+            ..self.clone()
+        }
+    }
+
+    /// The scopes a lead can also ask for, each with one filter or both
+    /// dropped: a narrowed figure is judged against each of them.
+    pub fn wider(&self) -> Vec<Scope> {
+        let mut wider = Vec::new();
+        if self.partner_id.is_some() && self.country.is_some() {
+            wider.push(Scope {
+                partner_id: None,
+                ..self.clone()
+            });
+            wider.push(Scope {
+                country: None,
+                ..self.clone()
+            });
+        }
+        if self.partner_id.is_some() || self.country.is_some() {
+            wider.push(self.unfiltered());
+        }
+        wider
+    }
+
+    /// Whether something of this partner and destination is in the scope.
+    pub fn covers(&self, partner_id: &str, country: &str) -> bool {
+        self.partner_id.as_deref().is_none_or(|p| p == partner_id)
+            && self.country.as_deref().is_none_or(|c| c == country)
+    }
+
     pub(super) fn start(&self) -> NaiveDateTime {
         self.from.and_hms_opt(0, 0, 0).unwrap_or_default()
     }
@@ -29,9 +93,14 @@ impl Scope {
             .unwrap_or_default()
     }
 
-    /// The scope as each report echoes it back.
+    /// The scope as each report echoes it back; `requested` names the
+    /// dates asked for when they were widened to whole months.
     pub fn period(&self) -> Value {
-        json!({"from": self.from, "to": self.to, "country": self.country, "partner_id": self.partner_id})
+        let mut period = json!({"from": self.from, "to": self.to, "country": self.country, "partner_id": self.partner_id});
+        if let Some((from, to)) = self.requested {
+            period["requested"] = json!({"from": from, "to": to});
+        }
+        period
     }
 }
 
@@ -115,3 +184,58 @@ pub(super) fn referrals_with_cases() -> diesel::dsl::InnerJoin<referrals::table,
 }
 
 pub(super) use {count_in_scope, history_with_cases, narrowed, scoped, visits_with_cases};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().expect("a date")
+    }
+
+    #[test]
+    fn periods_are_whole_months() {
+        assert_eq!(
+            whole_months(date("2026-03-15"), date("2026-04-10")),
+            (date("2026-03-01"), date("2026-04-30"))
+        );
+        assert_eq!(
+            whole_months(date("2024-02-01"), date("2024-02-02")),
+            (date("2024-02-01"), date("2024-02-29"))
+        );
+        assert_eq!(
+            whole_months(date("2025-12-31"), date("2025-12-31")),
+            (date("2025-12-01"), date("2025-12-31"))
+        );
+        assert_eq!(
+            last_twelve_months(date("2026-01-20")),
+            (date("2025-02-01"), date("2026-01-31"))
+        );
+    }
+
+    #[test]
+    fn a_narrowed_scope_is_judged_against_each_wider_one() {
+        let scope = Scope {
+            from: date("2026-01-01"),
+            to: date("2026-01-31"),
+            country: Some("GH".into()),
+            partner_id: Some("a".into()),
+            requested: None,
+        };
+        let wider: Vec<(Option<String>, Option<String>)> = scope
+            .wider()
+            .into_iter()
+            .map(|s| (s.country, s.partner_id))
+            .collect();
+        assert_eq!(
+            wider,
+            [
+                (Some("GH".into()), None),
+                (None, Some("a".into())),
+                (None, None)
+            ]
+        );
+        assert!(scope.unfiltered().wider().is_empty());
+        assert!(scope.covers("a", "GH") && !scope.covers("b", "GH"));
+    }
+}

@@ -38,11 +38,34 @@ impl Serialize for Count {
     }
 }
 
+/// A count from 1 to 4: one that would describe a handful of people.
+pub fn is_small(n: i64) -> bool {
+    n > 0 && n < THRESHOLD
+}
+
 /// Small cells hidden; then, in a column where exactly one cell is hidden
 /// but the column is totalled, the smallest other non-zero cell as well, so
 /// that the total minus the others does not give the hidden one away.
 pub fn suppress_column(values: &[i64]) -> Vec<Count> {
-    let mut counts: Vec<Count> = values.iter().map(|n| Count::of(*n)).collect();
+    suppress_column_with(values, &vec![false; values.len()])
+}
+
+/// [`suppress_column`] over the parts a filter splits a figure into (one
+/// per partner, say), with `also` marking parts hidden for another reason
+/// (see [`narrowed`]). A part is hidden when it is small, when all the
+/// other parts together are (the total minus it would name them), or when
+/// `also` says so; then, where exactly one part is hidden, the smallest
+/// other non-zero part goes with it.
+pub fn suppress_column_with(values: &[i64], also: &[bool]) -> Vec<Count> {
+    let total: i64 = values.iter().sum();
+    let mut counts: Vec<Count> = values
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let hide = *n > 0 && (also.get(i) == Some(&true) || is_small(total - n));
+            if hide { Count::Hidden } else { Count::of(*n) }
+        })
+        .collect();
     let hidden = counts.iter().filter(|c| **c == Count::Hidden).count();
     if hidden == 1 {
         let second = values
@@ -56,6 +79,19 @@ pub fn suppress_column(values: &[i64]) -> Vec<Count> {
         }
     }
     counts
+}
+
+/// A figure narrowed by a filter (a partner, a country), beside the same
+/// figure under each wider scope a lead can also ask for (that filter
+/// dropped): hidden when it is small, or when what the filter left out of
+/// a wider figure is, since the subtraction would show it. A zero stays 0:
+/// the wider figure is then all left out, and shown (or hidden) as itself.
+pub fn narrowed(value: i64, wider: &[i64]) -> Count {
+    if value > 0 && wider.iter().any(|w| is_small(w - value)) {
+        Count::Hidden
+    } else {
+        Count::of(value)
+    }
 }
 
 /// A column's total: hidden when any cell of the column is, since the total
@@ -160,6 +196,41 @@ mod tests {
             [json!("<5"), json!("<5"), json!(9)]
         );
         assert_eq!(shown(&suppress_column(&[9, 8])), [json!(9), json!(8)]);
+    }
+
+    #[test]
+    fn a_part_is_hidden_when_the_rest_of_its_column_is_small() {
+        // 10 beside 2 and 2: the total 14 minus 10 would say "4 elsewhere".
+        assert_eq!(
+            shown(&suppress_column(&[10, 2, 2])),
+            [json!("<5"), json!("<5"), json!("<5")]
+        );
+        assert_eq!(
+            shown(&suppress_column(&[10, 6, 0])),
+            [json!(10), json!(6), json!(0)]
+        );
+        // Five, five and two: the two is not the only one hidden.
+        assert_eq!(
+            shown(&suppress_column(&[5, 5, 2])),
+            [json!("<5"), json!(5), json!("<5")]
+        );
+        // Hidden for another reason: it takes a second cell with it.
+        assert_eq!(
+            shown(&suppress_column_with(&[9, 7, 20], &[true, false, false])),
+            [json!("<5"), json!("<5"), json!(20)]
+        );
+    }
+
+    #[test]
+    fn a_narrowed_figure_hides_what_a_subtraction_would_show() {
+        // Partner A's 5 of 7 cases: the other 2 would follow.
+        assert_eq!(narrowed(5, &[7]).value(), json!("<5"));
+        assert_eq!(narrowed(3, &[20]).value(), json!("<5"));
+        assert_eq!(narrowed(5, &[5]).value(), json!(5), "nothing left out");
+        assert_eq!(narrowed(5, &[10]).value(), json!(5), "five left out");
+        assert_eq!(narrowed(12, &[30, 14]).value(), json!("<5"));
+        assert_eq!(narrowed(0, &[3]).value(), json!(0));
+        assert_eq!(narrowed(0, &[9]).value(), json!(0));
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Sustainability: the scores of the monitoring visits done in the period,
-//! grouped by country, by partner and by months since arrival.
+//! grouped by country, by partner and by months since arrival. A mean is
+//! shown only over five returnees or more (not visits: one returnee has
+//! several), and under a filter only where the returnees it leaves out of
+//! the same group are none or five or more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::scope::{Scope, scoped, visits_with_cases};
-use super::suppress::{Count, suppress_column};
+use super::scope::{Scope, visits_with_cases};
+use super::suppress::{Count, narrowed, suppress_column_with};
 use crate::db::schema::{monitoring_visits, referrals, return_cases};
 use crate::db::{DbConn, DbError};
 use crate::monitoring::VisitStatus;
@@ -28,6 +31,8 @@ type GroupKey = fn(&ScoredVisit) -> String;
 
 /// Done visits in the period, for the sustainability distribution.
 pub struct ScoredVisit {
+    /// The returnee's referral: who the visit was about.
+    pub referral_id: String,
     pub country: String,
     pub partner_id: String,
     pub months_after_arrival: i32,
@@ -41,6 +46,7 @@ pub struct ScoredVisit {
 /// select.
 #[derive(Queryable)]
 struct VisitFacts {
+    referral_id: String,
     country: String,
     partner_id: String,
     months_after_arrival: i32,
@@ -50,12 +56,15 @@ struct VisitFacts {
     overall: Option<f64>,
 }
 
+/// Done visits in the scope's period, of every partner and country: the
+/// filters are applied by [`rows`], which compares with what they leave out.
 pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit>, DbError> {
-    let rows: Vec<VisitFacts> = scoped!(visits_with_cases!(), scope)
+    let rows: Vec<VisitFacts> = visits_with_cases!()
         .filter(monitoring_visits::status.eq(VisitStatus::Done))
         .filter(monitoring_visits::held_on.ge(scope.from))
         .filter(monitoring_visits::held_on.le(scope.to))
         .select((
+            referrals::id,
             return_cases::destination_country,
             referrals::partner_id,
             monitoring_visits::months_after_arrival,
@@ -69,6 +78,7 @@ pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit
         .into_iter()
         .filter_map(|row| {
             Some(ScoredVisit {
+                referral_id: row.referral_id,
                 country: row.country,
                 partner_id: row.partner_id,
                 months_after_arrival: row.months_after_arrival,
@@ -81,9 +91,86 @@ pub fn scored_visits(conn: &mut DbConn, scope: &Scope) -> Result<Vec<ScoredVisit
         .collect())
 }
 
-/// One row per group of each grouping: the number of visits, the mean
-/// scores and the distribution of the overall score, small groups hidden.
-pub fn rows(visits: &[ScoredVisit]) -> Vec<Map<String, Value>> {
+const BANDS: [&str; 4] = ["0-0.25", "0.25-0.5", "0.5-0.75", "0.75-1"];
+
+fn band(visit: &ScoredVisit) -> usize {
+    ((visit.overall * 4.0).floor() as usize).min(3)
+}
+
+/// How many returnees these visits are about.
+fn people<'v>(visits: impl IntoIterator<Item = &'v &'v ScoredVisit>) -> i64 {
+    visits
+        .into_iter()
+        .map(|v| v.referral_id.as_str())
+        .collect::<BTreeSet<_>>()
+        .len() as i64
+}
+
+/// The visits in each band of the overall score; a band is hidden like a
+/// group, by the returnees in it.
+fn distribution(members: &[&ScoredVisit], wider: &[&[&ScoredVisit]]) -> Map<String, Value> {
+    let band_people = |visits: &[&ScoredVisit]| -> Vec<i64> {
+        (0..BANDS.len())
+            .map(|b| people(visits.iter().filter(|v| band(v) == b)))
+            .collect()
+    };
+    let ours = band_people(members);
+    let beside: Vec<Vec<i64>> = wider.iter().map(|w| band_people(w)).collect();
+    let shown = suppress_column_with(&ours, &left_out_small(&ours, &beside));
+    BANDS
+        .iter()
+        .enumerate()
+        .map(|(b, name)| {
+            let visits = members.iter().filter(|v| band(v) == b).count() as i64;
+            let count = match shown.get(b) {
+                Some(Count::Hidden) | None => Count::Hidden,
+                Some(_) => Count::of(visits),
+            };
+            ((*name).to_owned(), count.value())
+        })
+        .collect()
+}
+
+/// Visits by group.
+fn grouped<'v>(
+    visits: &[&'v ScoredVisit],
+    key: GroupKey,
+) -> BTreeMap<String, Vec<&'v ScoredVisit>> {
+    let mut groups: BTreeMap<String, Vec<&ScoredVisit>> = BTreeMap::new();
+    for visit in visits {
+        groups.entry(key(visit)).or_default().push(visit);
+    }
+    groups
+}
+
+/// For each part (a group, or a band of one group): whether what
+/// the filters leave out of the same part, in each wider scope, is small.
+fn left_out_small(ours: &[i64], wider: &[Vec<i64>]) -> Vec<bool> {
+    ours.iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let beside: Vec<i64> = wider
+                .iter()
+                .map(|w| w.get(i).copied().unwrap_or(0))
+                .collect();
+            narrowed(*n, &beside) == Count::Hidden
+        })
+        .collect()
+}
+
+/// One row per group of each grouping, for the visits in the scope: the
+/// number of visits, the mean scores and the distribution of the overall
+/// score; a group of fewer than five returnees hidden, with a second where
+/// one alone would follow from the others.
+pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
+    let within = |s: &Scope| -> Vec<&ScoredVisit> {
+        visits
+            .iter()
+            .filter(|v| s.covers(&v.partner_id, &v.country))
+            .collect()
+    };
+    let ours = within(scope);
+    let wider: Vec<Vec<&ScoredVisit>> = scope.wider().iter().map(within).collect();
     let mut rows = Vec::new();
     let groupings: [(&str, GroupKey); 3] = [
         ("country", |v| v.country.clone()),
@@ -93,26 +180,33 @@ pub fn rows(visits: &[ScoredVisit]) -> Vec<Map<String, Value>> {
         }),
     ];
     for (name, key) in groupings {
-        let mut groups: BTreeMap<String, Vec<&ScoredVisit>> = BTreeMap::new();
-        for visit in visits {
-            groups.entry(key(visit)).or_default().push(visit);
-        }
-        // One grouping splits the same visits: a hidden count must not be
+        let groups = grouped(&ours, key);
+        let wider_groups: Vec<BTreeMap<String, Vec<&ScoredVisit>>> =
+            wider.iter().map(|w| grouped(w, key)).collect();
+        // One grouping splits the same visits: a hidden group must not be
         // recoverable from the others, so suppression runs across it.
-        let sizes: Vec<i64> = groups.values().map(|m| m.len() as i64).collect();
-        let shown_sizes = suppress_column(&sizes);
-        for ((group, members), size) in groups.into_iter().zip(shown_sizes) {
-            let n = members.len() as i64;
+        let sizes: Vec<i64> = groups.values().map(people).collect();
+        let wider_sizes: Vec<Vec<i64>> = wider_groups
+            .iter()
+            .map(|w| groups.keys().map(|g| w.get(g).map_or(0, people)).collect())
+            .collect();
+        let shown_sizes = suppress_column_with(&sizes, &left_out_small(&sizes, &wider_sizes));
+        for ((group, members), size) in groups.iter().zip(shown_sizes) {
             let visible = size != Count::Hidden;
             let mut row = Map::new();
             row.insert("group_by".into(), json!(name));
             row.insert("group".into(), json!(group));
-            row.insert("visits".into(), size.value());
+            let visits = if visible {
+                Count::of(members.len() as i64)
+            } else {
+                Count::Hidden
+            };
+            row.insert("visits".into(), visits.value());
             // Scores of a hidden group would describe its few people: not shown.
             let mean = |pick: fn(&ScoredVisit) -> f64| {
                 if visible {
                     let sum: f64 = members.iter().map(|v| pick(v)).sum();
-                    json!(((sum / n as f64) * 1000.0).round() / 1000.0)
+                    json!(((sum / members.len() as f64) * 1000.0).round() / 1000.0)
                 } else {
                     Value::Null
                 }
@@ -121,20 +215,12 @@ pub fn rows(visits: &[ScoredVisit]) -> Vec<Map<String, Value>> {
             row.insert("social".into(), mean(|v| v.social));
             row.insert("psychosocial".into(), mean(|v| v.psychosocial));
             row.insert("overall".into(), mean(|v| v.overall));
-            let bands = ["0-0.25", "0.25-0.5", "0.5-0.75", "0.75-1"];
-            let mut counts = [0i64; 4];
-            for visit in &members {
-                let band = ((visit.overall * 4.0).floor() as usize).min(3);
-                counts[band] += 1;
-            }
             let distribution = if visible {
-                let shown = suppress_column(&counts);
-                let map: Map<String, Value> = bands
+                let beside: Vec<&[&ScoredVisit]> = wider_groups
                     .iter()
-                    .zip(shown)
-                    .map(|(b, c)| ((*b).to_owned(), c.value()))
+                    .map(|w| w.get(group).map_or(&[][..], |m| m.as_slice()))
                     .collect();
-                Value::Object(map)
+                Value::Object(distribution(members, &beside))
             } else {
                 Value::Null
             };
@@ -143,4 +229,76 @@ pub fn rows(visits: &[ScoredVisit]) -> Vec<Map<String, Value>> {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn visit(referral: usize, partner: &str, overall: f64) -> ScoredVisit {
+        ScoredVisit {
+            referral_id: format!("r{referral}"),
+            country: "GH".into(),
+            partner_id: partner.into(),
+            months_after_arrival: 1,
+            economic: overall,
+            social: overall,
+            psychosocial: overall,
+            overall,
+        }
+    }
+
+    fn scope(partner: Option<&str>) -> Scope {
+        Scope {
+            from: NaiveDate::MIN,
+            to: NaiveDate::MAX,
+            country: None,
+            partner_id: partner.map(str::to_owned),
+            requested: None,
+        }
+    }
+
+    fn group<'r>(rows: &'r [Map<String, Value>], by: &str, name: &str) -> &'r Map<String, Value> {
+        rows.iter()
+            .find(|r| r["group_by"] == by && r["group"] == name)
+            .expect("a row")
+    }
+
+    #[test]
+    fn a_mean_needs_five_returnees_not_five_visits() {
+        // Two returnees with three visits each.
+        let visits: Vec<ScoredVisit> = (0..6).map(|i| visit(i % 2, "a", 0.5)).collect();
+        let shown = rows(&visits, &scope(None));
+        let row = group(&shown, "country", "GH");
+        assert_eq!(row["visits"], json!("<5"));
+        assert_eq!(row["overall"], Value::Null);
+        assert_eq!(row["overall_distribution"], Value::Null);
+        // Five returnees: shown, with the exact mean.
+        let visits: Vec<ScoredVisit> = (0..5).map(|i| visit(i, "a", 0.2 * i as f64)).collect();
+        let shown = rows(&visits, &scope(None));
+        let row = group(&shown, "country", "GH");
+        assert_eq!(row["visits"], json!(5));
+        assert_eq!(row["overall"], json!(0.4));
+    }
+
+    #[test]
+    fn a_partner_s_mean_is_hidden_when_it_leaves_out_a_few_returnees() {
+        // Partner a's five of seven: b's two would follow from the means.
+        let visits: Vec<ScoredVisit> = (0..7)
+            .map(|i| visit(i, if i < 5 { "a" } else { "b" }, 1.0))
+            .collect();
+        let shown = rows(&visits, &scope(Some("a")));
+        let row = group(&shown, "partner_id", "a");
+        assert_eq!(
+            row["visits"],
+            json!(5),
+            "its own partner group leaves no one out"
+        );
+        assert_eq!(group(&shown, "country", "GH")["overall"], Value::Null);
+        assert_eq!(
+            group(&shown, "months_since_arrival", "1")["overall"],
+            Value::Null
+        );
+    }
 }

@@ -367,3 +367,436 @@ async fn the_funder_report_counts_voluntary_returnees() {
             .starts_with("indicator,label,value\n")
     );
 }
+
+/// Who builds a programme by hand, one returnee at a time.
+struct Team {
+    app: TestApp,
+    counsellor: String,
+    caseworker: String,
+    lead: String,
+}
+
+impl Team {
+    async fn new() -> Self {
+        let app = spawn_app().await;
+        let counsellor = app.staff_token(&[Role::Counsellor]).await;
+        let caseworker = app.staff_token(&[Role::Caseworker]).await;
+        let lead = app.staff_token(&[Role::Lead]).await;
+        Team {
+            app,
+            counsellor,
+            caseworker,
+            lead,
+        }
+    }
+
+    /// Client `i`, who wants to return to `country`: counselled, with
+    /// consent and a return case, referred to `partner`. Returns the case's
+    /// and the referral's ids.
+    async fn referred(&self, i: usize, partner: &str, country: &str) -> (String, String) {
+        let app = &self.app;
+        let client = post(app, &self.counsellor, "/api/v1/clients", json!({
+            "given_name": format!("Person{i}"), "family_name": "Example", "date_of_birth": "1990-01-01",
+            "country_of_origin": country, "languages": ["en"]
+        }))
+        .await;
+        let id = client["id"].as_str().expect("id").to_owned();
+        post(app, &self.counsellor, &format!("/api/v1/clients/{id}/talks"), json!({
+            "held_on": day(0), "mode": "phone", "topics": ["return"], "intention": "return", "duration_minutes": 30
+        }))
+        .await;
+        let consent = post(
+            app,
+            &self.caseworker,
+            &format!("/api/v1/clients/{id}/consents"),
+            json!({
+                "purpose": "referral", "data_categories": ["identity"], "country": country,
+                "given_on": day(0), "method": "written", "language": "en"
+            }),
+        )
+        .await;
+        let case = post(app, &self.caseworker, "/api/v1/return-cases", json!({
+            "client_id": id, "destination_country": country, "needs": ["housing"], "planned_departure_on": day(20)
+        }))
+        .await;
+        let case_id = case["id"].as_str().expect("id").to_owned();
+        let referral = post(
+            app,
+            &self.caseworker,
+            &format!("/api/v1/return-cases/{case_id}/referrals"),
+            json!({"partner_id": partner, "consent_id": consent["id"]}),
+        )
+        .await;
+        (case_id, referral["id"].as_str().expect("id").to_owned())
+    }
+
+    /// A referral acknowledged and accepted by its partner (`key`).
+    async fn accepted(&self, key: &str, referral: &str) {
+        for step in ["acknowledge", "accept"] {
+            post(
+                &self.app,
+                key,
+                &format!("/partner/v1/referrals/{referral}/{step}"),
+                json!({}),
+            )
+            .await;
+        }
+    }
+
+    /// A referral accepted, departed and arrived on `on`; its visits.
+    async fn arrived(&self, key: &str, case: &str, referral: &str, on: &str) -> Vec<Value> {
+        self.accepted(key, referral).await;
+        post(
+            &self.app,
+            &self.caseworker,
+            &format!("/api/v1/return-cases/{case}/departure"),
+            json!({"departed_on": on}),
+        )
+        .await;
+        let view = post(
+            &self.app,
+            key,
+            &format!("/partner/v1/referrals/{referral}/arrival"),
+            json!({"arrived_on": on, "received": true}),
+        )
+        .await;
+        view["monitoring_visits"]
+            .as_array()
+            .expect("visits")
+            .clone()
+    }
+
+    async fn report(&self, path: &str) -> Value {
+        ok(self.app.get_as(Some(&self.lead), path).await, 200).await
+    }
+
+    /// Moves stored dates back, as if time had passed.
+    async fn backdate(
+        &self,
+        change: impl FnOnce(&mut brug::db::DbConn) -> diesel::QueryResult<usize> + Send + 'static,
+    ) {
+        let db = self.app.db.clone();
+        tokio::task::spawn_blocking(move || {
+            db.write_blocking(|conn| change(conn).map_err(brug::db::DbError::from))
+        })
+        .await
+        .expect("ran")
+        .expect("backdated");
+    }
+}
+
+fn row<'r>(report: &'r Value, field: &str, id: &str) -> &'r Value {
+    report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r[field] == id)
+        .unwrap_or_else(|| panic!("no row {id} in {report}"))
+}
+
+#[tokio::test]
+async fn a_filtered_report_cannot_be_subtracted_from_the_unfiltered_one() {
+    // Seven cases: five referred to Accra, two to Kumasi.
+    let team = Team::new().await;
+    for i in 0..7 {
+        let partner = if i < 5 { ACCRA } else { KUMASI };
+        team.referred(i, partner, "GH").await;
+    }
+    let all = team.report("/api/v1/reports/funnel").await;
+    assert_eq!(all["cases_opened"], 7);
+    assert_eq!(all["referrals_sent"], 7);
+    let accra = team
+        .report(&format!("/api/v1/reports/funnel?partner_id={ACCRA}"))
+        .await;
+    for stage in ["clients_counselled", "cases_opened", "referrals_sent"] {
+        assert_eq!(
+            accra[stage], "<5",
+            "{stage}: 7 minus Accra's 5 would give Kumasi's 2"
+        );
+    }
+    let kumasi = team
+        .report(&format!("/api/v1/reports/funnel?partner_id={KUMASI}"))
+        .await;
+    assert_eq!(kumasi["cases_opened"], "<5");
+    // A filter that leaves nothing out hides nothing.
+    let ghana = team.report("/api/v1/reports/funnel?country=GH").await;
+    assert_eq!(ghana["cases_opened"], 7);
+    assert_eq!(ghana["referrals_sent"], 7);
+
+    let alone = team
+        .report(&format!("/api/v1/reports/partners?partner_id={ACCRA}"))
+        .await;
+    let items = alone["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{alone}");
+    assert_eq!(items[0]["referrals"], "<5");
+    assert_eq!(alone["totals"]["referrals"], "<5");
+    let whole = team.report("/api/v1/reports/partners").await;
+    assert_eq!(
+        row(&whole, "partner_id", ACCRA)["referrals"],
+        items[0]["referrals"],
+        "the row asked for alone is the row of the whole report"
+    );
+}
+
+#[tokio::test]
+async fn partners_asked_for_one_at_a_time_do_not_add_up_to_a_hidden_one() {
+    // Twelve referrals: five to Accra, five to Kumasi, two to Tunis.
+    let team = Team::new().await;
+    for i in 0..12 {
+        let (partner, country) = match i {
+            0..5 => (ACCRA, "GH"),
+            5..10 => (KUMASI, "GH"),
+            _ => ("tunis-new-horizon", "TN"),
+        };
+        team.referred(i, partner, country).await;
+    }
+    let sent = |report: Value| report["referrals_sent"].clone();
+    let funnel = async |query: String| {
+        team.report(&format!("/api/v1/reports/funnel?{query}"))
+            .await
+    };
+    assert_eq!(sent(funnel(String::new()).await), 12);
+    let mut shown = Vec::new();
+    for partner in [ACCRA, KUMASI, "tunis-new-horizon"] {
+        shown.push(sent(funnel(format!("partner_id={partner}")).await));
+    }
+    assert_eq!(
+        shown,
+        [json!("<5"), json!(5), json!("<5")],
+        "12 - 5 - 5 would give Tunis's 2: a second partner is hidden"
+    );
+    // By country: Ghana's 10 and Tunisia's 2 make 12.
+    assert_eq!(sent(funnel("country=GH".into()).await), "<5");
+    assert_eq!(sent(funnel("country=TN".into()).await), "<5");
+    let partners = team.report("/api/v1/reports/partners").await;
+    let column: Vec<Value> = [ACCRA, KUMASI, "tunis-new-horizon"]
+        .iter()
+        .map(|p| row(&partners, "partner_id", p)["referrals"].clone())
+        .collect();
+    assert_eq!(column, shown, "the partners report hides the same cells");
+}
+
+/// Every indicator answered with its best (or worst) answer.
+fn answers(model: &Value, best: bool) -> Value {
+    let mut out = serde_json::Map::new();
+    for indicator in model["indicators"].as_array().expect("indicators") {
+        let options = indicator["answers"].as_array().expect("answers");
+        let pick = if best {
+            options.first()
+        } else {
+            options.last()
+        };
+        out.insert(
+            indicator["id"].as_str().expect("id").to_owned(),
+            pick.expect("an answer")["value"].clone(),
+        );
+    }
+    Value::Object(out)
+}
+
+#[tokio::test]
+async fn sustainability_shows_whole_months_so_a_day_more_finds_no_one() {
+    use chrono::{Datelike, Duration, Months};
+    // Six returnees to Accra, each visited once last month: five on its
+    // 2nd (four doing well, one badly), the sixth on its 3rd (badly).
+    let team = Team::new().await;
+    let key = team.app.partner_key(ACCRA).await;
+    let today = chrono::Utc::now().date_naive();
+    let month = (today.with_day(1).expect("first") - Months::new(1))
+        .with_day(1)
+        .expect("first");
+    let (second, third) = (month + Duration::days(1), month + Duration::days(2));
+    let arrival = (month - Duration::days(1)).to_string();
+    let model = ok(
+        team.app
+            .get_as(Some(&key), "/partner/v1/monitoring-model")
+            .await,
+        200,
+    )
+    .await;
+    for i in 0..6 {
+        let (case, referral) = team.referred(i, ACCRA, "GH").await;
+        let visits = team.arrived(&key, &case, &referral, &arrival).await;
+        let held_on = if i < 5 { second } else { third };
+        post(
+            &team.app,
+            &key,
+            &format!("/partner/v1/referrals/{referral}/monitoring"),
+            json!({
+                "visit_id": visits[0]["id"], "held_on": held_on, "mode": "phone",
+                "answers": answers(&model, i < 4)
+            }),
+        )
+        .await;
+    }
+    let path = |to: chrono::NaiveDate| {
+        format!("/api/v1/reports/sustainability?from={month}&to={to}&partner_id={ACCRA}")
+    };
+    let before = team.report(&path(second)).await;
+    let after = team.report(&path(third)).await;
+    assert_eq!(
+        before["items"], after["items"],
+        "one day more must not single out the sixth returnee's scores"
+    );
+    let last_day = (month + Months::new(1)) - Duration::days(1);
+    assert_eq!(
+        before["period"],
+        json!({
+            "from": month, "to": last_day, "country": null, "partner_id": ACCRA,
+            "requested": {"from": month, "to": second}
+        })
+    );
+    let accra = row(&after, "group", ACCRA);
+    assert_eq!(accra["group_by"], "partner_id");
+    assert_eq!(accra["visits"], 6);
+    for score in ["economic", "social", "psychosocial", "overall"] {
+        assert_eq!(accra[score], 0.667, "{score}: four of six at 1, two at 0");
+    }
+    assert_eq!(
+        accra["overall_distribution"],
+        json!({"0-0.25": "<5", "0.25-0.5": 0, "0.5-0.75": 0, "0.75-1": "<5"})
+    );
+    assert_eq!(row(&after, "group", "GH")["overall"], 0.667);
+    assert_eq!(row(&after, "group", "1")["visits"], 6, "all at one month");
+    // The month before holds no visit: nothing to show.
+    let earlier = team
+        .report(&format!(
+            "/api/v1/reports/sustainability?from={}&to={}",
+            month - Months::new(1),
+            month - Duration::days(1)
+        ))
+        .await;
+    assert_eq!(earlier["items"], json!([]));
+}
+
+#[tokio::test]
+async fn the_overdue_report_lists_breaches_not_departed_and_missed_visits() {
+    use brug::db::schema::{referrals, return_cases};
+    use chrono::{Duration, Months};
+    use diesel::prelude::*;
+    let team = Team::new().await;
+    let accra = team.app.partner_key(ACCRA).await;
+    let kumasi = team.app.partner_key(KUMASI).await;
+    let today = chrono::Utc::now().date_naive();
+    // Not acknowledged, nor decided, past both due dates.
+    let (_, silent) = team.referred(0, ACCRA, "GH").await;
+    let id = silent.clone();
+    team.backdate(move |conn| {
+        diesel::update(referrals::table.find(id))
+            .set((
+                referrals::acknowledge_due_on.eq(today - Duration::days(5)),
+                referrals::decide_due_on.eq(today - Duration::days(2)),
+            ))
+            .execute(conn)
+    })
+    .await;
+    // Accepted, the planned departure forty days ago, not departed.
+    let (case, waiting) = team.referred(1, KUMASI, "GH").await;
+    team.accepted(&kumasi, &waiting).await;
+    team.backdate(move |conn| {
+        diesel::update(return_cases::table.find(case))
+            .set(return_cases::planned_departure_on.eq(today - Duration::days(40)))
+            .execute(conn)
+    })
+    .await;
+    // Arrived a hundred days ago: the one-month visit is past its grace.
+    let (case, returned) = team.referred(2, ACCRA, "GH").await;
+    let arrival = today - Duration::days(100);
+    team.arrived(&accra, &case, &returned, &arrival.to_string())
+        .await;
+    let missed_due = arrival + Months::new(1);
+
+    let all = team.report("/api/v1/reports/overdue").await;
+    let items: Vec<Value> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            json!([
+                i["kind"],
+                i["referral_id"],
+                i["partner_id"],
+                i["due_on"],
+                i["days_overdue"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            json!([
+                "monitoring_missed",
+                returned,
+                ACCRA,
+                missed_due,
+                (today - missed_due).num_days()
+            ]),
+            json!([
+                "not_departed",
+                waiting,
+                KUMASI,
+                today - Duration::days(10),
+                10
+            ]),
+            json!([
+                "acknowledge_overdue",
+                silent,
+                ACCRA,
+                today - Duration::days(5),
+                5
+            ]),
+            json!([
+                "decision_overdue",
+                silent,
+                ACCRA,
+                today - Duration::days(2),
+                2
+            ]),
+        ],
+        "longest overdue first"
+    );
+    assert!(all["items"][0]["visit_id"].is_string());
+    assert_eq!(
+        all["counts"],
+        json!({"acknowledge_overdue": "<5", "decision_overdue": "<5", "monitoring_missed": "<5", "not_departed": "<5"})
+    );
+    let kinds = |report: &Value| -> Vec<String> {
+        report["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["kind"].as_str().expect("kind").to_owned())
+            .collect()
+    };
+    let of_kumasi = team
+        .report(&format!("/api/v1/reports/overdue?partner_id={KUMASI}"))
+        .await;
+    assert_eq!(kinds(&of_kumasi), ["not_departed"]);
+    let of_accra = team
+        .report(&format!("/api/v1/reports/overdue?partner_id={ACCRA}"))
+        .await;
+    assert_eq!(
+        kinds(&of_accra),
+        [
+            "monitoring_missed",
+            "acknowledge_overdue",
+            "decision_overdue"
+        ]
+    );
+    assert_eq!(
+        kinds(&team.report("/api/v1/reports/overdue?country=GH").await).len(),
+        4
+    );
+    let elsewhere = team.report("/api/v1/reports/overdue?country=TN").await;
+    assert_eq!(elsewhere["items"], json!([]));
+    assert_eq!(elsewhere["counts"], json!({}));
+    // Caseworkers see the same list.
+    let caseworker = ok(
+        team.app
+            .get_as(Some(&team.caseworker), "/api/v1/reports/overdue")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(caseworker["items"], all["items"]);
+}
