@@ -295,6 +295,12 @@ impl Application {
                 .app_data(proxies.clone())
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(ErrorHandlers::new().default_handler(http::problem::render_bare_error))
+                // Answers carry personal data: no cache, shared or private,
+                // may keep them.
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add((actix_web::http::header::CACHE_CONTROL, "no-store")),
+                )
                 .wrap(from_fn(http::request_id::add_request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .configure(|cfg| http::register(cfg, routes()))

@@ -92,6 +92,7 @@ impl Target {
                 Ok(DbConn::Pg(conn))
             }
             Target::Sqlite(path) => {
+                create_private(path);
                 let mut conn = SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the writer; synchronous=FULL makes
                 // an acknowledged write survive a power loss; the busy timeout
@@ -113,6 +114,24 @@ impl Target {
             }
         }
     }
+}
+
+/// Creates the SQLite file readable by its owner only, before SQLite
+/// creates it with the usual mode (its `-wal` and `-shm` files then take the
+/// same mode). An existing file is left as it is; a file that cannot be
+/// made here is left to SQLite, whose error says why.
+fn create_private(path: &str) {
+    if path == ":memory:" || path.starts_with("file:") || std::path::Path::new(path).exists() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = options.open(path);
 }
 
 #[derive(Debug, thiserror::Error)]

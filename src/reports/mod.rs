@@ -27,7 +27,7 @@ pub fn to_csv(columns: &[&str], rows: &[Map<String, Value>]) -> Result<String, c
         let cells: Vec<String> = columns
             .iter()
             .map(|key| match row.get(*key) {
-                Some(Value::String(s)) => s.clone(),
+                Some(Value::String(s)) => defuse(s),
                 Some(Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
             })
@@ -40,10 +40,36 @@ pub fn to_csv(columns: &[&str], rows: &[Map<String, Value>]) -> Result<String, c
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`,
+/// `@`, or a tab or carriage return first) gets a leading `'`, so that it
+/// stays text when a lead opens the file.
+fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_defused() {
+        let mut row = Map::new();
+        row.insert("partner_id".into(), json!("=HYPERLINK(\"http://x\")"));
+        row.insert("referrals".into(), json!(-1));
+        let mut second = Map::new();
+        second.insert("partner_id".into(), json!("@SUM(A1)"));
+        second.insert("referrals".into(), json!("+5"));
+        let text = to_csv(&["partner_id", "referrals"], &[row, second]).expect("csv");
+        assert_eq!(
+            text,
+            "partner_id,referrals\n\"'=HYPERLINK(\"\"http://x\"\")\",-1\n'@SUM(A1),'+5\n"
+        );
+    }
 
     #[test]
     fn csv_has_a_header_and_quotes_what_needs_it() {

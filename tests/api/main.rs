@@ -17,6 +17,7 @@ mod instances;
 mod migrations;
 mod openapi;
 mod partners;
+mod privacy;
 mod referrals;
 mod reports;
 mod webhooks;
