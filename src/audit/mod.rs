@@ -15,6 +15,9 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// The outcome of an attempt on something that is not the caller's.
+pub const REFUSED: &str = "refused";
+
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -389,6 +392,24 @@ impl AuditContext {
                 Ok(())
             }
             None => store::append(conn, entry, now).map(|_| ()),
+        }
+    }
+
+    /// Records that this request was refused `subject_id` (outcome
+    /// `refused`): the entry stays though the request fails.
+    pub fn record_refused(
+        &self,
+        subject_type: &str,
+        subject_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::db::DbError> {
+        let entry = self.entry(subject_type, subject_id).outcome(REFUSED);
+        match &self.deferred {
+            Some(deferred) => {
+                read::defer(deferred, entry, now);
+                Ok(())
+            }
+            None => store::append_refused(entry, now),
         }
     }
 }

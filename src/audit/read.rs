@@ -35,12 +35,33 @@ where
         deferred: Some(deferred.clone()),
         ..by
     };
-    let value = db.read(move |conn| f(conn, &reader)).await?;
-    let entries = std::mem::take(
+    let read = db.read(move |conn| f(conn, &reader)).await;
+    let mut entries = std::mem::take(
         &mut *deferred
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     );
+    let value = match read {
+        Ok(value) => value,
+        Err(err) => {
+            // Nothing was shown; only refused attempts are recorded.
+            entries.retain(|(entry, _)| entry.outcome == super::REFUSED);
+            if !entries.is_empty() {
+                let written = db
+                    .write(move |conn| {
+                        for (entry, at) in entries {
+                            store::append(conn, entry, at)?;
+                        }
+                        Ok::<_, DbError>(())
+                    })
+                    .await;
+                if let Err(e) = written {
+                    tracing::warn!(error = %e, "could not record a refused read");
+                }
+            }
+            return Err(err);
+        }
+    };
     if !entries.is_empty() {
         db.write(move |conn| {
             for (entry, at) in entries {

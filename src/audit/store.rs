@@ -19,6 +19,14 @@ pub fn append(conn: &mut DbConn, entry: NewEntry, now: DateTime<Utc>) -> Result<
     }))
 }
 
+/// Appends an entry that stays even when the write it belongs to fails: the
+/// record of a refused attempt.
+pub fn append_refused(entry: NewEntry, now: DateTime<Utc>) -> Result<(), DbError> {
+    crate::db::deferred::defer_kept(Box::new(move |conn, seal| {
+        write(conn, entry, now, seal.key())
+    }))
+}
+
 /// Writes one entry after the last one, sealed with `key`; the caller holds
 /// the head lock.
 fn write(

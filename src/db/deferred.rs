@@ -48,17 +48,31 @@ impl std::fmt::Debug for Seal {
     }
 }
 
+/// An append, and whether it stays when its write fails (a record of the
+/// refusal itself).
+type Kept = (Append, bool);
+
 thread_local! {
-    static PENDING: RefCell<Option<Vec<Append>>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Option<Vec<Kept>>> = const { RefCell::new(None) };
     static PUBLISHED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `append` at the end of the current transaction, which must be one
 /// that [`super::Db`] opened.
 pub fn defer(append: Append) -> Result<(), DbError> {
+    push(append, false)
+}
+
+/// [`defer`] for a record that stays even when the write it belongs to
+/// fails: what a refused attempt leaves in the audit log.
+pub fn defer_kept(append: Append) -> Result<(), DbError> {
+    push(append, true)
+}
+
+fn push(append: Append, kept: bool) -> Result<(), DbError> {
     PENDING.with_borrow_mut(|pending| match pending {
         Some(list) => {
-            list.push(append);
+            list.push((append, kept));
             Ok(())
         }
         None => Err(DbError::Config(
@@ -110,11 +124,16 @@ pub(super) fn mark() -> usize {
     PENDING.with_borrow(|pending| pending.as_ref().map_or(0, Vec::len))
 }
 
-/// Forgets the appends kept after `mark` (their savepoint rolled back).
+/// Forgets the appends made after `mark` (their savepoint rolled back),
+/// but for those that stay when their write fails.
 pub(super) fn truncate(mark: usize) {
     PENDING.with_borrow_mut(|pending| {
         if let Some(list) = pending {
-            list.truncate(mark);
+            let mut index = 0;
+            list.retain(|(_, kept)| {
+                index += 1;
+                index <= mark || *kept
+            });
         }
     });
 }
@@ -130,7 +149,7 @@ pub(super) fn flush(keeping: &Keeping, conn: &mut DbConn, seal: &Seal) -> Result
         return Ok(());
     }
     lock_head(conn)?;
-    for append in appends {
+    for (append, _) in appends {
         append(conn, seal)?;
     }
     if PUBLISHED.get()

@@ -19,7 +19,7 @@ pub fn partner_referral(
     id: &str,
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
-    let row = store::own(conn, id, partner)?;
+    let row = store::own(conn, by, id, partner, now)?;
     let view = partner_view(conn, row, now.date_naive())?;
     by.record(conn, "referral", &view.id, now)?;
     Ok(view)

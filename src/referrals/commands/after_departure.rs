@@ -31,7 +31,7 @@ pub fn arrive(
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
     lock_row(conn, Locked::Referrals, id)?;
-    let row = store::own(conn, id, partner)?;
+    let row = store::own(conn, by, id, partner, now)?;
     row.status.after_departure("arrive")?;
     if row.arrived_on.is_some() {
         return Err(Refusal::conflict(
@@ -71,7 +71,7 @@ pub fn submit_plan(
     now: DateTime<Utc>,
 ) -> Outcome<PlanView> {
     lock_row(conn, Locked::Referrals, id)?;
-    let row = store::own(conn, id, partner)?;
+    let row = store::own(conn, by, id, partner, now)?;
     if !matches!(
         row.status,
         ReferralStatus::Accepted | ReferralStatus::InProgress
@@ -151,7 +151,7 @@ pub fn report_monitoring(
     now: DateTime<Utc>,
 ) -> Outcome<VisitView> {
     lock_row(conn, Locked::Referrals, id)?;
-    let row = store::own(conn, id, partner)?;
+    let row = store::own(conn, by, id, partner, now)?;
     if row.status != ReferralStatus::InProgress {
         return Err(row
             .status
@@ -189,10 +189,10 @@ pub fn close(
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
     lock_row(conn, Locked::Referrals, id)?;
-    let row = store::own(conn, id, partner)?;
+    let row = store::own(conn, by, id, partner, now)?;
     row.status.after_departure("close")?;
     let step = Move::new(outcome.action(), Some(outcome.as_str())).by_partner(partner);
-    let moved = transition(conn, &by.actor, &row.id, step, now)?;
+    let moved = transition(conn, by, &row.id, step, now)?;
     store_after::set_outcome(conn, &row.id, outcome)?;
     cases::close(conn, &row.return_case_id, now)?;
     cases::add_history(

@@ -38,7 +38,7 @@ pub fn complete_item(
     now: DateTime<Utc>,
 ) -> Outcome<ChecklistItemView> {
     lock_row(conn, Locked::Referrals, referral_id)?;
-    let referral = store::own(conn, referral_id, partner)?;
+    let referral = store::own(conn, by, referral_id, partner, now)?;
     let item = checklist::item(conn, item_id)?
         .filter(|item| item.referral_id == referral.id)
         .ok_or(Refusal::not_found("checklist item"))?;

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::store::partner_view::{PartnerReferralView, partner_view};
 use super::store::{self, ReferralRow, ReferralView};
 use super::{Action, CONSENT_WITHDRAWN, ChecklistTemplateItem, ReferralStatus};
-use crate::audit::{Actor, AuditContext};
+use crate::audit::AuditContext;
 use crate::cases::store as cases;
 use crate::consent::store::ConsentView;
 use crate::db::{DbConn, Locked, lock_row};
@@ -54,14 +54,14 @@ impl<'a> Move<'a> {
 /// status read, and still be the status when written.
 fn transition(
     conn: &mut DbConn,
-    actor: &Actor,
+    by: &AuditContext,
     id: &str,
     step: Move<'_>,
     now: DateTime<Utc>,
 ) -> Outcome<ReferralRow> {
     lock_row(conn, Locked::Referrals, id)?;
     let row = match step.partner_scope {
-        Some(partner) => store::own(conn, id, partner)?,
+        Some(partner) => store::own(conn, by, id, partner, now)?,
         None => store::any(conn, id)?,
     };
     let current = row.status;
@@ -81,9 +81,16 @@ fn transition(
         )
         .into());
     }
-    store::push_history(conn, &row.id, next, actor, step.reason, now)?;
+    store::push_history(conn, &row.id, next, &by.actor, step.reason, now)?;
     let change = format!("referral_{next}");
-    cases::add_history(conn, &row.return_case_id, actor, &change, step.reason, now)?;
+    cases::add_history(
+        conn,
+        &row.return_case_id,
+        &by.actor,
+        &change,
+        step.reason,
+        now,
+    )?;
     if step.action == Action::Accept {
         let case = cases::row(conn, &row.return_case_id)?
             .ok_or_else(|| CommandError::Internal(format!("case of {} vanished", row.id)))?;
@@ -92,7 +99,7 @@ fn transition(
             &row.id,
             case.planned_departure_on,
             step.checklist,
-            actor,
+            &by.actor,
             now,
         )?;
     }
@@ -129,7 +136,7 @@ pub fn cancel(
 ) -> Outcome<ReferralView> {
     let moved = transition(
         conn,
-        &by.actor,
+        by,
         id,
         Move::new(Action::Cancel, Some(reason.trim())),
         now,
@@ -147,7 +154,7 @@ fn partner_step(
     step: Move<'_>,
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
-    let moved = transition(conn, &by.actor, id, step.by_partner(partner), now)?;
+    let moved = transition(conn, by, id, step.by_partner(partner), now)?;
     by.record(conn, "referral", &moved.id, now)?;
     partner_view(conn, moved, now.date_naive())
 }
@@ -216,7 +223,7 @@ pub fn record_departure(
         departed_on: Some(departed_on),
         ..Move::new(Action::Depart, None)
     };
-    let moved = transition(conn, &by.actor, &accepted.id, step, now)?;
+    let moved = transition(conn, by, &accepted.id, step, now)?;
     by.record(conn, "referral", &moved.id, now)?;
     Ok(store::view(conn, moved, now.date_naive())?)
 }
@@ -233,7 +240,7 @@ pub fn withdraw_consent(
     let consent = crate::consent::commands::withdraw(conn, by, consent_id, reason, now)?;
     for row in store::open_under_consent(conn, &consent.id)? {
         let step = Move::new(Action::Cancel, Some(CONSENT_WITHDRAWN));
-        let moved = transition(conn, &by.actor, &row.id, step, now)?;
+        let moved = transition(conn, by, &row.id, step, now)?;
         events::publish(
             conn,
             "consent.withdrawn",

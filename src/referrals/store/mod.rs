@@ -199,12 +199,21 @@ pub fn reread(conn: &mut DbConn, id: &str) -> domain::Outcome<ReferralRow> {
     get_row(conn, id)?.ok_or_else(|| CommandError::Internal(format!("referral {id} vanished")))
 }
 
-/// The partner's own referral; another partner's is "not found". Every
-/// partner command and query finds its referral here.
-pub fn own(conn: &mut DbConn, id: &str, partner_id: &str) -> domain::Outcome<ReferralRow> {
-    Ok(super::own(get_row(conn, id)?, partner_id, |row| {
-        row.partner_id.as_str()
-    })?)
+/// The partner's own referral; another partner's is "not found", and the
+/// attempt is recorded in the audit log as refused. Every partner command
+/// and query finds its referral here.
+pub fn own(
+    conn: &mut DbConn,
+    by: &crate::audit::AuditContext,
+    id: &str,
+    partner_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> domain::Outcome<ReferralRow> {
+    let row = get_row(conn, id)?;
+    if row.as_ref().is_some_and(|row| row.partner_id != partner_id) {
+        by.record_refused("referral", id, now)?;
+    }
+    Ok(super::own(row, partner_id, |row| row.partner_id.as_str())?)
 }
 
 /// A referral the staff may move, or "not found".
