@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
+pub use crate::domain::categories::DataCategory;
 use crate::domain::rules::field_rule;
 use crate::domain::{CountryCode, LanguageCode, Refusal, text_enum};
 use crate::partners::PartnerId;
@@ -19,17 +20,6 @@ text_enum! {
     pub enum ConsentPurpose {
         /// Sharing with a partner organisation for a referral.
         Referral => "referral",
-    }
-}
-
-text_enum! {
-    pub enum DataCategory {
-        Identity => "identity",
-        Contact => "contact",
-        Family => "family",
-        Health => "health",
-        Needs => "needs",
-        TravelDocuments => "travel_documents",
     }
 }
 

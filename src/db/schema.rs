@@ -291,6 +291,7 @@ diesel::table! {
         updated_at -> Timestamp,
         updated_by_type -> Text,
         updated_by_id -> Text,
+        note_by_type -> Nullable<Text>,
     }
 }
 

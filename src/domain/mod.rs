@@ -2,6 +2,7 @@
 //! can hold only a valid value; parse at the edge and pass them on.
 //! The code tables come from maintained crates (`rust_iso3166`, `isolang`).
 
+pub mod categories;
 pub mod checklist;
 pub mod page;
 pub mod proxies;

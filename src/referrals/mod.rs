@@ -15,7 +15,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::consent::store::ConsentView;
-use crate::consent::{ConsentPurpose, ConsentStatus, DataCategory};
+use crate::consent::{ConsentPurpose, ConsentStatus};
 use crate::domain::{Refusal, text_enum};
 
 text_enum! {
@@ -343,31 +343,6 @@ pub struct Closure {
     #[serde(default)]
     #[validate(length(max = 2000))]
     pub note: Option<String>,
-}
-
-/// Which parts of a client's record a partner may see under a consent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Visibility {
-    pub identity: bool,
-    pub contact: bool,
-    pub family: bool,
-    pub health: bool,
-    pub needs: bool,
-    pub travel_documents: bool,
-}
-
-impl Visibility {
-    pub fn from_categories(categories: &[DataCategory]) -> Self {
-        let has = |c| categories.contains(&c);
-        Self {
-            identity: has(DataCategory::Identity),
-            contact: has(DataCategory::Contact),
-            family: has(DataCategory::Family),
-            health: has(DataCategory::Health),
-            needs: has(DataCategory::Needs),
-            travel_documents: has(DataCategory::TravelDocuments),
-        }
-    }
 }
 
 #[cfg(test)]

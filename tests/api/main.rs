@@ -16,6 +16,7 @@ mod helpers;
 mod instances;
 mod migrations;
 mod openapi;
+mod partner_view;
 mod partners;
 mod privacy;
 mod referrals;

@@ -523,30 +523,37 @@ async fn the_checklist_is_created_on_acceptance_and_partners_complete_only_their
     );
     assert_eq!(flight["owner"], "organisation");
 
-    let pickup = items
+    // Tasks the consent (identity, needs) shares: the partner's first
+    // accommodation, the organisation's reintegration budget.
+    let lodging = items
         .iter()
-        .find(|i| i["kind"] == "airport_pickup")
-        .expect("pickup");
-    let pickup_id = pickup["id"].as_str().expect("id");
+        .find(|i| i["kind"] == "first_accommodation")
+        .expect("lodging");
+    let lodging_id = lodging["id"].as_str().expect("id");
+    let budget = items
+        .iter()
+        .find(|i| i["kind"] == "reintegration_budget")
+        .expect("budget");
+    let budget_id = budget["id"].as_str().expect("id");
     let flight_id = flight["id"].as_str().expect("id");
     let done = ok(
         stage
             .post(
                 &stage.accra,
-                &format!("/partner/v1/referrals/{id}/checklist-items/{pickup_id}/complete"),
-                json!({"note": "Driver booked."}),
+                &format!("/partner/v1/referrals/{id}/checklist-items/{lodging_id}/complete"),
+                json!({"note": "Room rented."}),
             )
             .await,
         200,
     )
     .await;
     assert_eq!(done["status"], "done");
-    assert_eq!(done["note"], "Driver booked.");
+    assert_eq!(done["note"], "Room rented.");
     problem(
         stage
             .post(
                 &stage.accra,
-                &format!("/partner/v1/referrals/{id}/checklist-items/{flight_id}/complete"),
+                &format!("/partner/v1/referrals/{id}/checklist-items/{budget_id}/complete"),
                 json!({}),
             )
             .await,
@@ -557,7 +564,7 @@ async fn the_checklist_is_created_on_acceptance_and_partners_complete_only_their
         stage
             .post(
                 &stage.kumasi,
-                &format!("/partner/v1/referrals/{id}/checklist-items/{pickup_id}/complete"),
+                &format!("/partner/v1/referrals/{id}/checklist-items/{lodging_id}/complete"),
                 json!({}),
             )
             .await,

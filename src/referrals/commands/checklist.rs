@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::super::store::checklist::{self, ChecklistItemView, ItemChange};
+use super::super::store::partner_view::{PartnerChecklistItem, partner_item, shared_now};
 use super::super::store::{self, ReferralRow};
 use super::super::{ChecklistOwner, ChecklistStatus};
 use crate::audit::AuditContext;
@@ -27,7 +28,9 @@ pub fn update_item(
     change_item(conn, by, &referral, &item, change, now)
 }
 
-/// A partner completes one of its own tasks on its own referral.
+/// A partner completes one of its own tasks on its own referral; a task of
+/// a category its consent does not share is not found, like any other
+/// thing the partner may not see.
 pub fn complete_item(
     conn: &mut DbConn,
     by: &AuditContext,
@@ -36,11 +39,15 @@ pub fn complete_item(
     item_id: &str,
     note: Option<String>,
     now: DateTime<Utc>,
-) -> Outcome<ChecklistItemView> {
+) -> Outcome<PartnerChecklistItem> {
     lock_row(conn, Locked::Referrals, referral_id)?;
     let referral = store::own(conn, by, referral_id, partner, now)?;
+    // A closed referral says so (409) in `change_item`; an open one shows
+    // only the tasks its consent shares.
+    let shared = shared_now(conn, &referral, now.date_naive())?;
     let item = checklist::item(conn, item_id)?
         .filter(|item| item.referral_id == referral.id)
+        .filter(|item| !referral.status.is_open() || shared.checklist_kind(&item.kind))
         .ok_or(Refusal::not_found("checklist item"))?;
     if item.owner != ChecklistOwner::Partner {
         return Err(Refusal::forbidden(
@@ -57,7 +64,8 @@ pub fn complete_item(
         note: note.map(Some),
         ..ItemChange::default()
     };
-    change_item(conn, by, &referral, &item, &change, now)
+    let done = change_item(conn, by, &referral, &item, &change, now)?;
+    partner_item(done, &shared).ok_or_else(|| Refusal::not_found("checklist item").into())
 }
 
 /// A checklist closes with its referral.

@@ -29,6 +29,10 @@ pub struct ChecklistItemView {
     pub updated_by_type: String,
     #[serde(skip)]
     pub updated_by_id: String,
+    /// Who wrote the note (`staff`, `partner`, ...); unknown for notes
+    /// written before it was kept.
+    #[serde(skip)]
+    pub note_by_type: Option<String>,
 }
 
 /// A `checklist_items` row as written from the template.
@@ -113,6 +117,7 @@ struct ItemUpdate<'a> {
     updated_at: NaiveDateTime,
     updated_by_type: &'a str,
     updated_by_id: &'a str,
+    note_by_type: Option<Option<&'a str>>,
 }
 
 pub fn update(
@@ -130,6 +135,10 @@ pub fn update(
         updated_at: now.naive_utc(),
         updated_by_type: actor.kind,
         updated_by_id: &actor.id,
+        note_by_type: change
+            .note
+            .as_ref()
+            .map(|note| note.as_ref().map(|_| actor.kind)),
     };
     diesel::update(checklist_items::table.find(item_id))
         .set(&update)

@@ -1,13 +1,14 @@
 //! What a partner sees of a referral: the client's reference and
-//! destination always; the rest only as far as a valid consent allows.
-//! Never talk notes, never staff's own free text.
+//! destination country always; every other field and checklist task only
+//! while the referral is open and a valid consent names its category
+//! (`domain::categories`). Never talk notes, never staff's own free text.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::super::{ChecklistOwner, Outcome as Ending, ReferralStatus, Visibility};
+use super::super::{ChecklistOwner, ChecklistStatus, Outcome as Ending, ReferralStatus};
 use super::after_departure::{self, PlanView};
 use super::checklist::{self, ChecklistItemView};
 use super::{ReferralRow, history};
@@ -16,6 +17,7 @@ use crate::consent::store as consents;
 use crate::consent::{ConsentStatus, DataCategory};
 use crate::db::schema::clients;
 use crate::db::{DbConn, DbError};
+use crate::domain::categories::{PartnerField, Shared, checklist_category};
 use crate::domain::{CommandError, Outcome, split_list};
 use crate::monitoring::store::VisitView;
 
@@ -28,14 +30,18 @@ pub struct PartnerReferralView {
     pub acknowledge_due_on: NaiveDate,
     pub decide_due_on: NaiveDate,
     pub destination_country: String,
-    pub destination_region: Option<String>,
-    pub planned_departure_on: NaiveDate,
+    /// Left out unless `contact` is shared; `null` when shared but not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_region: Option<Option<String>>,
+    /// Left out unless `travel_documents` is shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned_departure_on: Option<NaiveDate>,
     pub departed_on: Option<NaiveDate>,
     pub arrived_on: Option<NaiveDate>,
     /// The data categories shared now; empty once consent is withdrawn or expired.
     pub shared_categories: Vec<String>,
     pub client: Map<String, Value>,
-    pub checklist: Vec<ChecklistItemView>,
+    pub checklist: Vec<PartnerChecklistItem>,
     pub monitoring_visits: Vec<VisitView>,
     pub reintegration_plan: Option<PlanView>,
     pub outcome: Option<Ending>,
@@ -50,6 +56,42 @@ pub struct PartnerHistoryEntry {
     /// `staff`, `partner` or `system`: staff members are not named to partners.
     pub by_type: String,
     pub reason: Option<String>,
+}
+
+/// A checklist task as its partner sees it: only tasks whose category is
+/// shared, due dates only with the departure plan, and a note only when the
+/// partner wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartnerChecklistItem {
+    pub id: String,
+    pub kind: String,
+    pub category: DataCategory,
+    pub owner: ChecklistOwner,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<NaiveDate>,
+    pub status: ChecklistStatus,
+    pub note: Option<String>,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
+    pub updated_at: NaiveDateTime,
+}
+
+/// The item as the partner may see it, or `None` when its category is not
+/// shared now.
+pub fn partner_item(item: ChecklistItemView, shared: &Shared) -> Option<PartnerChecklistItem> {
+    let category = checklist_category(&item.kind).filter(|c| shared.covers(*c))?;
+    let partners_note = item.note_by_type.as_deref() == Some("partner");
+    Some(PartnerChecklistItem {
+        id: item.id,
+        kind: item.kind,
+        category,
+        owner: item.owner,
+        due_on: shared
+            .field(PartnerField::ChecklistDueOn)
+            .then_some(item.due_on),
+        status: item.status,
+        note: item.note.filter(|_| partners_note),
+        updated_at: item.updated_at,
+    })
 }
 
 /// The parts of a `clients` row a consent may share.
@@ -74,19 +116,23 @@ fn client_fields(conn: &mut DbConn, id: &str) -> Result<Option<ClientFields>, Db
 
 /// The data categories a partner may see now: only while the referral runs
 /// and its consent holds; a declined, cancelled or closed referral shows
-/// the reference and destination alone.
-fn shared_now(
+/// the reference and destination country alone.
+pub fn shared_now(
     conn: &mut DbConn,
     row: &ReferralRow,
     today: NaiveDate,
-) -> Result<Vec<DataCategory>, DbError> {
+) -> Result<Shared, DbError> {
     Ok(match consents::get(conn, &row.consent_id, today)? {
-        Some(consent) if consent.status == ConsentStatus::Active && row.status.is_open() => consent
-            .data_categories
-            .iter()
-            .filter_map(|c| DataCategory::parse(c))
-            .collect(),
-        _ => Vec::new(),
+        Some(consent) => Shared::now(
+            consent
+                .data_categories
+                .iter()
+                .filter_map(|c| DataCategory::parse(c))
+                .collect(),
+            consent.status == ConsentStatus::Active,
+            row.status.is_open(),
+        ),
+        None => Shared::default(),
     })
 }
 
@@ -97,25 +143,29 @@ pub fn partner_view(
 ) -> Outcome<PartnerReferralView> {
     let case = cases::row(conn, &row.return_case_id)?
         .ok_or_else(|| CommandError::Internal(format!("case of {} vanished", row.id)))?;
-    let categories = shared_now(conn, &row, today)?;
-    let can = Visibility::from_categories(&categories);
+    let shared = shared_now(conn, &row, today)?;
     let person = client_fields(conn, &case.client_id)?
         .ok_or_else(|| CommandError::Internal(format!("client of {} vanished", case.id)))?;
     let mut client = Map::new();
     client.insert("reference".into(), json!(person.reference));
-    if can.identity {
-        client.insert("given_name".into(), json!(person.given_name));
-        client.insert("family_name".into(), json!(person.family_name));
-        client.insert("date_of_birth".into(), json!(person.date_of_birth));
-    }
-    if can.contact {
-        client.insert(
-            "languages".into(),
-            json!(split_list(&person.languages, |s| Some(s.to_owned()))),
-        );
-        client.insert("location".into(), json!(person.location));
-    }
-    if can.family {
+    let mut put = |field: PartnerField, value: Value| {
+        if shared.field(field) {
+            client.insert(field.name().into(), value);
+        }
+    };
+    put(PartnerField::GivenName, json!(person.given_name));
+    put(PartnerField::FamilyName, json!(person.family_name));
+    put(PartnerField::DateOfBirth, json!(person.date_of_birth));
+    put(
+        PartnerField::Languages,
+        json!(split_list(&person.languages, |s| Some(s.to_owned()))),
+    );
+    put(PartnerField::Location, json!(person.location));
+    put(
+        PartnerField::Needs,
+        json!(split_list(&case.needs, |s| Some(s.to_owned()))),
+    );
+    if shared.field(PartnerField::Household) {
         let members: Vec<String> = split_list(&case.household_member_ids, |s| Some(s.to_owned()));
         let mut household = Vec::new();
         for member in members {
@@ -125,13 +175,7 @@ pub fn partner_view(
                 household.push(json!({"reference": member.reference}));
             }
         }
-        client.insert("household".into(), json!(household));
-    }
-    if can.needs {
-        client.insert(
-            "needs".into(),
-            json!(split_list(&case.needs, |s| Some(s.to_owned()))),
-        );
+        client.insert(PartnerField::Household.name().into(), json!(household));
     }
     let history = history(conn, &row.id)?
         .into_iter()
@@ -146,12 +190,7 @@ pub fn partner_view(
     let reintegration_plan = after_departure::plan(conn, &row.id)?;
     let checklist = checklist::checklist(conn, &row.id)?
         .into_iter()
-        .map(|mut item| {
-            if item.owner != ChecklistOwner::Partner {
-                item.note = None;
-            }
-            item
-        })
+        .filter_map(|item| partner_item(item, &shared))
         .collect();
     Ok(PartnerReferralView {
         id: row.id,
@@ -160,11 +199,19 @@ pub fn partner_view(
         acknowledge_due_on: row.acknowledge_due_on,
         decide_due_on: row.decide_due_on,
         destination_country: case.destination_country,
-        destination_region: case.destination_region,
-        planned_departure_on: case.planned_departure_on,
+        destination_region: shared
+            .field(PartnerField::DestinationRegion)
+            .then_some(case.destination_region),
+        planned_departure_on: shared
+            .field(PartnerField::PlannedDepartureOn)
+            .then_some(case.planned_departure_on),
         departed_on: row.departed_on,
         arrived_on: row.arrived_on,
-        shared_categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+        shared_categories: shared
+            .categories()
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
         client,
         checklist,
         monitoring_visits,

@@ -1,0 +1,1 @@
+ALTER TABLE checklist_items DROP COLUMN note_by_type;
