@@ -13,6 +13,7 @@ mod durability;
 mod errors;
 mod health;
 mod helpers;
+mod idempotency;
 mod instances;
 mod migrations;
 mod openapi;
