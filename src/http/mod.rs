@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod idempotency;
 pub mod json;
+pub mod ownership;
 pub mod pagination;
 pub mod policy;
 pub mod problem;
@@ -119,9 +120,18 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
         );
         // Inside the policy (which names the caller), each POST is made
         // safe to retry under an Idempotency-Key.
+        // Innermost: a partner's step on a referral not its own is 404
+        // before its body is read.
+        let owned = ownership::guards(path);
         cfg.service(
             resource
                 .default_service(actix_web::web::to(method_not_allowed(allow)))
+                .wrap(actix_web::middleware::from_fn(
+                    move |req: actix_web::dev::ServiceRequest,
+                          next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+                        ownership::own_referral(owned, req, next)
+                    },
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     move |req: actix_web::dev::ServiceRequest,
                           next: actix_web::middleware::Next<actix_web::body::BoxBody>| {

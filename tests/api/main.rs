@@ -13,6 +13,7 @@ mod durability;
 mod errors;
 mod health;
 mod helpers;
+mod hostile_bodies;
 mod idempotency;
 mod instances;
 mod migrations;
