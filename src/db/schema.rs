@@ -373,9 +373,10 @@ diesel::table! {
         status -> Nullable<Integer>,
         content_type -> Nullable<Text>,
         response_location -> Nullable<Text>,
-        response_body -> Nullable<Text>,
         created_at -> Timestamp,
         locked_until -> Timestamp,
+        resource_kind -> Nullable<Text>,
+        resource_id -> Nullable<Text>,
     }
 }
 

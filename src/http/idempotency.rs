@@ -1,7 +1,11 @@
-//! `Idempotency-Key` on every POST: the first response under a key is kept
-//! (per caller, at least seven days) and sent again for a retry with the
-//! same body, without doing anything twice; the same key with another body
-//! is 422; a retry while the first is still running is 409.
+//! `Idempotency-Key` on every POST: the first answer under a key is kept
+//! (per caller, at least seven days) and answered again for a retry with
+//! the same body, without doing anything twice; the same key with another
+//! body is 422; a retry while the first is still running is 409. What is
+//! kept is the status, content type, Location and the resource's kind and
+//! id, never a body: a replay renders the resource afresh (`super::replay`).
+//! Only a success is kept; after a refusal nothing was done, and a retry
+//! runs again.
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,9 +20,16 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::problem::{AppError, FieldError, Problem};
+use super::replay::{Target, may_read};
 use crate::auth::Principal;
+use crate::auth::policy::MatchedRule;
 use crate::db::schema::idempotency_keys;
 use crate::db::{Db, DbConn, DbError};
+
+/// The time the keys are judged by: `Utc::now`, unless app data holds
+/// another (tests move it days ahead).
+#[derive(Clone, Copy)]
+pub struct Clock(pub fn() -> DateTime<Utc>);
 
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -31,17 +42,12 @@ const LOCK_SECONDS: i64 = 600;
 
 enum Reservation {
     Reserved,
-    Replay {
-        status: u16,
-        content_type: Option<String>,
-        location: Option<String>,
-        body: String,
-    },
+    Replay(Kept),
     OtherBody,
     InFlight,
 }
 
-/// What is kept under a key: the request's hash, and the response once the
+/// What is kept under a key: the request's hash, and the answer once the
 /// first attempt has one (`status` null while it runs).
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
@@ -50,8 +56,25 @@ struct StoredRow {
     status: Option<i32>,
     content_type: Option<String>,
     response_location: Option<String>,
-    response_body: Option<String>,
+    resource_kind: Option<String>,
+    resource_id: Option<String>,
     locked_until: chrono::NaiveDateTime,
+}
+
+/// The first answer, without its body.
+#[derive(Debug, Clone, Default)]
+struct Kept {
+    status: u16,
+    content_type: Option<String>,
+    location: Option<String>,
+    kind: Option<String>,
+    id: Option<String>,
+}
+
+/// The `id` of a response body, if it has one.
+#[derive(serde::Deserialize)]
+struct WithId {
+    id: Option<String>,
 }
 
 fn reserve(
@@ -93,14 +116,16 @@ fn reserve(
             status: Some(status),
             content_type,
             response_location,
-            response_body,
+            resource_kind,
+            resource_id,
             ..
-        }) => Ok(Reservation::Replay {
+        }) => Ok(Reservation::Replay(Kept {
             status: u16::try_from(status).unwrap_or(500),
             content_type,
             location: response_location,
-            body: response_body.unwrap_or_default(),
-        }),
+            kind: resource_kind,
+            id: resource_id,
+        })),
         Some(stored) if stored.locked_until > stamp => Ok(Reservation::InFlight),
         Some(_) => {
             // The first attempt died without an answer: this one takes over,
@@ -132,8 +157,101 @@ fn key_problem(message: &str) -> AppError {
     AppError::validation(vec![FieldError::new("Idempotency-Key", message)])
 }
 
-/// The middleware, mounted inside the access policy on every route.
+/// Forgets a key: nothing was done under it, so a retry may run again.
+async fn release(db: &Db, principal: String, key: String) {
+    let released = db
+        .write(move |conn| {
+            diesel::delete(idempotency_keys::table.find((principal, key)))
+                .execute(conn)
+                .map_err(|e| AppError::from(DbError::from(e)))
+        })
+        .await;
+    if let Err(err) = released {
+        tracing::warn!(error = %err, "could not release an Idempotency-Key");
+    }
+}
+
+/// Keeps the first answer (without its body) in a few tries: until it is
+/// kept, the key stays locked (409 to a retry) rather than letting the
+/// request run twice.
+async fn keep(db: &Db, principal: &str, key: &str, kept: Kept) {
+    for attempt in 1..=3u64 {
+        let (principal, key, kept) = (principal.to_owned(), key.to_owned(), kept.clone());
+        let stored = db
+            .write(move |conn| {
+                diesel::update(idempotency_keys::table.find((principal, key)))
+                    .set((
+                        idempotency_keys::status.eq(i32::from(kept.status)),
+                        idempotency_keys::content_type.eq(kept.content_type),
+                        idempotency_keys::response_location.eq(kept.location),
+                        idempotency_keys::resource_kind.eq(kept.kind),
+                        idempotency_keys::resource_id.eq(kept.id),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| AppError::from(DbError::from(e)))
+            })
+            .await;
+        match stored {
+            Ok(_) => break,
+            Err(err) => {
+                tracing::warn!(error = %err, attempt, "could not keep the response for its Idempotency-Key");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+        }
+    }
+}
+
+/// The answer to a retry: the resource rendered afresh by the `GET` that
+/// shows it, as this caller and audited like that read, with the first
+/// answer's status and Location; or, where there is no such read, that
+/// status with ids only.
+async fn replay(
+    mut req: ServiceRequest,
+    target: Option<Target>,
+    kept: Kept,
+) -> ServiceResponse<BoxBody> {
+    let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+    let read = target
+        .filter(|t| kept.kind.as_deref() == Some(t.kind))
+        .and_then(|t| t.read)
+        .filter(|(rule, _)| may_read(rule, req.extensions().get::<Principal>()));
+    let mut response = match (read, kept.id.clone()) {
+        (Some((rule, render)), Some(id)) => {
+            // The read runs as if routed to its own path: `{id}` is the
+            // resource, and its audit entry names the read.
+            req.match_info_mut().reset();
+            req.match_info_mut().add_static("id", id);
+            req.extensions_mut().insert(MatchedRule(rule));
+            let mut fresh = render(req.request().clone()).await;
+            if fresh.status().is_success() {
+                *fresh.status_mut() = status;
+                if let Some(location) = kept.location.and_then(|l| HeaderValue::try_from(l).ok()) {
+                    fresh.headers_mut().insert(LOCATION, location);
+                }
+            }
+            fresh
+        }
+        (_, id) => {
+            let mut response = HttpResponse::build(status);
+            if let Some(location) = kept.location {
+                response.insert_header((LOCATION, location));
+            }
+            match id {
+                Some(id) => response.json(serde_json::json!({ "id": id })),
+                None => response.json(serde_json::json!({})),
+            }
+        }
+    };
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    req.into_response(response)
+}
+
+/// The middleware, mounted inside the access policy on every route, with
+/// what a replay of the route's `POST` shows (`super::replay::REPLAYS`).
 pub async fn idempotent(
+    target: Option<Target>,
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -155,6 +273,9 @@ pub async fn idempotent(
     else {
         return next.call(req).await;
     };
+    let now = req
+        .app_data::<web::Data<Clock>>()
+        .map_or_else(Utc::now, |clock| (clock.0)());
 
     // Read the body to fingerprint it, then hand it on unchanged.
     let mut payload = req.take_payload();
@@ -181,29 +302,13 @@ pub async fn idempotent(
     let (p, k) = (principal.clone(), key.clone());
     let reservation = db
         .write(move |conn| {
-            reserve(conn, &p, &k, (&method, &path, &hash), Utc::now()).map_err(AppError::from)
+            reserve(conn, &p, &k, (&method, &path, &hash), now).map_err(AppError::from)
         })
         .await;
     match reservation {
         Err(err) => return Ok(req.error_response(err)),
         Ok(Reservation::Reserved) => {}
-        Ok(Reservation::Replay {
-            status,
-            content_type,
-            location,
-            body,
-        }) => {
-            let mut response =
-                HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
-            if let Some(content_type) = content_type {
-                response.insert_header((CONTENT_TYPE, content_type));
-            }
-            if let Some(location) = location {
-                response.insert_header((LOCATION, location));
-            }
-            response.insert_header((REPLAYED, HeaderValue::from_static("true")));
-            return Ok(req.into_response(response.body(body)));
-        }
+        Ok(Reservation::Replay(kept)) => return Ok(replay(req, target, kept).await),
         Ok(Reservation::OtherBody) => {
             let err = key_problem(
                 "was used before with another request; use a new key for a new request",
@@ -223,21 +328,15 @@ pub async fn idempotent(
         }
     }
 
-    let (_, mut replay) = actix_http::h1::Payload::create(true);
-    replay.unread_data(body);
-    req.set_payload(replay.into());
+    let (_, mut replayed) = actix_http::h1::Payload::create(true);
+    replayed.unread_data(body);
+    req.set_payload(replayed.into());
     let response = next.call(req).await?;
 
     let status = response.status();
-    if status.is_server_error() {
-        // Nothing was done: let a retry run again.
-        let _ = db
-            .write(move |conn| {
-                diesel::delete(idempotency_keys::table.find((principal, key)))
-                    .execute(conn)
-                    .map_err(|e| AppError::from(DbError::from(e)))
-            })
-            .await;
+    if !status.is_success() {
+        // Refused or failed: nothing was done, so a retry runs again.
+        release(&db, principal, key).await;
         return Ok(response);
     }
     let (request, response) = response.into_parts();
@@ -254,33 +353,17 @@ pub async fn idempotent(
         Ok(bytes) => bytes,
         Err(_) => Bytes::new(),
     };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    // Kept in a few tries: until it is, the key stays locked (409 to a
-    // retry) rather than letting the request run twice.
-    for attempt in 1..=3u64 {
-        let (principal, key) = (principal.clone(), key.clone());
-        let (content_type, location, text) = (content_type.clone(), location.clone(), text.clone());
-        let stored = db
-            .write(move |conn| {
-                diesel::update(idempotency_keys::table.find((principal, key)))
-                    .set((
-                        idempotency_keys::status.eq(i32::from(status.as_u16())),
-                        idempotency_keys::content_type.eq(content_type),
-                        idempotency_keys::response_location.eq(location),
-                        idempotency_keys::response_body.eq(text),
-                    ))
-                    .execute(conn)
-                    .map_err(|e| AppError::from(DbError::from(e)))
-            })
-            .await;
-        match stored {
-            Ok(_) => break,
-            Err(err) => {
-                tracing::warn!(error = %err, attempt, "could not keep the response for its Idempotency-Key");
-                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
-            }
-        }
-    }
+    let id = serde_json::from_slice::<WithId>(&bytes)
+        .ok()
+        .and_then(|body| body.id);
+    let kept = Kept {
+        status: status.as_u16(),
+        content_type,
+        location,
+        kind: target.map(|t| t.kind.to_owned()),
+        id,
+    };
+    keep(&db, &principal, &key, kept).await;
     Ok(ServiceResponse::new(
         request,
         head.set_body(bytes).map_into_boxed_body(),

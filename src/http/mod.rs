@@ -4,10 +4,12 @@
 pub mod caller;
 pub mod idempotency;
 pub mod json;
+pub mod ownership;
 pub mod pagination;
 pub mod policy;
 pub mod problem;
 pub mod query;
+pub mod replay;
 pub mod request_id;
 
 pub use json::{JsonBody, OptionalJsonBody};
@@ -34,6 +36,9 @@ pub struct RouteSpec {
     pub route: actix_web::Route,
     /// Answers 201 Created (for the published contract).
     pub creates: bool,
+    /// A `GET`'s handler again, for an idempotent replay of a `POST` whose
+    /// resource it shows (`replay::REPLAYS`).
+    pub render: Option<replay::Render>,
 }
 
 impl RouteSpec {
@@ -43,12 +48,15 @@ impl RouteSpec {
         Args: actix_web::FromRequest + 'static,
         F::Output: actix_web::Responder + 'static,
     {
+        let render =
+            (method == actix_web::http::Method::GET).then(|| replay::renderer(handler.clone()));
         let route = actix_web::web::method(method.clone()).to(handler);
         Self {
             method,
             path,
             route,
             creates: false,
+            render,
         }
     }
 
@@ -80,6 +88,10 @@ impl RouteSpec {
 /// Mounts routes, one resource per path, each guarded by the access policy
 /// and answering its other methods with 405 and the right `Allow`.
 pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>) {
+    let renders: std::collections::HashMap<&'static str, replay::Render> = routes
+        .iter()
+        .filter_map(|spec| Some((spec.path, spec.render.clone()?)))
+        .collect();
     let mut by_path: Vec<(&'static str, Vec<RouteSpec>)> = Vec::new();
     for spec in routes {
         match by_path.iter_mut().find(|(path, _)| *path == spec.path) {
@@ -93,6 +105,7 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
             .map(|spec| spec.method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
+        let target = replay::Target::of(path, &renders);
         let mut resource = actix_web::web::resource(path);
         for spec in group {
             resource = resource.route(spec.route);
@@ -107,10 +120,24 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
         );
         // Inside the policy (which names the caller), each POST is made
         // safe to retry under an Idempotency-Key.
+        // Innermost: a partner's step on a referral not its own is 404
+        // before its body is read.
+        let owned = ownership::guards(path);
         cfg.service(
             resource
                 .default_service(actix_web::web::to(method_not_allowed(allow)))
-                .wrap(actix_web::middleware::from_fn(idempotency::idempotent))
+                .wrap(actix_web::middleware::from_fn(
+                    move |req: actix_web::dev::ServiceRequest,
+                          next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+                        ownership::own_referral(owned, req, next)
+                    },
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    move |req: actix_web::dev::ServiceRequest,
+                          next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+                        idempotency::idempotent(target.clone(), req, next)
+                    },
+                ))
                 .wrap(guard),
         );
     }

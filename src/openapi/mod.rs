@@ -211,7 +211,7 @@ fn operation(
     if method == "post" {
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
-            "description": "Up to 255 characters. The same key with the same body returns the first response again; with another body it is 422.",
+            "description": "Up to 255 characters. The same key with the same body answers the first success again (`Idempotent-Replayed: true`), its status and Location with the resource rendered as it reads now, or `{\"id\": ...}` where it has no read; nothing is done twice. With another body it is 422; while the first still runs, 409.",
             "schema": {"type": "string", "maxLength": 255}
         }));
     }

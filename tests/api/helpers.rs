@@ -224,6 +224,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Prepares a fresh database as `brug serve` does, then serves it on port 0.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_configured(adjust, probe_routes).await
+}
+
+/// [`spawn_app_with`], with `extra` configuring the app instead of the
+/// probe routes (tests use it to inject app data, such as a clock).
+pub async fn spawn_app_configured(
+    adjust: impl FnOnce(&mut Settings),
+    extra: startup::ExtraRoutes,
+) -> TestApp {
     let database = test_database();
     let mut settings = test_settings(&database.url);
     adjust(&mut settings);
@@ -234,15 +243,23 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("prepare ran")
         .expect("prepare the database");
-    let mut app = serve(settings, db, database);
+    let mut app = serve_with(settings, db, database, extra);
     app.token = app.staff_token(&[Role::Caseworker]).await;
     app
 }
 
 /// Serves an already prepared (or deliberately unprepared) database.
 pub fn serve(settings: Settings, db: Db, database: TestDatabase) -> TestApp {
-    let app = Application::build(settings.clone(), db.clone(), Some(probe_routes))
-        .expect("build the app");
+    serve_with(settings, db, database, probe_routes)
+}
+
+fn serve_with(
+    settings: Settings,
+    db: Db,
+    database: TestDatabase,
+    extra: startup::ExtraRoutes,
+) -> TestApp {
+    let app = Application::build(settings.clone(), db.clone(), Some(extra)).expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {

@@ -13,6 +13,8 @@ mod durability;
 mod errors;
 mod health;
 mod helpers;
+mod hostile_bodies;
+mod idempotency;
 mod instances;
 mod migrations;
 mod openapi;

@@ -48,6 +48,28 @@ fn is_json(req: &HttpRequest) -> bool {
         })
 }
 
+/// Parses on the blocking pool: a bad body may take many passes (see
+/// `collecting`), and that work must not hold up the async threads that
+/// answer every other request.
+async fn parse_off_thread<T>(bytes: Bytes) -> Result<T, AppError>
+where
+    T: DeserializeOwned + Validate + Send + 'static,
+{
+    // At most all cores but one parse at once, so that a burst of bad
+    // bodies queues here rather than taking every core from the rest.
+    static PARSERS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    });
+    let _permit = PARSERS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("body parser closed: {e}")))?;
+    actix_web::web::block(move || parse_body::<T>(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("body parser did not finish: {e}")))?
+}
+
 /// Reads the body within the size limit: 413 above it.
 async fn read(body: <Bytes as FromRequest>::Future) -> Result<Bytes, AppError> {
     body.await.map_err(|e| {
@@ -67,7 +89,7 @@ async fn read(body: <Bytes as FromRequest>::Future) -> Result<Bytes, AppError> {
 
 impl<T> FromRequest for JsonBody<T>
 where
-    T: DeserializeOwned + Validate + 'static,
+    T: DeserializeOwned + Validate + Send + 'static,
 {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -79,7 +101,7 @@ where
             if !is_json {
                 return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
             }
-            parse_body(&read(body).await?).map(JsonBody)
+            parse_off_thread(read(body).await?).await.map(JsonBody)
         })
     }
 }
@@ -91,7 +113,7 @@ pub struct OptionalJsonBody<T>(pub T);
 
 impl<T> FromRequest for OptionalJsonBody<T>
 where
-    T: DeserializeOwned + Validate + Default + 'static,
+    T: DeserializeOwned + Validate + Default + Send + 'static,
 {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -107,7 +129,7 @@ where
             if !is_json {
                 return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into());
             }
-            parse_body(&bytes).map(OptionalJsonBody)
+            parse_off_thread(bytes).await.map(OptionalJsonBody)
         })
     }
 }
