@@ -10,6 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::AppError;
+use crate::audit::{Actor, AuditContext};
 use crate::auth::Principal;
 use crate::db::Db;
 
@@ -42,13 +43,24 @@ pub async fn own_referral(
     ) else {
         return next.call(req).await;
     };
-    let owned = db
-        .read(move |conn| {
-            crate::referrals::store::own(conn, &id, &partner)
-                .map(|_| ())
-                .map_err(AppError::from)
-        })
-        .await;
+    let operation = req
+        .extensions()
+        .get::<crate::auth::policy::MatchedRule>()
+        .map(|rule| rule.0.operation)
+        .unwrap_or("unknown");
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    let audit = AuditContext::new(Actor::partner(&partner), operation, request_id);
+    // Through the audited read: another partner's referral is recorded as a
+    // refused attempt, its own is not a read (nothing is shown).
+    let owned = crate::audit::read::audited(&db, audit, move |conn, by| {
+        crate::referrals::store::own(conn, by, &id, &partner, chrono::Utc::now())
+            .map(|_| ())
+            .map_err(AppError::from)
+    })
+    .await;
     match owned {
         Ok(()) => next.call(req).await,
         Err(err) => Ok(req.error_response(err)),
