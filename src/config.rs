@@ -160,6 +160,9 @@ pub struct Settings {
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
     /// for the caller's address (throttling, logs); none by default.
     pub trusted_proxies: TrustedProxies,
+    /// Writers per process on PostgreSQL (each with its own connection and
+    /// batches); SQLite always has one.
+    pub pg_writers: usize,
     /// Most writes the writer commits together in one transaction.
     pub write_batch_max: usize,
     /// Microseconds the writer waits for more writes after the first of a
@@ -206,6 +209,7 @@ impl Default for Settings {
             db_timeout_secs: 5,
             audit_key_file: None,
             trusted_proxies: TrustedProxies::default(),
+            pg_writers: crate::db::DEFAULT_PG_WRITERS,
             write_batch_max: crate::db::writer::MAX_BATCH,
             write_batch_wait_us: 0,
             shutdown_timeout_secs: 30,
@@ -263,6 +267,9 @@ impl Settings {
         }
         if !(10..=600_000).contains(&self.webhook_poll_ms) {
             return out("webhook_poll_ms must be from 10 to 600000");
+        }
+        if !(1..=32).contains(&self.pg_writers) {
+            return out("pg_writers must be from 1 to 32");
         }
         if !(1..=1024).contains(&self.write_batch_max) {
             return out("write_batch_max must be from 1 to 1024");

@@ -115,6 +115,7 @@ pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
             Duration::from_micros(settings.write_batch_wait_us),
         )
         .with_seal(seal)
+        .with_pg_writers(settings.pg_writers)
     })
 }
 

@@ -209,10 +209,13 @@ pub struct Db {
     backend: Backend,
     timeout: Duration,
     target: Target,
-    /// The process's one writer ([`writer`]), started on the first write
-    /// (and again should it ever have stopped); it stops when the last
-    /// handle is dropped.
-    writer: Arc<Mutex<Option<Sender<writer::Queued>>>>,
+    /// The process's writers ([`writer`]): one on SQLite, which has one
+    /// write lock; several on PostgreSQL, where each rule holds by its own
+    /// row locks, so that their SQL runs side by side (each started on its
+    /// first write, and again should it ever have stopped).
+    writers: Arc<Vec<Mutex<Option<Sender<writer::Queued>>>>>,
+    /// Which writer takes the next write (round robin).
+    next_writer: Arc<std::sync::atomic::AtomicUsize>,
     /// Counts this process's commits that published events: the delivery
     /// worker waits on it instead of polling (other processes hear of them
     /// through PostgreSQL's `NOTIFY` on [`EVENTS_CHANNEL`]).
@@ -220,6 +223,13 @@ pub struct Db {
     batching: writer::Batching,
     /// Seals the audit chain (see [`deferred::Seal`]).
     seal: deferred::Seal,
+}
+
+/// Writers per process on PostgreSQL unless `pg_writers` says otherwise.
+pub const DEFAULT_PG_WRITERS: usize = 4;
+
+fn writer_slots(count: usize) -> Vec<Mutex<Option<Sender<writer::Queued>>>> {
+    (0..count).map(|_| Mutex::new(None)).collect()
 }
 
 /// The PostgreSQL `NOTIFY` channel on which a commit that published events
@@ -255,7 +265,11 @@ impl Db {
             backend,
             timeout,
             target,
-            writer: Arc::new(Mutex::new(None)),
+            writers: Arc::new(writer_slots(match backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => DEFAULT_PG_WRITERS,
+            })),
+            next_writer: Arc::default(),
             published: Arc::new(tokio::sync::watch::Sender::new(0)),
             batching: writer::Batching::default(),
             seal: deferred::Seal::default(),
@@ -274,6 +288,15 @@ impl Db {
 
     pub fn seal(&self) -> &deferred::Seal {
         &self.seal
+    }
+
+    /// How many writers run on PostgreSQL (SQLite has one, always); set
+    /// before the first write.
+    pub fn with_pg_writers(mut self, count: usize) -> Self {
+        if self.backend == Backend::Postgres {
+            self.writers = Arc::new(writer_slots(count.max(1)));
+        }
+        self
     }
 
     /// How the writer batches: at most `max` writes in one transaction,
@@ -329,7 +352,7 @@ impl Db {
         .await
     }
 
-    /// Runs `f` in a write transaction, on the process's one writer (see
+    /// Runs `f` in a write transaction, on one of the process's writers (see
     /// [`writer`]): the change, its history, its audit entry and its event
     /// commit together or not at all, and the answer comes only once they
     /// are durable. `f` shares its transaction with the other writes waiting
@@ -382,10 +405,13 @@ impl Db {
     /// Hands a write to the writer, starting one if there is none (or the
     /// last one stopped).
     fn submit(&self, queued: writer::Queued) -> Result<(), String> {
-        let mut slot = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let turn = self
+            .next_writer
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(slot) = self.writers.get(turn % self.writers.len().max(1)) else {
+            return Err("no writer".to_owned());
+        };
+        let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let queued = match slot.as_ref() {
             Some(sender) => match sender.send(queued) {
                 Ok(()) => return Ok(()),
@@ -507,71 +533,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn target_follows_the_url_scheme() {
-        assert_eq!(
-            Target::parse("sqlite://brug.sqlite").ok(),
-            Some(Target::Sqlite("brug.sqlite".into()))
-        );
-        assert_eq!(
-            Target::parse("sqlite:///var/lib/brug/brug.sqlite").ok(),
-            Some(Target::Sqlite("/var/lib/brug/brug.sqlite".into()))
-        );
-        assert_eq!(
-            Target::parse("postgres://postgres@127.0.0.1/brug")
-                .map(|t| t.backend())
-                .ok(),
-            Some(Backend::Postgres)
-        );
-        assert!(Target::parse("mysql://localhost/brug").is_err());
-        assert!(Target::parse("sqlite://").is_err());
-    }
-
-    #[test]
-    fn text_enums_are_stored_as_text_and_an_unknown_value_is_an_error() {
-        use crate::domain::checklist::ChecklistOwner;
-        use diesel::sql_types::Text;
-
-        #[derive(QueryableByName)]
-        struct Owner {
-            #[diesel(sql_type = Text)]
-            owner: ChecklistOwner,
-        }
-
-        let mut conn = Target::Sqlite(":memory:".into())
-            .establish()
-            .expect("in-memory SQLite");
-        conn.batch_execute("CREATE TABLE t (owner TEXT NOT NULL)")
-            .expect("table");
-        diesel::sql_query("INSERT INTO t (owner) VALUES (?)")
-            .bind::<Text, _>(ChecklistOwner::Authority)
-            .execute(&mut conn)
-            .expect("insert");
-        let stored: Vec<Owner> = diesel::sql_query("SELECT owner FROM t")
-            .load(&mut conn)
-            .expect("read");
-        assert_eq!(stored[0].owner, ChecklistOwner::Authority);
-        let raw: Vec<String> = diesel::sql_query("SELECT owner FROM t")
-            .load::<Owner>(&mut conn)
-            .expect("read")
-            .into_iter()
-            .map(|o| o.owner.as_str().to_owned())
-            .collect();
-        assert_eq!(raw, ["authority"]);
-
-        conn.batch_execute("INSERT INTO t (owner) VALUES ('the_neighbour')")
-            .expect("a stray value");
-        let err = diesel::sql_query("SELECT owner FROM t")
-            .load::<Owner>(&mut conn)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            err.contains("`the_neighbour` is not a stored ChecklistOwner"),
-            "{err}"
-        );
-    }
-}
+mod tests;
