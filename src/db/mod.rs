@@ -226,7 +226,7 @@ pub struct Db {
 }
 
 /// Writers per process on PostgreSQL unless `pg_writers` says otherwise.
-pub const DEFAULT_PG_WRITERS: usize = 4;
+pub const DEFAULT_PG_WRITERS: usize = 1;
 
 fn writer_slots(count: usize) -> Vec<Mutex<Option<Sender<writer::Queued>>>> {
     (0..count).map(|_| Mutex::new(None)).collect()

@@ -28,6 +28,8 @@ impl Instances {
                 .env("BRUG_ADDR", &addr)
                 .env("BRUG_PARTNERS_DIR", partners_dir())
                 .env("RUST_LOG", "warn")
+                // On PostgreSQL, several writers in each process as well.
+                .env("BRUG_PG_WRITERS", "3")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
