@@ -65,15 +65,23 @@ fn redact_url(url: &str) -> String {
             url.to_owned()
         };
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user, hosts)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{hosts}"),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
+    // As libpq reads it: the user part ends at the last `@` before the
+    // first `/`, so a password may hold `?` or `#`.
+    let before_path = rest.find('/').unwrap_or(rest.len());
+    let (user, rest) = match rest[..before_path].rfind('@') {
+        Some(at) => {
+            let user = &rest[..at];
+            let shown = match user.split_once(':') {
+                Some((name, _)) => format!("{name}:***@"),
+                None => format!("{user}@"),
+            };
+            (shown, &rest[at + 1..])
+        }
+        None => (String::new(), rest),
     };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (hosts, tail) = rest.split_at(authority_end);
+    let authority = format!("{user}{hosts}");
     let (before_fragment, fragment) = match tail.split_once('#') {
         Some((before, _)) => (before, "#***"),
         None => (tail, ""),
@@ -157,7 +165,7 @@ pub struct Settings {
     /// beside the SQLite database (`PATH.audit-key`), or `brug-audit.key`
     /// in the working directory for PostgreSQL; created on first start.
     pub audit_key_file: Option<PathBuf>,
-    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
+    /// Proxies whose `X-Forwarded-For` header is believed
     /// for the caller's address (throttling, logs); none by default.
     pub trusted_proxies: TrustedProxies,
     /// Writers per process on PostgreSQL (each with its own connection and
@@ -383,6 +391,14 @@ mod tests {
             ),
             (
                 "postgres://brug:s@cret@db/brug",
+                "postgres://brug:***@db/brug",
+            ),
+            (
+                "postgres://brug:s3?cret@db/brug",
+                "postgres://brug:***@db/brug",
+            ),
+            (
+                "postgres://brug:s3#cret@db/brug",
                 "postgres://brug:***@db/brug",
             ),
             ("host=db password=s3cret", "***"),

@@ -86,11 +86,41 @@ pub fn audit_key_path(settings: &Settings) -> Result<PathBuf, DbError> {
     })
 }
 
+/// Who may make the audit key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKey {
+    /// `serve` and the commands that prepare the database as it does:
+    /// made when there is none.
+    MakeIfMissing,
+    /// Commands that write to a running database: the key must exist, so
+    /// that nothing is ever sealed with a key made up on the spot.
+    MustExist,
+    /// Commands that write no audit entry (`migrate`).
+    IfAny,
+}
+
 /// The audit key, created on first start when there is none.
-fn audit_seal(settings: &Settings) -> Result<Seal, DbError> {
+fn audit_seal(settings: &Settings, rule: AuditKey) -> Result<Seal, DbError> {
     let path = audit_key_path(settings)?;
-    let (key, created) =
-        crate::audit::key::load_or_create(&path).map_err(|e| DbError::Config(e.to_string()))?;
+    let config = |e: crate::audit::key::KeyError| DbError::Config(e.to_string());
+    let (key, created) = match rule {
+        AuditKey::MakeIfMissing => crate::audit::key::load_or_create(&path).map_err(config)?,
+        AuditKey::MustExist => match crate::audit::key::load(&path) {
+            Ok(key) => (key, false),
+            Err(crate::audit::key::KeyError::Missing { path }) => {
+                return Err(DbError::Config(format!(
+                    "no audit key at {path}: start `brug serve` once (it makes one), or set \
+                     audit_key_file to this database's key"
+                )));
+            }
+            Err(other) => return Err(config(other)),
+        },
+        AuditKey::IfAny => match crate::audit::key::load(&path) {
+            Ok(key) => (key, false),
+            Err(crate::audit::key::KeyError::Missing { .. }) => return Ok(Seal::default()),
+            Err(other) => return Err(config(other)),
+        },
+    };
     if created {
         tracing::warn!(
             path = %path.display(),
@@ -98,12 +128,19 @@ fn audit_seal(settings: &Settings) -> Result<Seal, DbError> {
              every instance on this database needs the same key (audit_key_file)"
         );
     }
-    Ok(Seal::new(&key))
+    let seal = Seal::new(&key);
+    Ok(if created { seal.made_now() } else { seal })
 }
 
-/// Opens the database from the settings, with the audit key.
+/// Opens the database from the settings, with the audit key (made if there
+/// is none): for `serve` and what prepares the database as it does.
 pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
-    let seal = audit_seal(settings)?;
+    open_db_with(settings, AuditKey::MakeIfMissing)
+}
+
+/// Opens the database from the settings, with the audit key as `rule` says.
+pub fn open_db_with(settings: &Settings, rule: AuditKey) -> Result<Db, DbError> {
+    let seal = audit_seal(settings, rule)?;
     Db::new(
         settings.database_url.expose(),
         settings.db_pool_size,
@@ -147,8 +184,9 @@ pub fn prepare(settings: &Settings, db: &Db) -> Result<Option<SyncReport>, Start
     }
     if let Some(key) = db.seal().key() {
         let key = key.to_vec();
+        let made_now = db.seal().is_new();
         let sealed = db.write_blocking(|conn| {
-            crate::audit::anchor::seal_chain(conn, &key, chrono::Utc::now())
+            crate::audit::anchor::seal_chain(conn, &key, made_now, chrono::Utc::now())
         })?;
         if sealed == crate::audit::anchor::HeadSeal::Plain {
             tracing::info!("the audit chain is sealed with the audit key from here on");

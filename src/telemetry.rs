@@ -80,9 +80,15 @@ pub fn query_names(query: &str) -> String {
 /// `trusted_proxies` the one its forwarding headers give.
 pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> Option<std::net::IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip());
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     match req.app_data::<actix_web::web::Data<crate::domain::proxies::TrustedProxies>>() {
-        Some(trusted) => trusted.client(peer, header("forwarded"), header("x-forwarded-for")),
+        Some(trusted) => {
+            let lines: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            trusted.client(peer, &lines)
+        }
         None => peer,
     }
 }

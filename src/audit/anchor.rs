@@ -133,11 +133,27 @@ pub fn head_seal(conn: &mut DbConn, key: &[u8]) -> Result<HeadSeal, DbError> {
 }
 
 /// On start: a chain written before it was keyed gets a first sealed entry
-/// (`audit.keyed`), after which no unsealed entry verifies. A chain sealed
-/// with another key is refused: the key file is not this database's.
-pub fn seal_chain(conn: &mut DbConn, key: &[u8], now: DateTime<Utc>) -> Result<HeadSeal, DbError> {
+/// (`audit.keyed`), after which no unsealed entry verifies; only when the
+/// key was made by this start (`key_is_new`), the upgrade. A chain that
+/// ends unsealed while the key already existed was rewritten (or written by
+/// an older Brug), and sealing it now would bless the rewrite: refused, as
+/// is a chain sealed with another key.
+pub fn seal_chain(
+    conn: &mut DbConn,
+    key: &[u8],
+    key_is_new: bool,
+    now: DateTime<Utc>,
+) -> Result<HeadSeal, DbError> {
     let seal = head_seal(conn, key)?;
     match seal {
+        HeadSeal::Plain if !key_is_new => {
+            return Err(DbError::Config(
+                "the audit log's last entry is not sealed with the audit key, which existed \
+                 already: the log was rewritten, or written by an older version of Brug. Run \
+                 `brug audit verify` (with your last anchor) before anything else"
+                    .to_owned(),
+            ));
+        }
         HeadSeal::Plain => {
             let entry = NewEntry::new(Actor::system("audit"), "audit.keyed", "audit_log", "chain");
             store::append(conn, entry, now)?;

@@ -93,7 +93,7 @@ pub(super) fn admin_read<T>(
 /// The database, if its schema is current: administrative commands never
 /// migrate a database that a running server of another version may use.
 pub(super) fn current_db(settings: &Settings) -> anyhow::Result<crate::db::Db> {
-    let db = startup::open_db(settings)?;
+    let db = startup::open_db_with(settings, startup::AuditKey::MustExist)?;
     let pending = migrations::pending_count(&mut *db.conn()?)?;
     if pending > 0 {
         anyhow::bail!(

@@ -149,7 +149,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let db = startup::open_db(&settings)?;
+            let db = startup::open_db_with(&settings, startup::AuditKey::IfAny)?;
             let applied = migrations::run_pending(&mut *db.conn()?)?;
             if applied.is_empty() {
                 eprintln!("The database is up to date.");

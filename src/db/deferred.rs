@@ -26,15 +26,24 @@ pub type Append = Box<dyn FnOnce(&mut DbConn, &Seal) -> Result<(), DbError>>;
 /// database cannot forge what it seals. `None` only where no key was set up
 /// (unit tests of the database layer).
 #[derive(Clone, Default)]
-pub struct Seal(Option<std::sync::Arc<[u8]>>);
+pub struct Seal(Option<std::sync::Arc<[u8]>>, bool);
 
 impl Seal {
     pub fn new(key: &[u8]) -> Self {
-        Self(Some(key.into()))
+        Self(Some(key.into()), false)
+    }
+
+    /// The key was made by this process, just now.
+    pub fn made_now(self) -> Self {
+        Self(self.0, true)
     }
 
     pub fn key(&self) -> Option<&[u8]> {
         self.0.as_deref()
+    }
+
+    pub fn is_new(&self) -> bool {
+        self.1
     }
 }
 

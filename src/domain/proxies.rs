@@ -1,5 +1,5 @@
-//! The caller's address. Forwarding headers (`Forwarded`,
-//! `X-Forwarded-For`) are believed only when the connection comes from a
+//! The caller's address. The forwarding header (`X-Forwarded-For`) is
+//! believed only when the connection comes from a
 //! proxy in `trusted_proxies`: anyone else could write any address there,
 //! to dodge the throttle or to put someone else's address in the logs.
 
@@ -35,21 +35,21 @@ impl TrustedProxies {
     /// The client behind `peer`: the peer itself unless it is a trusted
     /// proxy; then the nearest address in the forwarding header that is not
     /// one of ours (the header is read right to left: each proxy appends).
-    pub fn client(
-        &self,
-        peer: Option<IpAddr>,
-        forwarded: Option<&str>,
-        x_forwarded_for: Option<&str>,
-    ) -> Option<IpAddr> {
+    ///
+    /// Only `X-Forwarded-For` is read, all its lines in order: the header
+    /// every common proxy appends to. `Forwarded` is ignored, as a proxy
+    /// that appends to `X-Forwarded-For` passes a client's own `Forwarded`
+    /// through untouched.
+    pub fn client(&self, peer: Option<IpAddr>, x_forwarded_for: &[&str]) -> Option<IpAddr> {
         let peer = peer?;
-        if !self.trusts(peer) {
+        if !self.trusts(peer) || x_forwarded_for.is_empty() {
             return Some(peer);
         }
-        let hops: Vec<IpAddr> = match (forwarded, x_forwarded_for) {
-            (Some(forwarded), _) => forwarded_for(forwarded),
-            (None, Some(list)) => list.split(',').filter_map(parse_node).collect(),
-            (None, None) => return Some(peer),
-        };
+        let hops: Vec<IpAddr> = x_forwarded_for
+            .iter()
+            .flat_map(|line| line.split(','))
+            .filter_map(parse_node)
+            .collect();
         let mut client = peer;
         for hop in hops.into_iter().rev() {
             client = hop;
@@ -59,21 +59,6 @@ impl TrustedProxies {
         }
         Some(client)
     }
-}
-
-/// The `for=` addresses of a `Forwarded` header (RFC 7239), in order.
-fn forwarded_for(header: &str) -> Vec<IpAddr> {
-    header
-        .split(',')
-        .flat_map(|element| element.split(';'))
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            key.trim()
-                .eq_ignore_ascii_case("for")
-                .then(|| parse_node(value))
-                .flatten()
-        })
-        .collect()
 }
 
 /// `192.0.2.1`, `192.0.2.1:4711`, `"[2001:db8::1]:4711"`, `2001:db8::1`.
@@ -124,32 +109,26 @@ mod tests {
         let proxy = Some(ip("10.1.2.3"));
         let stranger = Some(ip("198.51.100.7"));
         // A stranger cannot choose its address.
-        assert_eq!(
-            proxies.client(stranger, None, Some("203.0.113.9")),
-            stranger
-        );
+        assert_eq!(proxies.client(stranger, &["203.0.113.9"]), stranger);
         // Behind our proxy, the nearest address that is not ours.
         assert_eq!(
-            proxies.client(proxy, None, Some("203.0.113.9, 192.0.2.10")),
+            proxies.client(proxy, &["203.0.113.9, 192.0.2.10"]),
             Some(ip("203.0.113.9"))
         );
         // A client that wrote its own header in front is not believed.
         assert_eq!(
-            proxies.client(proxy, None, Some("1.2.3.4, 203.0.113.9")),
+            proxies.client(proxy, &["1.2.3.4, 203.0.113.9"]),
             Some(ip("203.0.113.9"))
         );
+        // A line the client sent, then the one our proxy appended.
         assert_eq!(
-            proxies.client(
-                proxy,
-                Some("for=1.2.3.4, for=\"[2001:db8::7]:4711\";proto=https"),
-                Some("9.9.9.9")
-            ),
+            proxies.client(proxy, &["1.2.3.4", "[2001:db8::7]:4711"]),
             Some(ip("2001:db8::7"))
         );
-        assert_eq!(proxies.client(proxy, None, None), proxy);
-        assert_eq!(proxies.client(proxy, None, Some("garbage")), proxy);
+        assert_eq!(proxies.client(proxy, &[]), proxy);
+        assert_eq!(proxies.client(proxy, &["garbage"]), proxy);
         assert_eq!(
-            TrustedProxies::default().client(proxy, None, Some("203.0.113.9")),
+            TrustedProxies::default().client(proxy, &["203.0.113.9"]),
             proxy,
             "nothing is trusted by default"
         );

@@ -205,3 +205,45 @@ async fn the_key_file_is_private_and_a_database_sealed_with_another_key_does_not
     .expect("refused");
     assert!(refused.contains("sealed with another key"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_chain_rewritten_without_the_key_is_not_sealed_over_by_a_restart() {
+    let app = with_entries(4).await;
+    // The whole chain rewritten and rehashed with plain SHA-256, as it was
+    // before the chain was keyed: what an intruder could hope a restart
+    // would then seal over.
+    let all = entries(&app).await;
+    let mut prev = brug::audit::GENESIS.to_owned();
+    for entry in &all {
+        let mut forged = entry.clone();
+        forged.prev_hash = prev.clone();
+        forged.hash = forged.expected_hash(None);
+        prev = forged.hash.clone();
+        tamper(
+            &app,
+            format!(
+                "UPDATE audit_log SET prev_hash = '{}', hash = '{}' WHERE seq = {}",
+                forged.prev_hash, forged.hash, forged.seq
+            ),
+        )
+        .await;
+    }
+    let settings = app.settings.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        let db = brug::startup::open_db(&settings).expect("open");
+        brug::startup::prepare(&settings, &db)
+            .err()
+            .map(|e| e.to_string())
+    })
+    .await
+    .expect("ran")
+    .expect("a restart refuses the rewritten log");
+    assert!(refused.contains("was rewritten"), "{refused}");
+    let (ok, out) = verify(&app.database.url);
+    assert!(!ok, "{out}");
+    assert_eq!(
+        entries(&app).await.len(),
+        all.len(),
+        "nothing was sealed over it"
+    );
+}
