@@ -137,3 +137,160 @@ async fn a_partner_reaching_for_another_partners_referral_is_refused_and_recorde
     let (intact, report) = crate::audit::verify(&stage.app.database.url);
     assert!(intact, "{report}");
 }
+
+/// A consent for Accra, given today, for `stage`'s client (or another).
+async fn consent_for(stage: &Stage, client_id: &str, extra: serde_json::Value) -> String {
+    use serde_json::json;
+    let mut body = json!({
+        "purpose": "referral", "data_categories": ["identity", "needs"],
+        "partner_id": crate::referrals::ACCRA, "given_on": crate::referrals::day(0),
+        "method": "written", "language": "tw"
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let consent = crate::referrals::ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/clients/{client_id}/consents"),
+                body,
+            )
+            .await,
+        201,
+    )
+    .await;
+    consent["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn no_referral_goes_out_under_a_withdrawn_an_expired_or_another_clients_consent() {
+    use crate::helpers::{named_fields, problem};
+    use crate::referrals::{ACCRA, day, ok};
+    use serde_json::json;
+
+    // A case whose only consent is withdrawn.
+    let stage = Stage::new().await;
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/consents/{}/withdraw", stage.consent_id),
+                json!({"reason": "The client changed her mind."}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let withdrawn = problem(stage.refer(ACCRA, &stage.consent_id).await, 409).await;
+    assert!(
+        withdrawn["type"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/consent-missing"),
+        "{withdrawn}"
+    );
+    assert!(
+        withdrawn["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the consent is withdrawn"),
+        "{withdrawn}"
+    );
+
+    // A consent that has run out.
+    let expiring = consent_for(&stage, &stage.client_id, json!({"valid_until": day(30)})).await;
+    let id = expiring.clone();
+    stage
+        .app
+        .write(move |conn, _| {
+            use brug::db::schema::consents::dsl::{consents, valid_until};
+            use diesel::prelude::*;
+            let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+            Ok(diesel::update(consents.find(&id))
+                .set(valid_until.eq(Some(yesterday)))
+                .execute(conn)?)
+        })
+        .await;
+    let expired = problem(stage.refer(ACCRA, &expiring).await, 409).await;
+    assert!(
+        expired["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the consent is expired"),
+        "{expired}"
+    );
+
+    // Another client's consent, valid for Accra.
+    let other = ok(
+        stage
+            .post(
+                &stage.caseworker,
+                "/api/v1/clients",
+                json!({
+                    "given_name": "Esi", "family_name": "Example", "date_of_birth": "1990-05-06",
+                    "country_of_origin": "GH", "languages": ["en"], "location": "Example-Noord"
+                }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let theirs = consent_for(&stage, other["id"].as_str().expect("id"), json!({})).await;
+    let foreign = problem(stage.refer(ACCRA, &theirs).await, 422).await;
+    assert_eq!(named_fields(&foreign), ["consent_id"]);
+
+    // None of the three sent anything.
+    let case = ok(
+        stage
+            .get(
+                &stage.caseworker,
+                &format!("/api/v1/return-cases/{}", stage.case_id),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(case["referrals"], json!([]), "{case}");
+}
+
+#[tokio::test]
+async fn the_sqlite_settings_that_keep_data_safe_are_in_force() {
+    let stage = Stage::new().await;
+    if stage.app.database.is_postgres() {
+        return;
+    }
+    let settings = stage
+        .app
+        .write(|conn, _| {
+            use diesel::prelude::*;
+            use diesel::sql_types::BigInt;
+            #[derive(QueryableByName)]
+            struct Number {
+                #[diesel(sql_type = BigInt)]
+                value: i64,
+            }
+            #[derive(QueryableByName)]
+            struct Text {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                value: String,
+            }
+            let number = |conn: &mut brug::db::DbConn, pragma: &str| {
+                diesel::sql_query(format!("SELECT (SELECT * FROM pragma_{pragma}()) AS value"))
+                    .get_result::<Number>(conn)
+                    .map(|n| n.value)
+            };
+            let mode = diesel::sql_query("SELECT (SELECT * FROM pragma_journal_mode()) AS value")
+                .get_result::<Text>(conn)?
+                .value;
+            Ok((
+                mode,
+                number(conn, "foreign_keys")?,
+                number(conn, "synchronous")?,
+                number(conn, "busy_timeout")?,
+            ))
+        })
+        .await;
+    // WAL; foreign keys on; synchronous FULL (2); a busy timeout of 5 s.
+    assert_eq!(settings, ("wal".to_owned(), 1, 2, 5000));
+}
