@@ -28,6 +28,11 @@ pub const MAX_URL_LEN: usize = 2000;
 /// The longest wait a receiver's `Retry-After` can impose.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
+/// What a partner is told of an address it may not use, whether it wrote
+/// an internal address, or a name that does not resolve or resolves to an
+/// internal address: one answer, so that nobody can map our network.
+pub const UNUSABLE_ADDRESS: &str = "does not lead to a public internet address";
+
 /// Checks a webhook URL's form: `https://` with a host, no credentials, and
 /// not an internal address written as an IP literal or `localhost`. With
 /// `allow_local`, internal addresses pass, and `http://` too but only to
@@ -59,9 +64,7 @@ pub fn check_url_form(raw: &str, allow_local: bool) -> Result<url::Url, String> 
         }
     };
     if internal && !allow_local {
-        return Err(
-            "must not point at a loopback, private or otherwise internal address".to_owned(),
-        );
+        return Err(UNUSABLE_ADDRESS.to_owned());
     }
     if plain && !internal {
         return Err("must be an https:// URL (http:// only to a local address)".to_owned());
@@ -237,6 +240,33 @@ pub fn after_failure(
     }
 }
 
+/// What a partner is told of a failed test call: a short class, never the
+/// underlying error (a TLS chain, a resolver's message, an address).
+pub fn failure_class(status: Option<u16>, error: &str) -> String {
+    if let Some(status) = status {
+        return format!("answered HTTP {status}");
+    }
+    let error = error.to_ascii_lowercase();
+    let class = if error.contains("timed out") || error.contains("timeout") {
+        "timed out"
+    } else if ["certificate", "tls", "ssl", "handshake"]
+        .iter()
+        .any(|w| error.contains(w))
+    {
+        "TLS handshake failed"
+    } else if error.contains("refused") {
+        "connection refused"
+    } else if ["public internet address", "internal", "resolve", "dns"]
+        .iter()
+        .any(|w| error.contains(w))
+    {
+        "the address cannot be used"
+    } else {
+        "connection failed"
+    };
+    class.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +386,37 @@ mod tests {
             "plain HTTP never goes out, even in development"
         );
         assert!(check_url_form("ftp://127.0.0.1/hook", true).is_err());
+    }
+
+    #[test]
+    fn a_failed_test_call_is_told_as_a_short_class() {
+        assert_eq!(
+            failure_class(Some(500), "the webhook answered 500"),
+            "answered HTTP 500"
+        );
+        assert_eq!(
+            failure_class(None, "error sending request: operation timed out"),
+            "timed out"
+        );
+        assert_eq!(
+            failure_class(
+                None,
+                "error sending request: invalid peer certificate: UnknownIssuer CN=int-ca.corp"
+            ),
+            "TLS handshake failed"
+        );
+        assert_eq!(
+            failure_class(None, "tcp connect error: Connection refused (os error 111)"),
+            "connection refused"
+        );
+        assert_eq!(
+            failure_class(
+                None,
+                "hooks.example.org does not lead to a public internet address"
+            ),
+            "the address cannot be used"
+        );
+        assert_eq!(failure_class(None, "something else"), "connection failed");
     }
 
     #[test]

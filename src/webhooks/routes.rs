@@ -10,7 +10,7 @@ use super::{WebhookInput, WebhookTestResult, chosen_url, commands, queries, stor
 use crate::audit::AuditContext;
 use crate::auth::PartnerCaller;
 use crate::domain::{Refusal, utc};
-use crate::http::{AppError, OptionalJsonBody, RouteSpec};
+use crate::http::{AppError, OptionalJsonBody, Problem, RouteSpec};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -71,6 +71,22 @@ async fn test_webhook(
     audit: AuditContext,
 ) -> Result<HttpResponse, AppError> {
     let partner = caller.partner_id.clone();
+    if let Some(wait) = state.webhooks.test_wait(&partner) {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "too-many-webhook-tests",
+            "Too Many Requests",
+            format!(
+                "At most {} test calls a minute; try again later.",
+                super::sender::TESTS_PER_MINUTE
+            ),
+        )
+        .with_header(
+            actix_web::http::header::RETRY_AFTER,
+            wait.as_secs().max(1).to_string(),
+        )
+        .into());
+    }
     let endpoint = state
         .db
         .write(move |conn| commands::prepare_test(conn, &audit, &partner, Utc::now()))
@@ -95,7 +111,9 @@ async fn test_webhook(
             Some(410),
             Some("the webhook answered 410 Gone".to_owned()),
         ),
-        super::Attempt::Failed { status, error, .. } => (false, status, Some(error)),
+        super::Attempt::Failed { status, error, .. } => {
+            (false, status, Some(super::failure_class(status, &error)))
+        }
     };
     Ok(HttpResponse::Ok().json(WebhookTestResult {
         webhook_id: id,

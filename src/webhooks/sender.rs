@@ -36,18 +36,16 @@ pub async fn resolve_checked(
     port: u16,
     allow_local: bool,
 ) -> Result<Vec<SocketAddr>, String> {
+    // One answer whether the name does not resolve or resolves to an
+    // internal address: telling them apart would let a partner map which
+    // internal names exist on our network.
+    let unusable = || super::UNUSABLE_ADDRESS.to_owned();
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| format!("{host} does not resolve ({e})"))?
+        .map_err(|_| unusable())?
         .collect();
-    if addrs.is_empty() {
-        return Err(format!("{host} does not resolve"));
-    }
-    if !allow_local && addrs.iter().any(|a| is_internal(a.ip())) {
-        // Which address is not said: partners need not map our network.
-        return Err(format!(
-            "{host} resolves to a loopback, private or otherwise internal address"
-        ));
+    if addrs.is_empty() || (!allow_local && addrs.iter().any(|a| is_internal(a.ip()))) {
+        return Err(unusable());
     }
     Ok(addrs)
 }
@@ -67,7 +65,13 @@ pub struct Sender {
     client: reqwest::Client,
     allow_local: bool,
     timeout: Duration,
+    /// Test calls per partner: a partner cannot turn them into a way to
+    /// hammer an address of its choosing through us.
+    tests: governor::DefaultKeyedRateLimiter<String>,
 }
+
+/// Test calls a partner may make per minute.
+pub const TESTS_PER_MINUTE: u32 = 5;
 
 impl Sender {
     pub fn new(settings: &Settings) -> Result<Self, reqwest::Error> {
@@ -88,7 +92,19 @@ impl Sender {
             client,
             allow_local: settings.webhook_allow_local,
             timeout,
+            tests: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(TESTS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
+            )),
         })
+    }
+
+    /// `Some(wait)` when `partner` has used up its test calls for now.
+    pub fn test_wait(&self, partner: &str) -> Option<Duration> {
+        use governor::clock::{Clock, DefaultClock};
+        self.tests
+            .check_key(&partner.to_owned())
+            .err()
+            .map(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     pub fn timeout(&self) -> Duration {
@@ -176,7 +192,7 @@ mod tests {
         let refused = resolve_checked("localhost", 443, false)
             .await
             .expect_err("localhost leads inside");
-        assert!(refused.contains("internal"), "{refused}");
+        assert_eq!(refused, crate::webhooks::UNUSABLE_ADDRESS, "{refused}");
         assert!(
             !refused.contains("127.0.0.1"),
             "the address is not given away"

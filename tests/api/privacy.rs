@@ -294,3 +294,91 @@ async fn the_sqlite_settings_that_keep_data_safe_are_in_force() {
     // WAL; foreign keys on; synchronous FULL (2); a busy timeout of 5 s.
     assert_eq!(settings, ("wal".to_owned(), 1, 2, 5000));
 }
+
+/// Sets `url` as Accra's webhook; the answer.
+async fn set_webhook(app: &crate::helpers::TestApp, key: &str, url: &str) -> reqwest::Response {
+    app.client
+        .put(app.url("/partner/v1/webhook"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"url": url}))
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn a_webhook_address_check_tells_nothing_of_our_network() {
+    use crate::helpers::{named_fields, problem};
+    let app = crate::helpers::spawn_app().await;
+    let key = app.partner_key(crate::referrals::ACCRA).await;
+    // A name that does not resolve, one that resolves to loopback and an
+    // internal address get the same answer, so that nobody can map which
+    // internal names exist.
+    let mut details = Vec::new();
+    for host in ["no-such-host.invalid", "localhost.", "10.1.2.3", "[::1]"] {
+        let body = problem(
+            set_webhook(&app, &key, &format!("https://{host}/hook")).await,
+            422,
+        )
+        .await;
+        assert_eq!(named_fields(&body), ["url"]);
+        let message = body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(host, "HOST");
+        details.push(message);
+    }
+    assert!(details.iter().all(|d| *d == details[0]), "{details:?}");
+    assert_eq!(details[0], "does not lead to a public internet address");
+    assert!(!details[0].contains("resolve"), "{details:?}");
+}
+
+#[tokio::test]
+async fn the_webhook_test_call_is_rate_limited_and_tells_only_a_short_error_class() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let app = crate::helpers::spawn_app_with(|s| s.webhook_allow_local = true).await;
+    let key = app.partner_key(crate::referrals::ACCRA).await;
+    let failing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&failing)
+        .await;
+    let test_call = || async {
+        app.client
+            .post(app.url("/partner/v1/webhook/test"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("sent")
+    };
+    assert_eq!(
+        set_webhook(&app, &key, &format!("{}/hook", failing.uri()))
+            .await
+            .status(),
+        200
+    );
+    let answered: serde_json::Value = test_call().await.json().await.expect("json");
+    assert_eq!(answered["delivered"], false);
+    assert_eq!(answered["error"], "answered HTTP 500");
+
+    // Nothing listens on port 1: a short class, not the socket's error.
+    assert_eq!(
+        set_webhook(&app, &key, "http://127.0.0.1:1/hook")
+            .await
+            .status(),
+        200
+    );
+    let refused: serde_json::Value = test_call().await.json().await.expect("json");
+    assert_eq!(refused["delivered"], false);
+    assert_eq!(refused["error"], "connection refused");
+
+    // Five a minute; the sixth waits.
+    for _ in 0..3 {
+        assert_eq!(test_call().await.status(), 200);
+    }
+    let limited = test_call().await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+}

@@ -196,11 +196,14 @@ async fn a_webhook_must_be_a_public_https_address() {
     assert_eq!(named_fields(&body), ["url"]);
     for (url, says) in [
         ("http://hooks.example.org/brug", "https"),
-        ("https://127.0.0.1/brug", "internal"),
-        ("https://10.20.30.40/brug", "internal"),
-        ("https://169.254.169.254/latest/meta-data", "internal"),
-        ("https://[::1]:8443/brug", "internal"),
-        ("https://localhost/brug", "internal"),
+        ("https://127.0.0.1/brug", "public internet address"),
+        ("https://10.20.30.40/brug", "public internet address"),
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "public internet address",
+        ),
+        ("https://[::1]:8443/brug", "public internet address"),
+        ("https://localhost/brug", "public internet address"),
         ("https://partner:secret@hooks.example.org/brug", "password"),
         ("hooks.example.org/brug", "URL"),
     ] {
