@@ -41,36 +41,32 @@ where
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     );
-    let value = match read {
-        Ok(value) => value,
+    match read {
+        Ok(value) => {
+            write_entries(db, entries).await.map_err(E::from)?;
+            Ok(value)
+        }
         Err(err) => {
             // Nothing was shown; only refused attempts are recorded.
             entries.retain(|(entry, _)| entry.outcome == super::REFUSED);
-            if !entries.is_empty() {
-                let written = db
-                    .write(move |conn| {
-                        for (entry, at) in entries {
-                            store::append(conn, entry, at)?;
-                        }
-                        Ok::<_, DbError>(())
-                    })
-                    .await;
-                if let Err(e) = written {
-                    tracing::warn!(error = %e, "could not record a refused read");
-                }
+            if let Err(e) = write_entries(db, entries).await {
+                tracing::warn!(error = %e, "could not record a refused read");
             }
-            return Err(err);
+            Err(err)
         }
-    };
-    if !entries.is_empty() {
-        db.write(move |conn| {
-            for (entry, at) in entries {
-                store::append(conn, entry, at)?;
-            }
-            Ok::<_, DbError>(())
-        })
-        .await
-        .map_err(E::from)?;
     }
-    Ok(value)
+}
+
+/// Makes a read's entries durable, through the writer.
+async fn write_entries(db: &Db, entries: Vec<(NewEntry, DateTime<Utc>)>) -> Result<(), DbError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    db.write(move |conn| {
+        for (entry, at) in entries {
+            store::append(conn, entry, at)?;
+        }
+        Ok::<_, DbError>(())
+    })
+    .await
 }

@@ -45,6 +45,18 @@ async fn entries(app: &TestApp) -> Vec<Entry> {
     .expect("ran")
 }
 
+/// Starts on the database as `serve` would; why it refused, if it did.
+async fn restart_refused(settings: brug::config::Settings) -> Option<String> {
+    tokio::task::spawn_blocking(move || {
+        let db = brug::startup::open_db(&settings).expect("open");
+        brug::startup::prepare(&settings, &db)
+            .err()
+            .map(|e| e.to_string())
+    })
+    .await
+    .expect("ran")
+}
+
 async fn with_entries(n: usize) -> TestApp {
     let app = spawn_app().await;
     for _ in 0..n {
@@ -194,15 +206,7 @@ async fn the_key_file_is_private_and_a_database_sealed_with_another_key_does_not
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = app.settings.clone();
     settings.audit_key_file = Some(dir.path().join("another.key"));
-    let refused = tokio::task::spawn_blocking(move || {
-        let db = brug::startup::open_db(&settings).expect("open");
-        brug::startup::prepare(&settings, &db)
-            .err()
-            .map(|e| e.to_string())
-    })
-    .await
-    .expect("ran")
-    .expect("refused");
+    let refused = restart_refused(settings).await.expect("refused");
     assert!(refused.contains("sealed with another key"), "{refused}");
 }
 
@@ -229,15 +233,9 @@ async fn a_chain_rewritten_without_the_key_is_not_sealed_over_by_a_restart() {
         .await;
     }
     let settings = app.settings.clone();
-    let refused = tokio::task::spawn_blocking(move || {
-        let db = brug::startup::open_db(&settings).expect("open");
-        brug::startup::prepare(&settings, &db)
-            .err()
-            .map(|e| e.to_string())
-    })
-    .await
-    .expect("ran")
-    .expect("a restart refuses the rewritten log");
+    let refused = restart_refused(settings)
+        .await
+        .expect("a restart refuses the rewritten log");
     assert!(refused.contains("was rewritten"), "{refused}");
     let (ok, out) = verify(&app.database.url);
     assert!(!ok, "{out}");
