@@ -194,7 +194,8 @@ async fn the_plan_is_approved_or_returned_and_resubmitted() {
     .await;
     let mut fields = named_fields(&body);
     fields.sort();
-    assert_eq!(fields, ["items[1].need"]);
+    // Every bad field, also the rule broken in the element that parsed.
+    assert_eq!(fields, ["items[0].currency", "items[1].need"]);
     let body = problem(
         stage.post(&stage.accra, &plan_path, json!({"items": [
             {"need": "housing", "support": "Three months' rent", "amount": -5, "currency": "XYZ"},

@@ -1,11 +1,23 @@
 //! The error-collecting parser: deserializes a body and, rather than
-//! stopping at the first bad field, notes it, takes it out (or stands in for
-//! a missing one) and goes on, so that one 422 names every bad field.
+//! stopping at the first bad field, names every one in a single walk.
+//!
+//! A good body is parsed once. A bad one is taken apart: each part of it
+//! (each key of an object, each element of a list) is tried on its own,
+//! placed in a minimal valid body of the same type (built from stand-in
+//! values, and small), and only a part that fails is looked into further.
+//! So every part of the body is parsed a bounded number of times (about
+//! once per level of the type's nesting), whatever the body holds: the work
+//! is linear in the body, not one more pass over it per bad field.
+
+use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::domain::FieldError;
+
+/// At most this many errors are named; a body with more is answered with these.
+const MAX_ERRORS: usize = 64;
 
 /// True when an error on `outer` already speaks for `field` (the same field,
 /// or a part of it).
@@ -51,79 +63,305 @@ const STAND_INS: &[&str] = &[
 ];
 
 /// Deserializes `T`, collecting one error per bad field rather than stopping
-/// at the first: each bad or unknown field is noted, taken out, and the rest
-/// tried again. A required field that is missing (or was taken out) gets a
-/// stand-in value, so that serde goes on to the fields after it.
-pub fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> Result<T, Partial<T>> {
-    const MAX_ERRORS: usize = 64;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut stand_ins: Vec<String> = Vec::new();
-    // Each pass parses the whole body again: a bad body gets a bounded
-    // amount of work, whatever it holds.
-    let mut budget: usize = 120;
-    while errors.len() < MAX_ERRORS && budget > 0 {
-        budget -= 1;
-        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
-            Ok(parsed) if errors.is_empty() => return Ok(parsed),
-            Ok(parsed) => {
-                return Err(Partial {
-                    errors,
-                    parsed: Some(parsed),
-                    stand_ins,
-                });
+/// at the first (see the module's text for how).
+pub fn deserialize_collecting<T: DeserializeOwned>(value: Value) -> Result<T, Partial<T>> {
+    let first = match parse::<T>(&value) {
+        Ok(parsed) => return Ok(parsed),
+        Err(err) => err,
+    };
+    let mut walk = Walk::<T> {
+        errors: Vec::new(),
+        bad: Vec::new(),
+        shapes: HashMap::new(),
+        kind: std::marker::PhantomData,
+    };
+    // A minimal body of this type, to try each part of this one in.
+    match complete::<T>(Value::Object(Map::new())) {
+        Some((base, _)) => {
+            if let Value::Object(shape) = &base {
+                walk.shapes.insert(String::new(), shape.clone());
             }
+            walk.failed(&base, &[], &[], &value, first);
+        }
+        None => walk.note(&[], &[], first),
+    }
+    if walk.errors.is_empty() {
+        // The parts were each good but not together: what serde says.
+        if let Err(err) = parse::<T>(&value) {
+            walk.note(&[], &[], err);
+        }
+    }
+    // The rules run on what was good: bad parts taken out (a bad element
+    // takes its list with it, so that no index moves) and stood in for
+    // from the minimal bodies the walk made.
+    let mut good = value;
+    for path in &walk.bad {
+        let mut cut = path.as_slice();
+        while let Some((Segment::Index(_), parent)) = cut.split_last() {
+            cut = parent;
+        }
+        if !cut.is_empty() {
+            remove(&mut good, cut);
+        }
+    }
+    let mut stand_ins = Vec::new();
+    fill(&mut good, &mut Vec::new(), &walk.shapes, &mut stand_ins);
+    let parsed = match parse::<T>(&good) {
+        Ok(parsed) => Some(parsed),
+        // A part the walk did not reach (it stops after MAX_ERRORS):
+        // stand-ins found by trying.
+        Err(_) => complete::<T>(good).and_then(|(value, more)| {
+            stand_ins.extend(more);
+            parse::<T>(&value).ok()
+        }),
+    };
+    Err(Partial {
+        errors: walk.errors,
+        parsed,
+        stand_ins,
+    })
+}
+
+/// Puts in `value`, at any depth, each required key that the walk's
+/// minimal body of the same place holds and `value` lacks.
+fn fill(
+    value: &mut Value,
+    at: &mut Vec<Segment>,
+    shapes: &HashMap<String, Map<String, Value>>,
+    stand_ins: &mut Vec<String>,
+) {
+    match value {
+        Value::Object(map) => {
+            if let Some(shape) = shapes.get(&shape_of(at)) {
+                for (key, stand_in) in shape {
+                    if !map.contains_key(key) {
+                        map.insert(key.clone(), stand_in.clone());
+                        stand_ins.push(render(&join(at, Segment::Key(key.clone()))));
+                    }
+                }
+            }
+            for (key, inner) in map.iter_mut() {
+                at.push(Segment::Key(key.clone()));
+                fill(inner, at, shapes, stand_ins);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                at.push(Segment::Index(i));
+                fill(item, at, shapes, stand_ins);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The place in the walk's minimal bodies that stands for `path`: a list
+/// there holds one element, at index 0.
+fn shape_of(path: &[Segment]) -> String {
+    let normal: Vec<Segment> = path
+        .iter()
+        .map(|s| match s {
+            Segment::Index(_) => Segment::Index(0),
+            key => key.clone(),
+        })
+        .collect();
+    render(&normal)
+}
+
+type ParseError = serde_path_to_error::Error<serde_json::Error>;
+
+/// Parses `T` from `value`, with the path to where it stopped.
+fn parse<T: DeserializeOwned>(value: &Value) -> Result<T, ParseError> {
+    #[cfg(test)]
+    tests::count_parsed(value);
+    serde_path_to_error::deserialize::<_, T>(value)
+}
+
+/// The walk over a bad body: what it found so far.
+struct Walk<T> {
+    errors: Vec<FieldError>,
+    /// Where each error is, as the client's body has it.
+    bad: Vec<Vec<Segment>>,
+    /// The minimal object made for each place looked into (by `shape_of`).
+    shapes: HashMap<String, Map<String, Value>>,
+    kind: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Walk<T> {
+    fn full(&self) -> bool {
+        self.errors.len() >= MAX_ERRORS
+    }
+
+    fn push(&mut self, path: Vec<Segment>, message: String) {
+        if self.full() {
+            return;
+        }
+        let field = render(&path);
+        if self.errors.iter().any(|e| covers(&e.field, &field)) {
+            return;
+        }
+        self.errors.push(FieldError::new(field, message));
+        self.bad.push(path);
+    }
+
+    /// Tries `part` (the client's value at `real`) at `at` in `base`, a body
+    /// that is valid once a good value is put at `at`; when it fails, looks
+    /// into its keys or elements, or names it.
+    fn part(&mut self, base: &Value, at: &[Segment], real: &[Segment], part: &Value) {
+        if self.full() {
+            return;
+        }
+        let Some(probe) = with(base, at, part.clone()) else {
+            return;
+        };
+        if let Err(err) = parse::<T>(&probe) {
+            self.failed(base, at, real, part, err);
+        }
+    }
+
+    /// `part` failed with `err`: looks into its keys or elements, or names it.
+    fn failed(
+        &mut self,
+        base: &Value,
+        at: &[Segment],
+        real: &[Segment],
+        part: &Value,
+        err: ParseError,
+    ) {
+        let path: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
+        let message = err.inner().to_string();
+        let deeper = path.len() > at.len() && starts_with(&path, at);
+        // This part is itself a key that the type does not know.
+        if let Some(name) = between_backticks(&message, "unknown field `") {
+            if let Some((Segment::Key(last), parent)) = at.split_last() {
+                let here = render(&path) == render(at) || render(&path) == render(parent);
+                if name == last && here {
+                    let said = format!("is not a known field{}", expected_suffix(&message));
+                    return self.push(real.to_vec(), said);
+                }
+            }
+        }
+        match part {
+            Value::Object(map)
+                if deeper
+                    || message.starts_with("unknown field `")
+                    || message.starts_with("missing field `") =>
+            {
+                let Some((inner, _)) =
+                    with(base, at, Value::Object(Map::new())).and_then(complete::<T>)
+                else {
+                    return self.note(at, real, err);
+                };
+                if let Some(Value::Object(shape)) = get(&inner, at) {
+                    self.shapes
+                        .entry(render(at))
+                        .or_insert_with(|| shape.clone());
+                }
+                for (key, value) in map {
+                    let key = Segment::Key(key.clone());
+                    self.part(&inner, &join(at, key.clone()), &join(real, key), value);
+                }
+                // What the minimal body needed and this part left out.
+                if let Some(Value::Object(needed)) = get(&inner, at) {
+                    for key in needed.keys().filter(|k| !map.contains_key(*k)) {
+                        let field = join(real, Segment::Key(key.clone()));
+                        self.push(field, "is required".to_owned());
+                    }
+                }
+            }
+            Value::Array(items) if deeper => {
+                let Some(inner) = with(base, at, Value::Array(vec![Value::Null])) else {
+                    return self.note(at, real, err);
+                };
+                let element = join(at, Segment::Index(0));
+                for (i, item) in items.iter().enumerate() {
+                    self.part(&inner, &element, &join(real, Segment::Index(i)), item);
+                }
+            }
+            _ => self.note(at, real, err),
+        }
+    }
+
+    /// Names the error serde stopped at, with its path as the client sent it.
+    fn note(&mut self, at: &[Segment], real: &[Segment], err: ParseError) {
+        let mut path: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
+        if starts_with(&path, at) {
+            path = [real, &path[at.len()..]].concat();
+        }
+        let message = err.into_inner().to_string();
+        if let Some(name) = between_backticks(&message, "unknown field `") {
+            if !matches!(path.last(), Some(Segment::Key(last)) if last == name) {
+                path.push(Segment::Key(name.to_owned()));
+            }
+            let said = format!("is not a known field{}", expected_suffix(&message));
+            self.push(path, said);
+        } else if let Some(name) = between_backticks(&message, "missing field `") {
+            path.push(Segment::Key(name.to_owned()));
+            self.push(path, "is required".to_owned());
+        } else {
+            self.push(path, value_message(&message));
+        }
+    }
+}
+
+fn join(path: &[Segment], next: Segment) -> Vec<Segment> {
+    let mut out = path.to_vec();
+    out.push(next);
+    out
+}
+
+fn starts_with(path: &[Segment], prefix: &[Segment]) -> bool {
+    path.len() >= prefix.len() && render(&path[..prefix.len()]) == render(prefix)
+}
+
+/// `base` with `new` at `at`; the whole of `new` when `at` is the root.
+fn with(base: &Value, at: &[Segment], new: Value) -> Option<Value> {
+    if at.is_empty() {
+        return Some(new);
+    }
+    let mut out = base.clone();
+    insert(&mut out, at, new).then_some(out)
+}
+
+fn get<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
+    let mut node = value;
+    for segment in path {
+        node = match (segment, node) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+            (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// `value` with a stand-in for every required field it lacks, at any depth,
+/// and the fields stood in for; `None` when it fails for another reason (or
+/// no stand-in will do). Bounded: the work depends on the type, not on
+/// `value`, beyond parsing it once per field stood in for.
+fn complete<T: DeserializeOwned>(mut value: Value) -> Option<(Value, Vec<String>)> {
+    let mut stand_ins: Vec<String> = Vec::new();
+    let mut budget: usize = 120;
+    while budget > 0 {
+        budget -= 1;
+        let err = match parse::<T>(&value) {
+            Ok(_) => return Some((value, stand_ins)),
             Err(err) => err,
         };
         let mut path: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
         let message = err.into_inner().to_string();
-        if let Some(name) = between_backticks(&message, "unknown field `") {
-            // The path may or may not end at the unknown key already.
-            if !matches!(path.last(), Some(Segment::Key(last)) if last == name) {
-                path.push(Segment::Key(name.to_owned()));
-            }
-            errors.push(FieldError::new(
-                render(&path),
-                format!("is not a known field{}", expected_suffix(&message)),
-            ));
-            if !remove(&mut value, &path) {
-                break;
-            }
-        } else if let Some(name) = between_backticks(&message, "missing field `") {
-            path.push(Segment::Key(name.to_owned()));
-            let field = render(&path);
-            if stand_ins.contains(&field) {
-                break;
-            }
-            // A field taken out for a bad value (or a bad element) is not also "required".
-            let already = errors.iter().any(|e| covers(&field, &e.field));
-            if !already {
-                errors.push(FieldError::new(field.clone(), "is required"));
-            }
-            match stand_in::<T>(&value, &path, &mut budget) {
-                Some(filled) => {
-                    value = filled;
-                    stand_ins.push(field);
-                }
-                None => break,
-            }
-        } else {
-            errors.push(FieldError::new(render(&path), value_message(&message)));
-            // A bad element condemns its whole list: drop the list, not the element,
-            // so that later indices keep meaning what the client sent.
-            let cut = path
-                .iter()
-                .position(|s| matches!(s, Segment::Index(_)))
-                .unwrap_or(path.len());
-            if cut == 0 || !remove(&mut value, &path[..cut]) {
-                break;
-            }
+        let name = between_backticks(&message, "missing field `")?;
+        path.push(Segment::Key(name.to_owned()));
+        let field = render(&path);
+        if stand_ins.contains(&field) {
+            return None;
         }
+        value = stand_in::<T>(&value, &path, &mut budget)?;
+        stand_ins.push(field);
     }
-    Err(Partial {
-        errors,
-        parsed: None,
-        stand_ins,
-    })
+    None
 }
 
 /// `value` with a stand-in at `path` that lets parsing get past it: the
@@ -146,7 +384,7 @@ fn stand_in<T: DeserializeOwned>(
             return None;
         }
         tried += 1;
-        match serde_path_to_error::deserialize::<_, T>(&filled) {
+        match parse::<T>(&filled) {
             Ok(_) => return Some(filled),
             Err(err) => {
                 let at: Vec<Segment> = err.path().iter().filter_map(Segment::from_serde).collect();
@@ -155,13 +393,15 @@ fn stand_in<T: DeserializeOwned>(
                     return Some(filled);
                 }
                 let message = err.into_inner().to_string();
-                // An enum names what it takes: try its first variant.
-                if let Some(at) = message.find("expected one of `") {
-                    let variant = message[at + "expected one of `".len()..]
-                        .split('`')
-                        .next()
-                        .unwrap_or_default();
-                    candidates.push(Value::String(variant.to_owned()));
+                // An enum names what it takes ("expected `a` or `b`",
+                // "expected one of `a`, `b`, `c`"): try its first variant.
+                if message.starts_with("unknown variant `") {
+                    let variant = message
+                        .split_once("expected ")
+                        .and_then(|(_, expected)| expected.split('`').nth(1));
+                    if let Some(variant) = variant {
+                        candidates.push(Value::String(variant.to_owned()));
+                    }
                 }
             }
         }
@@ -194,6 +434,10 @@ fn insert(value: &mut Value, path: &[Segment], new: Value) -> bool {
     match (last, node) {
         (Segment::Key(k), Value::Object(map)) => {
             map.insert(k.clone(), new);
+            true
+        }
+        (Segment::Index(i), Value::Array(items)) if *i < items.len() => {
+            items[*i] = new;
             true
         }
         _ => false,
@@ -275,6 +519,31 @@ mod tests {
     use super::*;
     use serde::Deserialize;
     use serde_json::json;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// How many values (every object, list and scalar in them) were
+        /// handed to serde on this thread.
+        static PARSED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn nodes(value: &Value) -> usize {
+        1 + match value {
+            Value::Object(map) => map.values().map(nodes).sum(),
+            Value::Array(items) => items.iter().map(nodes).sum(),
+            _ => 0,
+        }
+    }
+
+    pub(super) fn count_parsed(value: &Value) {
+        PARSED.with(|parsed| parsed.set(parsed.get() + nodes(value)));
+    }
+
+    fn parsed_while(work: impl FnOnce()) -> usize {
+        PARSED.with(|parsed| parsed.set(0));
+        work();
+        PARSED.with(Cell::get)
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -285,6 +554,126 @@ mod tests {
         topics: Vec<String>,
         #[serde(default)]
         notes: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        need: Need,
+        amount: f64,
+        currency: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Need {
+        Housing,
+        Medical,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Plan {
+        items: Vec<Item>,
+        #[serde(default)]
+        contact: Option<Contact>,
+        answers: std::collections::BTreeMap<String, String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Contact {
+        phone: String,
+        email: String,
+    }
+
+    fn named<T: DeserializeOwned + std::fmt::Debug>(body: Value) -> Vec<(String, String)> {
+        let mut errors: Vec<(String, String)> = deserialize_all_errors::<T>(body)
+            .expect_err("a bad body")
+            .into_iter()
+            .map(|e| (e.field, e.message))
+            .collect();
+        errors.sort();
+        errors
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_every_depth_with_its_path_as_sent() {
+        let errors = named::<Plan>(json!({
+            "items": [
+                {"need": "housing", "amount": 5, "currency": "GHS"},
+                {"need": "spaceship", "amount": "lots", "currency": "GHS", "colour": 1},
+                {"need": "medical", "amount": 1, "currency": "GHS"},
+                {"need": "medical"},
+            ],
+            "contact": {"phone": 7, "fax": "x"},
+            "answers": {"a": "yes", "b": 3},
+            "zz": true,
+        }));
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "answers.b",
+                "contact.email",
+                "contact.fax",
+                "contact.phone",
+                "items[1].amount",
+                "items[1].colour",
+                "items[1].need",
+                "items[3].amount",
+                "items[3].currency",
+                "zz",
+            ]
+        );
+        let said = |field: &str| &errors.iter().find(|(f, _)| f == field).expect(field).1;
+        assert_eq!(said("items[3].amount"), "is required");
+        assert_eq!(said("contact.email"), "is required");
+        assert!(
+            said("zz").starts_with("is not a known field"),
+            "{}",
+            said("zz")
+        );
+        assert!(said("items[1].colour").starts_with("is not a known field"));
+        assert!(said("items[1].need").contains("expected `housing` or `medical`"));
+        assert!(
+            said("contact.phone").contains("expected a string"),
+            "{}",
+            said("contact.phone")
+        );
+    }
+
+    #[test]
+    fn a_bad_body_is_parsed_a_bounded_number_of_times_over() {
+        // A long list of good values beside many bad and unknown fields:
+        // the old way parsed the list again for every one of them.
+        let mut body = Map::new();
+        body.insert("topics".into(), json!(vec!["return"; 5_000]));
+        body.insert("held_on".into(), json!("yesterday"));
+        body.insert("duration_minutes".into(), json!("long"));
+        for i in 0..40 {
+            body.insert(format!("zz{i:02}"), json!(i));
+        }
+        let body = Value::Object(body);
+        let size = nodes(&body);
+        let mut errors = Vec::new();
+        let parsed =
+            parsed_while(|| errors = deserialize_all_errors::<Talk>(body).expect_err("bad"));
+        assert_eq!(errors.len(), 42, "{errors:?}");
+        assert!(
+            parsed <= 4 * size,
+            "{parsed} values parsed for a body of {size}: more than a few times over"
+        );
+        // And a good body once.
+        let good = json!({"held_on": "2026-01-02", "duration_minutes": 30, "topics": vec!["return"; 5_000]});
+        let size = nodes(&good);
+        let parsed = parsed_while(|| {
+            deserialize_all_errors::<Talk>(good).expect("good");
+        });
+        assert_eq!(parsed, size);
     }
 
     #[test]
