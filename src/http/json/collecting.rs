@@ -234,13 +234,14 @@ impl<T: DeserializeOwned> Walk<T> {
         let message = err.inner().to_string();
         let deeper = path.len() > at.len() && starts_with(&path, at);
         // This part is itself a key that the type does not know.
-        if let Some(name) = between_backticks(&message, "unknown field `") {
-            if let Some((Segment::Key(last), parent)) = at.split_last() {
-                let here = render(&path) == render(at) || render(&path) == render(parent);
-                if name == last && here {
-                    let said = format!("is not a known field{}", expected_suffix(&message));
-                    return self.push(real.to_vec(), said);
-                }
+        if let (Some(name), Some((Segment::Key(last), parent))) = (
+            between_backticks(&message, "unknown field `"),
+            at.split_last(),
+        ) {
+            let here = render(&path) == render(at) || render(&path) == render(parent);
+            if name == last && here {
+                let said = format!("is not a known field{}", expected_suffix(&message));
+                return self.push(real.to_vec(), said);
             }
         }
         match part {
