@@ -23,4 +23,5 @@ mod partners;
 mod privacy;
 mod referrals;
 mod reports;
+mod roles;
 mod webhooks;
