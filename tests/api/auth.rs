@@ -1,5 +1,6 @@
-//! Identity and the access policy: every route in the policy, every cell of
-//! the role × operation matrix, partner isolation, revocation, throttling.
+//! Identity and the access policy: every route in the policy, public routes
+//! and the two kinds of credential, partner isolation, revocation,
+//! throttling. The role × operation matrix is in `roles.rs`.
 
 use brug::auth::Role;
 use brug::auth::commands as auth_commands;
@@ -56,8 +57,11 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> r
     request.send().await.expect("sent")
 }
 
+/// Public routes are open, and a credential of one kind never opens a
+/// route of the other (each route of the policy, so that a new one is
+/// covered).
 #[tokio::test]
-async fn every_cell_of_the_role_by_operation_matrix() {
+async fn public_routes_are_open_and_partner_and_staff_credentials_never_cross() {
     let app = spawn_app().await;
     let mut tokens = Vec::new();
     for role in Role::ALL {
@@ -77,26 +81,9 @@ async fn every_cell_of_the_role_by_operation_matrix() {
                     rule.operation
                 );
             }
-            Access::Staff(allowed) => {
-                for (role, token) in &tokens {
-                    let response = call(&app, rule.method, rule.path, Some(token)).await;
-                    let status = response.status().as_u16();
-                    if allowed.contains(role) {
-                        assert!(
-                            status != 401 && status != 403,
-                            "{role} may {}: got {status}",
-                            rule.operation
-                        );
-                    } else {
-                        let body = problem(response, 403).await;
-                        let detail = body["detail"].as_str().unwrap_or_default();
-                        assert!(detail.contains(rule.operation), "{detail}");
-                        // Which roles would do is not told.
-                        for other in ["counsellor", "caseworker", "lead", "admin"] {
-                            assert!(!detail.contains(other), "{detail}");
-                        }
-                    }
-                }
+            // Which staff role may do what is held to API.md in
+            // `roles.rs`; here, only that a partner key opens no staff route.
+            Access::Staff(_) => {
                 let status = call(&app, rule.method, rule.path, Some(&partner_key))
                     .await
                     .status();
