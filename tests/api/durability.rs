@@ -171,3 +171,106 @@ async fn missing(base: &str, token: &str, ids: &[String]) -> Vec<String> {
     }
     lost
 }
+
+/// SIGTERM while a request is in flight: the server stops taking new
+/// connections, answers the request it is reading (its body still coming
+/// in), commits it, and only then exits, cleanly.
+#[tokio::test]
+async fn a_request_in_flight_at_sigterm_is_answered_and_kept() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let database = test_database();
+    let addr = free_addr();
+    let base = format!("http://{addr}");
+    let mut server = start(&database.url, &addr);
+    assert!(wait_until_ready(&mut server, &addr).await, "never ready");
+    let out = brug()
+        .args(["user", "add", "late@example.org", "--role", "counsellor"])
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("brug user add");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+
+    let body = json!({
+        "given_name": "Laatkomer", "family_name": "Example", "date_of_birth": "1990-01-01",
+        "country_of_origin": "GH", "languages": ["en"]
+    })
+    .to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/clients HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+        .write_all(first.as_bytes())
+        .await
+        .expect("half a body");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let terminated = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().to_string())
+        .status()
+        .expect("kill -TERM");
+    assert!(terminated.success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No new connection is taken any more...
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    assert!(
+        quick.get(format!("{base}/healthz")).send().await.is_err(),
+        "a new request was taken after SIGTERM"
+    );
+    assert!(
+        server.try_wait().expect("status").is_none(),
+        "the server left with a request in flight"
+    );
+
+    // ...but the one in flight is answered.
+    stream.write_all(rest.as_bytes()).await.expect("the rest");
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_string(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let created: serde_json::Value = serde_json::from_str(
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body)
+            .unwrap_or_default(),
+    )
+    .expect("a client in the answer");
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.try_wait().expect("status") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "stopped with {status}");
+
+    // What it answered, it kept.
+    let mut server = start(&database.url, &addr);
+    assert!(
+        wait_until_ready(&mut server, &addr).await,
+        "not ready again"
+    );
+    assert!(
+        missing(&base, &token, &[id]).await.is_empty(),
+        "the client is lost"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
