@@ -158,6 +158,32 @@ fn left_out_small(ours: &[i64], wider: &[Vec<i64>]) -> Vec<bool> {
         .collect()
 }
 
+/// Whether `group`, less the shown groups of another grouping that lie
+/// wholly inside it, leaves 1 to 4 returnees over: its figures minus
+/// theirs would describe those few.
+fn leaves_few_over(
+    group: &[&ScoredVisit],
+    others: &BTreeMap<String, Vec<&ScoredVisit>>,
+    shown: &[Count],
+) -> bool {
+    let key = |v: &&ScoredVisit| std::ptr::from_ref::<ScoredVisit>(*v);
+    let mut over: BTreeSet<*const ScoredVisit> = group.iter().map(key).collect();
+    let inside: BTreeSet<*const ScoredVisit> = over.clone();
+    for (other, count) in others.values().zip(shown) {
+        if *count != Count::Hidden && other.iter().all(|v| inside.contains(&key(v))) {
+            for v in other {
+                over.remove(&key(v));
+            }
+        }
+    }
+    let left: Vec<&ScoredVisit> = group
+        .iter()
+        .filter(|v| over.contains(&key(v)))
+        .copied()
+        .collect();
+    super::suppress::is_small(people(left.iter()))
+}
+
 /// One row per group of each grouping, for the visits in the scope: the
 /// number of visits, the mean scores and the distribution of the overall
 /// score; a group of fewer than five returnees hidden, with a second where
@@ -179,18 +205,63 @@ pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
             v.months_after_arrival.to_string()
         }),
     ];
-    for (name, key) in groupings {
-        let groups = grouped(&ours, key);
-        let wider_groups: Vec<BTreeMap<String, Vec<&ScoredVisit>>> =
-            wider.iter().map(|w| grouped(w, key)).collect();
-        // One grouping splits the same visits: a hidden group must not be
-        // recoverable from the others, so suppression runs across it.
-        let sizes: Vec<i64> = groups.values().map(people).collect();
-        let wider_sizes: Vec<Vec<i64>> = wider_groups
+    let all: Vec<BTreeMap<String, Vec<&ScoredVisit>>> = groupings
+        .iter()
+        .map(|(_, key)| grouped(&ours, *key))
+        .collect();
+    let all_wider: Vec<Vec<BTreeMap<String, Vec<&ScoredVisit>>>> = groupings
+        .iter()
+        .map(|(_, key)| wider.iter().map(|w| grouped(w, *key)).collect())
+        .collect();
+    // One grouping splits the same visits: a hidden group must not be
+    // recoverable from the others, so suppression runs across it; and a
+    // group shown in one grouping must not, less the groups of another
+    // grouping that lie wholly inside it, leave a few returnees over.
+    let sizes: Vec<Vec<i64>> = all
+        .iter()
+        .map(|groups| groups.values().map(people).collect())
+        .collect();
+    let mut also: Vec<Vec<bool>> = all
+        .iter()
+        .zip(&all_wider)
+        .zip(&sizes)
+        .map(|((groups, wider_groups), sizes)| {
+            let wider_sizes: Vec<Vec<i64>> = wider_groups
+                .iter()
+                .map(|w| groups.keys().map(|g| w.get(g).map_or(0, people)).collect())
+                .collect();
+            left_out_small(sizes, &wider_sizes)
+        })
+        .collect();
+    let shown: Vec<Vec<Count>> = loop {
+        let shown: Vec<Vec<Count>> = sizes
             .iter()
-            .map(|w| groups.keys().map(|g| w.get(g).map_or(0, people)).collect())
+            .zip(&also)
+            .map(|(sizes, also)| suppress_column_with(sizes, also))
             .collect();
-        let shown_sizes = suppress_column_with(&sizes, &left_out_small(&sizes, &wider_sizes));
+        let mut more = false;
+        for (y, groups) in all.iter().enumerate() {
+            for (j, group) in groups.values().enumerate() {
+                if shown[y][j] == Count::Hidden {
+                    continue;
+                }
+                let others = (0..all.len()).filter(|x| *x != y);
+                if others
+                    .into_iter()
+                    .any(|x| leaves_few_over(group, &all[x], &shown[x]))
+                {
+                    also[y][j] = true;
+                    more = true;
+                }
+            }
+        }
+        if !more {
+            break shown;
+        }
+    };
+    for (((name, _), groups), (wider_groups, shown_sizes)) in
+        groupings.iter().zip(&all).zip(all_wider.iter().zip(shown))
+    {
         for ((group, members), size) in groups.iter().zip(shown_sizes) {
             let visible = size != Count::Hidden;
             let mut row = Map::new();
@@ -299,6 +370,39 @@ mod tests {
         assert_eq!(
             group(&shown, "months_since_arrival", "1")["overall"],
             Value::Null
+        );
+    }
+
+    #[test]
+    fn a_country_less_the_partners_wholly_inside_it_does_not_leave_one_returnee() {
+        // Partner a: 6 returnees, all in GH; b: 1, in GH; c: 5 and d: 7 in AF.
+        // b is hidden and c with it; GH (7) less a (6) would be b's one.
+        let mut visits = Vec::new();
+        let mut n = 0;
+        for (partner, country, people, overall) in [
+            ("a", "GH", 6, 0.5),
+            ("b", "GH", 1, 0.1),
+            ("c", "AF", 5, 0.5),
+            ("d", "AF", 7, 0.5),
+        ] {
+            for _ in 0..people {
+                let mut v = visit(n, partner, overall);
+                v.country = country.into();
+                visits.push(v);
+                n += 1;
+            }
+        }
+        let shown = rows(&visits, &scope(None));
+        assert_eq!(group(&shown, "partner_id", "b")["overall"], Value::Null);
+        assert_eq!(group(&shown, "partner_id", "a")["visits"], json!(6));
+        assert_eq!(group(&shown, "country", "GH")["visits"], json!("<5"));
+        assert_eq!(group(&shown, "country", "GH")["overall"], Value::Null);
+        // And AF goes with it, or GH would follow from the total.
+        assert_eq!(group(&shown, "country", "AF")["overall"], Value::Null);
+        // The months grouping (everyone at one month) leaves six over: shown.
+        assert_eq!(
+            group(&shown, "months_since_arrival", "1")["visits"],
+            json!(19)
         );
     }
 }
