@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, problem, spawn_app};
 use crate::referrals::{ACCRA, KUMASI, day, ok, send};
 
+const KABUL: &str = "kabul-return-support";
+
 struct Programme {
     app: TestApp,
     lead: String,
@@ -799,4 +801,61 @@ async fn the_overdue_report_lists_breaches_not_departed_and_missed_visits() {
     )
     .await;
     assert_eq!(caseworker["items"], all["items"]);
+}
+
+#[tokio::test]
+async fn one_grouping_less_another_does_not_single_out_a_returnee() {
+    // Accra: six returnees in GH; Kumasi: one in GH; Kabul: five in AF.
+    // Kumasi is hidden, and Kabul with it; Accra's six are shown. GH's
+    // seven less Accra's six would be Kumasi's one: her scores.
+    let team = Team::new().await;
+    let today = day(0);
+    let mut i = 0;
+    for (partner, country, people, best) in [
+        (ACCRA, "GH", 6, true),
+        (KUMASI, "GH", 1, false),
+        (KABUL, "AF", 5, true),
+    ] {
+        let key = team.app.partner_key(partner).await;
+        let model = ok(
+            team.app
+                .get_as(Some(&key), "/partner/v1/monitoring-model")
+                .await,
+            200,
+        )
+        .await;
+        for _ in 0..people {
+            let (case, referral) = team.referred(i, partner, country).await;
+            i += 1;
+            let visits = team.arrived(&key, &case, &referral, &today).await;
+            post(
+                &team.app,
+                &key,
+                &format!("/partner/v1/referrals/{referral}/monitoring"),
+                json!({
+                    "visit_id": visits[0]["id"], "held_on": today, "mode": "phone",
+                    "answers": answers(&model, best)
+                }),
+            )
+            .await;
+        }
+    }
+    let report = team
+        .report(&format!(
+            "/api/v1/reports/sustainability?from={today}&to={today}"
+        ))
+        .await;
+    assert_eq!(row(&report, "group", ACCRA)["visits"], 6);
+    assert_eq!(row(&report, "group", ACCRA)["overall"], 1.0);
+    assert_eq!(row(&report, "group", KUMASI)["overall"], Value::Null);
+    let ghana = row(&report, "group", "GH");
+    assert_eq!(ghana["visits"], "<5", "{report}");
+    assert_eq!(
+        ghana["overall"],
+        Value::Null,
+        "GH less Accra is Kumasi's one"
+    );
+    assert_eq!(row(&report, "group", "AF")["overall"], Value::Null);
+    // Everyone at one month: the twelve less Accra's six leave six.
+    assert_eq!(row(&report, "group", "1")["visits"], 12);
 }
