@@ -152,3 +152,32 @@ async fn another_partners_referral_is_not_found_before_its_body_is_read() {
     assert!(named.iter().any(|f| f == "zz"), "{named:?}");
     assert!(named.iter().any(|f| f.starts_with("items")), "{named:?}");
 }
+
+/// Staff may use a route or not by role, and that is settled before the
+/// body is read: a lead's body for a talk is refused 403 whether it is
+/// good, bad or not JSON at all (never a 400 or a 422 that read it).
+#[tokio::test]
+async fn a_role_that_may_not_use_a_route_is_refused_before_its_body_is_read() {
+    let stage = Stage::new().await;
+    let app = &stage.app;
+    let lead = app.staff_token(&[Role::Lead]).await;
+    let path = format!("/api/v1/clients/{}/talks", stage.client_id);
+    let hostile = serde_json::to_vec(&hostile_talk()).expect("json");
+    for body in [
+        &b"{not json"[..],
+        &hostile[..],
+        br#"{"held_on": "2026-01-01"}"#,
+    ] {
+        let response = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(&lead)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("sent");
+        let problem = problem(response, 403).await;
+        assert!(problem.get("errors").is_none(), "{problem}");
+    }
+}
