@@ -556,7 +556,7 @@ async fn every_partner_step_is_recorded_under_the_partner() {
     recorded("partner.referrals.acknowledge", declined.clone()).await;
     let decline = json!({"reason": "No capacity in that region."});
     world.partner_step(&declined, "decline", decline).await;
-    recorded("partner.referrals.decline", declined).await;
+    recorded("partner.referrals.decline", declined.clone()).await;
 
     let (case, referral) = world.referral().await;
     ok(
@@ -572,6 +572,33 @@ async fn every_partner_step_is_recorded_under_the_partner() {
     )
     .await;
     recorded("partner.referrals.get", referral.clone()).await;
+    // The list is a read of each referral in it.
+    let list = ok(
+        send(
+            app,
+            &world.accra,
+            Method::GET,
+            "/partner/v1/referrals",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let listed: BTreeSet<String> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(id)
+        .collect();
+    let entries: BTreeSet<String> = last_request_by(app, &admin, ACCRA)
+        .await
+        .iter()
+        .inspect(|e| assert_eq!(e["operation"], "partner.referrals.list", "{e}"))
+        .map(|e| e["subject_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(entries, listed);
+    assert!(listed.contains(&referral) && listed.contains(&declined));
     world
         .partner_step(&referral, "acknowledge", json!({}))
         .await;
@@ -658,8 +685,9 @@ async fn every_partner_step_is_recorded_under_the_partner() {
     recorded("partner.referrals.close", referral).await;
 }
 
-/// The administrator's changes to who may sign in are recorded, naming
-/// the user, token or partner changed.
+/// The administrator's changes to who may sign in (users added and
+/// disabled, tokens and partner keys issued and revoked) are recorded,
+/// naming the user, token or partner changed.
 #[tokio::test]
 async fn user_and_key_changes_are_recorded() {
     let app = spawn_app().await;
@@ -713,9 +741,34 @@ async fn user_and_key_changes_are_recorded() {
     );
     problem(app.get_as(Some(&added.secret), "/api/v1/me").await, 401).await;
 
-    app.partner_key(ACCRA).await;
+    let key = app.partner_key(ACCRA).await;
     assert_eq!(
         subject("partner", ACCRA.to_owned()).await,
         ["partner_keys.add"]
+    );
+    // The key issued is a token of its own, and revoking it is recorded
+    // against the same token.
+    let page = ok(
+        send(
+            &app,
+            &admin,
+            Method::GET,
+            "/api/v1/audit?subject_type=token&limit=1",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let token_id = page["items"][0]["subject_id"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert_eq!(subject("token", token_id.clone()).await, ["tokens.issue"]);
+    app.write(move |conn, now| auth_commands::revoke_token(conn, &key, None, now))
+        .await;
+    assert_eq!(
+        subject("token", token_id).await,
+        ["tokens.revoke", "tokens.issue"]
     );
 }
