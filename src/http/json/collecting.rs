@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 
 use crate::domain::FieldError;
 
+use super::path::{Segment, get, insert, join, remove, render, shape_of, starts_with, with};
+
 /// At most this many errors are named; a body with more is answered with these.
 const MAX_ERRORS: usize = 64;
 
@@ -157,19 +159,6 @@ fn fill(
     }
 }
 
-/// The place in the walk's minimal bodies that stands for `path`: a list
-/// there holds one element, at index 0.
-fn shape_of(path: &[Segment]) -> String {
-    let normal: Vec<Segment> = path
-        .iter()
-        .map(|s| match s {
-            Segment::Index(_) => Segment::Index(0),
-            key => key.clone(),
-        })
-        .collect();
-    render(&normal)
-}
-
 type ParseError = serde_path_to_error::Error<serde_json::Error>;
 
 /// Parses `T` from `value`, with the path to where it stopped.
@@ -307,37 +296,6 @@ impl<T: DeserializeOwned> Walk<T> {
     }
 }
 
-fn join(path: &[Segment], next: Segment) -> Vec<Segment> {
-    let mut out = path.to_vec();
-    out.push(next);
-    out
-}
-
-fn starts_with(path: &[Segment], prefix: &[Segment]) -> bool {
-    path.len() >= prefix.len() && render(&path[..prefix.len()]) == render(prefix)
-}
-
-/// `base` with `new` at `at`; the whole of `new` when `at` is the root.
-fn with(base: &Value, at: &[Segment], new: Value) -> Option<Value> {
-    if at.is_empty() {
-        return Some(new);
-    }
-    let mut out = base.clone();
-    insert(&mut out, at, new).then_some(out)
-}
-
-fn get<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
-    let mut node = value;
-    for segment in path {
-        node = match (segment, node) {
-            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
-            (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
-            _ => return None,
-        };
-    }
-    Some(node)
-}
-
 /// `value` with a stand-in for every required field it lacks, at any depth,
 /// and the fields stood in for; `None` when it fails for another reason (or
 /// no stand-in will do). Bounded: the work depends on the type, not on
@@ -408,88 +366,6 @@ fn stand_in<T: DeserializeOwned>(
         }
     }
     None
-}
-
-/// The value that holds the last segment of `path`, with that segment.
-fn parent_of<'v, 'p>(
-    value: &'v mut Value,
-    path: &'p [Segment],
-) -> Option<(&'p Segment, &'v mut Value)> {
-    let (last, parents) = path.split_last()?;
-    let mut node = value;
-    for segment in parents {
-        node = match (segment, node) {
-            (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
-            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
-            _ => return None,
-        };
-    }
-    Some((last, node))
-}
-
-/// Sets the value at `path` (whose parents exist); false when it cannot.
-fn insert(value: &mut Value, path: &[Segment], new: Value) -> bool {
-    let Some((last, node)) = parent_of(value, path) else {
-        return false;
-    };
-    match (last, node) {
-        (Segment::Key(k), Value::Object(map)) => {
-            map.insert(k.clone(), new);
-            true
-        }
-        (Segment::Index(i), Value::Array(items)) if *i < items.len() => {
-            items[*i] = new;
-            true
-        }
-        _ => false,
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-impl Segment {
-    fn from_serde(segment: &serde_path_to_error::Segment) -> Option<Self> {
-        match segment {
-            serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
-            serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
-            _ => None,
-        }
-    }
-}
-
-fn render(path: &[Segment]) -> String {
-    let mut out = String::new();
-    for segment in path {
-        match segment {
-            Segment::Key(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Segment::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
-/// Removes the value at `path`; false when there is nothing to remove.
-fn remove(value: &mut Value, path: &[Segment]) -> bool {
-    let Some((last, node)) = parent_of(value, path) else {
-        return false;
-    };
-    match (last, node) {
-        (Segment::Key(k), Value::Object(map)) => map.remove(k).is_some(),
-        (Segment::Index(i), Value::Array(items)) if *i < items.len() => {
-            items.remove(*i);
-            true
-        }
-        _ => false,
-    }
 }
 
 fn between_backticks<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {

@@ -19,6 +19,7 @@ use validator::Validate;
 use super::problem::{AppError, Problem};
 
 mod collecting;
+mod path;
 mod validation;
 
 pub use collecting::{Partial, deserialize_all_errors, deserialize_collecting};
