@@ -1,8 +1,11 @@
 # Brug: one binary, with the partner directory beside it.
 # Build: docker build -t brug .
-# Run:   docker run -p 8080:8080 -e DATABASE_URL=postgres://brug:...@db/brug brug
+# Run:   docker compose up (compose.yaml: Brug on PostgreSQL), or
+#        docker run -p 8080:8080 -v brug-data:/var/lib/brug brug (SQLite)
+# Checked without a daemon by .ci/dockerfile-check (see the README).
+# Base images are pinned to exact versions; move them on deliberately.
 
-FROM rust:1.95-slim-bookworm AS build
+FROM rust:1.95.0-slim-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends pkg-config libssl-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -21,9 +24,10 @@ COPY src src
 COPY migrations migrations
 COPY benches benches
 COPY tests tests
-RUN touch src/main.rs src/lib.rs && cargo build --release --locked && strip target/release/brug
+# The release profile strips the binary and links it with thin LTO.
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
-FROM debian:bookworm-slim
+FROM debian:12.12-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates libssl3 curl \
     && rm -rf /var/lib/apt/lists/* \

@@ -112,6 +112,43 @@ impl ScopeQuery {
     }
 }
 
+/// The overdue list's filters: it is what is open today, so it takes no
+/// period; `from` and `to` are refused, naming why, rather than ignored.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverdueQuery {
+    from: Option<String>,
+    to: Option<String>,
+    country: Option<CountryCode>,
+    partner_id: Option<PartnerId>,
+}
+
+impl OverdueQuery {
+    fn scope(self) -> Result<Scope, AppError> {
+        let errors: Vec<FieldError> = [("from", &self.from), ("to", &self.to)]
+            .into_iter()
+            .filter(|(_, given)| given.is_some())
+            .map(|(field, _)| {
+                FieldError::new(
+                    field,
+                    "is not taken: the overdue list is what is open today, whenever it began",
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        let today = Utc::now().date_naive();
+        Ok(Scope {
+            from: today,
+            to: today,
+            country: self.country.map(|c| c.as_str().to_owned()),
+            partner_id: self.partner_id.map(|p| p.as_str().to_owned()),
+            requested: None,
+        })
+    }
+}
+
 fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
@@ -185,7 +222,7 @@ async fn partners(
 async fn overdue(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: QueryParams<ScopeQuery>,
+    query: QueryParams<OverdueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let scope = query.into_inner().scope()?;
     let after_days = state.settings.not_departed_after_days;

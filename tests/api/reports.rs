@@ -801,6 +801,21 @@ async fn the_overdue_report_lists_breaches_not_departed_and_missed_visits() {
     )
     .await;
     assert_eq!(caseworker["items"], all["items"]);
+    // It is what is open today: a period is refused, not ignored.
+    let refused = problem(
+        team.app
+            .get_as(
+                Some(&team.lead),
+                "/api/v1/reports/overdue?from=2026-01-01&to=2026-02-01&country=GH",
+            )
+            .await,
+        422,
+    )
+    .await;
+    let mut named = crate::helpers::named_fields(&refused);
+    named.sort();
+    assert_eq!(named, ["from", "to"]);
+    assert!(refused.to_string().contains("open today"), "{refused}");
 }
 
 #[tokio::test]
