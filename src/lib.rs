@@ -1,6 +1,6 @@
 //! Brug: the coordination service of a return-counselling programme.
 //!
-//! Areas are sliced by what the user does (see `../shared/STYLE.md`): each has
+//! Areas are sliced by what the user does (see `ARCHITECTURE.md`): each has
 //! its domain rules in `mod.rs`, its queries in `store.rs` and its HTTP
 //! handlers in `routes.rs`.
 

@@ -17,7 +17,7 @@ pub use pagination::{Page, PageRequest};
 pub use problem::{AppError, FieldError, Problem};
 pub use query::QueryParams;
 
-/// Largest request body accepted, in bytes (`../shared/API.md`).
+/// Largest request body accepted, in bytes (`docs/api.md`).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A handler for a resource's unsupported methods: 405 with `Allow`.

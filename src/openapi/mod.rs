@@ -114,7 +114,7 @@ fn schema_of<T: ToSchema>() -> NamedSchemas {
 }
 
 /// Operations whose answer has a schema of its own; the others answer a
-/// JSON object described in `../shared/API.md`.
+/// JSON object described in `docs/api.md`.
 pub fn response_bodies() -> Vec<ResponseBody> {
     use crate::events::routes::FeedPage;
     use crate::webhooks::{WebhookTestResult, WebhookView};

@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod counselling;
 mod demo;
+mod docs;
 mod durability;
 mod errors;
 mod health;
