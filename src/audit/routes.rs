@@ -10,17 +10,21 @@ use crate::http::{AppError, FieldError, Page, PageRequest, QueryParams, RouteSpe
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::get("/api/v1/audit", list_audit)]
+    vec![RouteSpec::get("/api/v1/audit", list_audit).query::<AuditQuery>()]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     subject_type: Option<String>,
     subject_id: Option<String>,
     /// The acting user's or partner's id.
     actor: Option<String>,
+    /// How many to answer: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// From an earlier answer\'s `next_cursor`: the page after it.
     cursor: Option<String>,
 }
 

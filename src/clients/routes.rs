@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub fn routes() -> Vec<RouteSpec> {
     vec![
         RouteSpec::post("/api/v1/clients", create_client).creates(),
-        RouteSpec::get("/api/v1/clients", search_clients),
+        RouteSpec::get("/api/v1/clients", search_clients).query::<SearchQuery>(),
         RouteSpec::get("/api/v1/clients/{id}", get_client),
         RouteSpec::post("/api/v1/households", create_household).creates(),
         RouteSpec::get("/api/v1/households/{id}", get_household),
@@ -39,15 +39,20 @@ async fn create_client(
         .json(client))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
     /// A reference (`TO-7K3M9`) or the start of a given or family name.
     q: Option<String>,
+    #[param(inline)]
     country: Option<CountryCode>,
     /// Only my caseload.
     mine: Option<bool>,
+    /// How many to answer: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// From an earlier answer\'s `next_cursor`: the page after it.
     cursor: Option<String>,
 }
 

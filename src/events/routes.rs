@@ -12,14 +12,17 @@ use crate::http::{AppError, FieldError, PageRequest, QueryParams, RouteSpec};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::get("/partner/v1/events", list_events)]
+    vec![RouteSpec::get("/partner/v1/events", list_events).query::<FeedQuery>()]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct FeedQuery {
     /// A cursor from an earlier answer: the events after it.
     after: Option<String>,
+    /// How many to answer: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

@@ -39,6 +39,17 @@ pub struct RouteSpec {
     /// A `GET`'s handler again, for an idempotent replay of a `POST` whose
     /// resource it shows (`replay::REPLAYS`).
     pub render: Option<replay::Render>,
+    /// The query parameters it takes, from the type its handler parses
+    /// them into (`QueryParams<T>`), for the published contract. A route
+    /// without answers 422 to any query parameter.
+    pub query: Option<QueryDoc>,
+}
+
+/// The query parameters of a route, as OpenAPI parameters.
+pub type QueryDoc = fn() -> Vec<utoipa::openapi::path::Parameter>;
+
+fn query_doc<T: utoipa::IntoParams>() -> Vec<utoipa::openapi::path::Parameter> {
+    T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
 }
 
 impl RouteSpec {
@@ -57,7 +68,15 @@ impl RouteSpec {
             route,
             creates: false,
             render,
+            query: None,
         }
+    }
+
+    /// Declares the query parameters: `T` is what the handler parses them
+    /// into (`QueryParams<T>`); a test holds the two to each other.
+    pub fn query<T: utoipa::IntoParams>(mut self) -> Self {
+        self.query = Some(query_doc::<T>);
+        self
     }
 
     /// Marks a route that creates a resource (201).
@@ -106,6 +125,11 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
             .collect::<Vec<_>>()
             .join(", ");
         let target = replay::Target::of(path, &renders);
+        let plain: Vec<actix_web::http::Method> = group
+            .iter()
+            .filter(|spec| spec.query.is_none())
+            .map(|spec| spec.method.clone())
+            .collect();
         let mut resource = actix_web::web::resource(path);
         for spec in group {
             resource = resource.route(spec.route);
@@ -130,6 +154,12 @@ pub fn register(cfg: &mut actix_web::web::ServiceConfig, routes: Vec<RouteSpec>)
                     move |req: actix_web::dev::ServiceRequest,
                           next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
                         ownership::own_referral(owned, req, next)
+                    },
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    move |req: actix_web::dev::ServiceRequest,
+                          next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+                        query::no_parameters(plain.contains(req.method()), req, next)
                     },
                 ))
                 .wrap(actix_web::middleware::from_fn(

@@ -27,6 +27,28 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
+/// The middleware for routes that take no query parameters: any is 422
+/// (rather than silently ignored), before anything else is done.
+pub async fn no_parameters(
+    takes_none: bool,
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<actix_web::body::BoxBody>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let first = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .next()
+        .map(|(name, _)| name.into_owned());
+    match first {
+        Some(name) if takes_none => {
+            let error = AppError::validation(vec![FieldError::new(
+                name,
+                "is not a known query parameter; this operation takes none",
+            )]);
+            Ok(req.error_response(error))
+        }
+        _ => next.call(req).await,
+    }
+}
+
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     let deserializer =
         serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
@@ -35,7 +57,12 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
         let message = err.into_inner().to_string();
         let field_error = if let Some(rest) = message.strip_prefix("unknown field `") {
             let name = rest.split('`').next().unwrap_or_default();
-            FieldError::new(name, "is not a known query parameter")
+            // serde names what it takes: "expected one of `a`, `b`".
+            let expected = rest
+                .split_once(", expected ")
+                .map(|(_, which)| format!("; expected {which}"))
+                .unwrap_or_default();
+            FieldError::new(name, format!("is not a known query parameter{expected}"))
         } else if let Some(rest) = message.strip_prefix("missing field `") {
             let name = rest.split('`').next().unwrap_or_default();
             FieldError::new(name, "is required")

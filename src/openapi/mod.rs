@@ -13,11 +13,14 @@ use utoipa::openapi::schema::Schema;
 use crate::auth::policy::{Access, find};
 use crate::http::RouteSpec;
 
-/// Every route the service answers, as (method, path, creates).
-fn operations(routes: &[RouteSpec]) -> Vec<(String, &'static str, bool)> {
-    let mut all: Vec<(String, &'static str, bool)> = routes
+/// Every route the service answers: method, path, whether it creates, and
+/// its query parameters.
+type Operation = (String, &'static str, bool, Option<crate::http::QueryDoc>);
+
+fn operations(routes: &[RouteSpec]) -> Vec<Operation> {
+    let mut all: Vec<Operation> = routes
         .iter()
-        .map(|r| (r.method.as_str().to_lowercase(), r.path, r.creates))
+        .map(|r| (r.method.as_str().to_lowercase(), r.path, r.creates, r.query))
         .collect();
     all.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     all
@@ -169,9 +172,7 @@ fn problem_response(description: &str) -> Value {
 }
 
 fn operation(
-    method: &str,
-    path: &str,
-    creates: bool,
+    (method, path, creates, query): (&str, &str, bool, Option<crate::http::QueryDoc>),
     bodies: &[RequestBody],
     answers: &[ResponseBody],
 ) -> Value {
@@ -208,6 +209,9 @@ fn operation(
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect();
     let mut parameters = parameters;
+    for parameter in query.map(|doc| doc()).unwrap_or_default() {
+        parameters.push(serde_json::to_value(parameter).unwrap_or(Value::Null));
+    }
     if method == "post" {
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
@@ -292,9 +296,9 @@ pub fn document(routes: &[RouteSpec]) -> Value {
     let bodies = request_bodies();
     let answers = response_bodies();
     let mut paths = Map::new();
-    for (method, path, creates) in operations(routes) {
+    for (method, path, creates, query) in operations(routes) {
         let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
-        item[method.as_str()] = operation(&method, path, creates, &bodies, &answers);
+        item[method.as_str()] = operation((&method, path, creates, query), &bodies, &answers);
     }
     let mut document = json!({
         "openapi": "3.1.0",

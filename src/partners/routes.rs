@@ -12,19 +12,27 @@ use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::get("/api/v1/partners", list_partners),
+        RouteSpec::get("/api/v1/partners", list_partners).query::<ListQuery>(),
         RouteSpec::get("/api/v1/partners/{id}", get_partner),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(inline)]
     country: Option<CountryCode>,
+    #[param(inline)]
     need: Option<Service>,
+    #[param(inline)]
     language: Option<LanguageCode>,
+    #[param(inline)]
     status: Option<PartnerStatus>,
+    /// How many to answer: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// From an earlier answer\'s `next_cursor`: the page after it.
     cursor: Option<String>,
 }
 

@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::get("/partner/v1/referrals", list_referrals),
+        RouteSpec::get("/partner/v1/referrals", list_referrals).query::<ListQuery>(),
         RouteSpec::get("/partner/v1/referrals/{id}", get_referral),
         RouteSpec::post("/partner/v1/referrals/{id}/acknowledge", acknowledge),
         RouteSpec::post("/partner/v1/referrals/{id}/accept", accept),
@@ -91,11 +91,16 @@ async fn close_referral(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(inline)]
     status: Option<ReferralStatus>,
+    /// How many to answer: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// From an earlier answer\'s `next_cursor`: the page after it.
     cursor: Option<String>,
 }
 

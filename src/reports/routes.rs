@@ -19,17 +19,20 @@ use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::get("/api/v1/reports/funnel", funnel),
-        RouteSpec::get("/api/v1/reports/partners", partners),
-        RouteSpec::get("/api/v1/reports/overdue", overdue),
-        RouteSpec::get("/api/v1/reports/sustainability", sustainability),
-        RouteSpec::get("/api/v1/reports/amif", amif),
+        RouteSpec::get("/api/v1/reports/funnel", funnel).query::<ScopeQuery>(),
+        RouteSpec::get("/api/v1/reports/partners", partners).query::<ScopeQuery>(),
+        RouteSpec::get("/api/v1/reports/overdue", overdue).query::<OverdueQuery>(),
+        RouteSpec::get("/api/v1/reports/sustainability", sustainability).query::<ScopeQuery>(),
+        RouteSpec::get("/api/v1/reports/amif", amif).query::<YearQuery>(),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct YearQuery {
+    /// The year, 2000 to 2100 (default: the last whole one).
+    #[param(minimum = 2000, maximum = 2100)]
     year: Option<i32>,
 }
 
@@ -58,12 +61,15 @@ async fn amif(
     Ok(HttpResponse::Ok().json(json!({"year": year, "items": rows})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ScopeQuery {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    #[param(inline)]
     country: Option<CountryCode>,
+    #[param(inline)]
     partner_id: Option<PartnerId>,
 }
 
@@ -112,40 +118,29 @@ impl ScopeQuery {
     }
 }
 
-/// The overdue list's filters: it is what is open today, so it takes no
-/// period; `from` and `to` are refused, naming why, rather than ignored.
-#[derive(Debug, Deserialize)]
+/// The overdue list's filters. It is what is open today, whenever it
+/// began, so it takes no period: `from` and `to` are refused as unknown
+/// parameters, not ignored.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct OverdueQuery {
-    from: Option<String>,
-    to: Option<String>,
+    #[param(inline)]
     country: Option<CountryCode>,
+    #[param(inline)]
     partner_id: Option<PartnerId>,
 }
 
 impl OverdueQuery {
-    fn scope(self) -> Result<Scope, AppError> {
-        let errors: Vec<FieldError> = [("from", &self.from), ("to", &self.to)]
-            .into_iter()
-            .filter(|(_, given)| given.is_some())
-            .map(|(field, _)| {
-                FieldError::new(
-                    field,
-                    "is not taken: the overdue list is what is open today, whenever it began",
-                )
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(AppError::validation(errors));
-        }
+    fn scope(self) -> Scope {
         let today = Utc::now().date_naive();
-        Ok(Scope {
+        Scope {
             from: today,
             to: today,
             country: self.country.map(|c| c.as_str().to_owned()),
             partner_id: self.partner_id.map(|p| p.as_str().to_owned()),
             requested: None,
-        })
+        }
     }
 }
 
@@ -224,7 +219,7 @@ async fn overdue(
     req: HttpRequest,
     query: QueryParams<OverdueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = query.into_inner().scope()?;
+    let scope = query.into_inner().scope();
     let after_days = state.settings.not_departed_after_days;
     let fetch = scope.clone();
     let items = state

@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 pub fn routes() -> Vec<RouteSpec> {
     vec![
         RouteSpec::post("/api/v1/clients/{id}/talks", record_talk).creates(),
-        RouteSpec::get("/api/v1/clients/{id}/talks", list_talks),
+        RouteSpec::get("/api/v1/clients/{id}/talks", list_talks).query::<ListQuery>(),
         RouteSpec::get("/api/v1/talks/{id}", get_talk),
         RouteSpec::new(
             actix_web::http::Method::PATCH,
@@ -42,10 +42,14 @@ async fn record_talk(
         .json(talk))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// How many to answer: 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// From an earlier answer\'s `next_cursor`: the page after it.
     cursor: Option<String>,
 }
 

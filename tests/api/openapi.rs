@@ -190,3 +190,103 @@ async fn the_partner_delivery_surface_has_real_schemas() {
     );
     assert!(schemas["Message"]["properties"]["type"].is_object());
 }
+
+/// A value a declared query parameter takes, from its schema.
+fn sample(schema: &Value) -> String {
+    if let Some(first) = schema["enum"].get(0).and_then(Value::as_str) {
+        return first.to_owned();
+    }
+    if let Some(example) = schema["examples"].get(0).and_then(Value::as_str) {
+        return example.to_owned();
+    }
+    match (schema["type"].as_str(), schema["format"].as_str()) {
+        (_, Some("date")) => "2026-01-01".to_owned(),
+        (Some("integer"), _) => schema["minimum"].as_i64().unwrap_or(1).to_string(),
+        (Some("boolean"), _) => "true".to_owned(),
+        _ => "x".to_owned(),
+    }
+}
+
+/// Every operation takes exactly the query parameters the document
+/// declares: an undeclared one is 422, and the answer names what it takes
+/// (the handler's own list), which must be the declared list; each
+/// declared one, with a value of its schema, is taken.
+#[tokio::test]
+async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
+    use brug::auth::Role;
+    use std::collections::BTreeSet;
+
+    let app = spawn_app().await;
+    let staff = app.staff_token(&Role::ALL).await;
+    let partner = app.partner_key("accra-reintegration-network").await;
+    let document: Value = app
+        .get_as(None, "/api/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let declared: Vec<&Value> = operation["parameters"]
+                .as_array()
+                .map(|all| all.iter().filter(|p| p["in"] == "query").collect())
+                .unwrap_or_default();
+            let names: BTreeSet<String> = declared
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            let token = if operation["security"][0]["staff_token"].is_array() {
+                Some(staff.as_str())
+            } else if operation["security"][0]["partner_key"].is_array() {
+                Some(partner.as_str())
+            } else {
+                None
+            };
+            let concrete = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{item_id}", "00000000-0000-0000-0000-000000000000");
+            let call = |query: String| {
+                let url = app.url(&format!("{concrete}?{query}"));
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                    .expect("method");
+                let mut request = app.client.request(method.clone(), url);
+                if method != reqwest::Method::GET {
+                    request = request.json(&serde_json::json!({}));
+                }
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                request.send()
+            };
+            let response = call("zz_unknown=1".into()).await.expect("sent");
+            let where_ = format!("{method} {path}");
+            assert_eq!(response.status().as_u16(), 422, "{where_}");
+            let problem: Value = response.json().await.expect("problem");
+            assert_eq!(problem["errors"][0]["field"], "zz_unknown", "{where_}: {problem}");
+            let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+            let takes: BTreeSet<String> = message
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(takes, names, "{where_}: it takes {message:?}");
+            if names.is_empty() {
+                assert!(message.ends_with("this operation takes none"), "{where_}: {message}");
+            }
+            for parameter in declared {
+                let name = parameter["name"].as_str().expect("a name");
+                let value = sample(&parameter["schema"]);
+                let response = call(format!("{name}={value}")).await.expect("sent");
+                let text = response.text().await.expect("text");
+                assert!(
+                    !text.contains("is not a known query parameter"),
+                    "{where_}: {name}={value} was refused: {text}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 25, "only {checked} declared parameters tried");
+}
