@@ -248,8 +248,8 @@ async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
                 .replace("{item_id}", "00000000-0000-0000-0000-000000000000");
             let call = |query: String| {
                 let url = app.url(&format!("{concrete}?{query}"));
-                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
-                    .expect("method");
+                let method =
+                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
                 let mut request = app.client.request(method.clone(), url);
                 if method != reqwest::Method::GET {
                     request = request.json(&serde_json::json!({}));
@@ -263,7 +263,10 @@ async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
             let where_ = format!("{method} {path}");
             assert_eq!(response.status().as_u16(), 422, "{where_}");
             let problem: Value = response.json().await.expect("problem");
-            assert_eq!(problem["errors"][0]["field"], "zz_unknown", "{where_}: {problem}");
+            assert_eq!(
+                problem["errors"][0]["field"], "zz_unknown",
+                "{where_}: {problem}"
+            );
             let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
             let takes: BTreeSet<String> = message
                 .split('`')
@@ -273,7 +276,10 @@ async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
                 .collect();
             assert_eq!(takes, names, "{where_}: it takes {message:?}");
             if names.is_empty() {
-                assert!(message.ends_with("this operation takes none"), "{where_}: {message}");
+                assert!(
+                    message.ends_with("this operation takes none"),
+                    "{where_}: {message}"
+                );
             }
             for parameter in declared {
                 let name = parameter["name"].as_str().expect("a name");
