@@ -303,6 +303,17 @@ impl Application {
         db: Db,
         extra: Option<ExtraRoutes>,
     ) -> Result<Self, StartError> {
+        Self::build_checked(settings, db, extra, None)
+    }
+
+    /// [`Application::build`], with every answer shown to `check` (the
+    /// test suite holds each to the OpenAPI document).
+    pub fn build_checked(
+        settings: Settings,
+        db: Db,
+        extra: Option<ExtraRoutes>,
+        check: Option<http::contract::Check>,
+    ) -> Result<Self, StartError> {
         let listener = TcpListener::bind(&settings.addr).map_err(|source| StartError::Bind {
             addr: settings.addr.clone(),
             source,
@@ -341,6 +352,10 @@ impl Application {
                         .add((actix_web::http::header::CACHE_CONTROL, "no-store")),
                 )
                 .wrap(from_fn(http::request_id::add_request_id_header))
+                .wrap({
+                    let check = check.clone();
+                    from_fn(move |req, next| http::contract::checked(check.clone(), req, next))
+                })
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .configure(|cfg| http::register(cfg, routes()))
                 .configure(|cfg| {

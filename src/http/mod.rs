@@ -2,6 +2,7 @@
 //! extractors, pagination, and the middleware that frames every request.
 
 pub mod caller;
+pub mod contract;
 pub mod idempotency;
 pub mod json;
 pub mod ownership;

@@ -164,6 +164,22 @@ fn webhooks() -> Value {
     })
 }
 
+/// Answers only some operations give, beyond those every operation of its
+/// kind gives.
+fn particular_answers(method: &str, path: &str) -> &'static [(u16, &'static str)] {
+    match (method, path) {
+        ("get", "/partner/v1/webhook") => &[(404, "No webhook is set")],
+        ("post", "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete") => {
+            &[(403, "The task is not one the partner owns")]
+        }
+        ("post", "/partner/v1/webhook/test") => &[(
+            429,
+            "More than 5 test calls a minute; `Retry-After` says when to try again",
+        )],
+        _ => &[],
+    }
+}
+
 fn problem_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -243,10 +259,23 @@ fn operation(
             || json!({"type": "object"}),
             |a| json!({"$ref": format!("#/components/schemas/{}", a.schema.0)}),
         );
+    let content = if path == "/api/docs" {
+        json!({"text/html": {"schema": {"type": "string"}}})
+    } else if path.starts_with("/api/v1/reports/") {
+        json!({
+            "application/json": {"schema": answer},
+            "text/csv": {"schema": {"type": "string"}, "description": "With `Accept: text/csv`: one row per item, hidden counts as <5."}
+        })
+    } else {
+        json!({"application/json": {"schema": answer}})
+    };
     responses.insert(
         ok.into(),
-        json!({"description": "Done", "content": {"application/json": {"schema": answer}}}),
+        json!({"description": "Done", "content": content}),
     );
+    for (status, description) in particular_answers(method, path) {
+        responses.insert(status.to_string(), problem_response(description));
+    }
     if rule.is_some_and(|r| r.access != Access::Public) {
         responses.insert(
             "401".into(),

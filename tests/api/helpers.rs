@@ -259,7 +259,14 @@ fn serve_with(
     database: TestDatabase,
     extra: startup::ExtraRoutes,
 ) -> TestApp {
-    let app = Application::build(settings.clone(), db.clone(), Some(extra)).expect("build the app");
+    // Every answer is held to the OpenAPI document (see `contract`).
+    let app = Application::build_checked(
+        settings.clone(),
+        db.clone(),
+        Some(extra),
+        Some(crate::contract::check()),
+    )
+    .expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {

@@ -7,6 +7,7 @@ mod audit;
 mod audit_key;
 mod auth;
 mod cli;
+mod contract;
 mod counselling;
 mod demo;
 mod docs;
