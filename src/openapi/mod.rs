@@ -264,7 +264,7 @@ fn operation(
     } else if path.starts_with("/api/v1/reports/") {
         json!({
             "application/json": {"schema": answer},
-            "text/csv": {"schema": {"type": "string"}, "description": "With `Accept: text/csv`: one row per item, hidden counts as <5."}
+            "text/csv": {"schema": {"type": "string", "description": "With `Accept: text/csv`: one row per item, hidden counts as <5."}}
         })
     } else {
         json!({"application/json": {"schema": answer}})
