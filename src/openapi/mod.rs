@@ -2,6 +2,7 @@
 //! route table and access policy that the server runs on, so that it cannot
 //! miss a route; and a docs page that needs no internet.
 
+mod constraints;
 pub mod routes;
 
 use serde_json::{Map, Value, json};
@@ -36,6 +37,9 @@ pub struct ResponseBody {
     pub schema: NamedSchemas,
 }
 
+/// The limits validator checks on a body's fields (see `constraints`).
+type BodyLimits = fn(&Value, &Map<String, Value>) -> Vec<(Vec<String>, constraints::Limits)>;
+
 /// What a writing operation takes as its body.
 pub struct RequestBody {
     pub method: &'static str,
@@ -43,13 +47,18 @@ pub struct RequestBody {
     /// The schema's name, whether the body is required, and every schema it
     /// names (itself included); `None` for an operation without a body.
     pub schema: Option<(NamedSchemas, bool)>,
+    limits: Option<BodyLimits>,
 }
 
-fn body<T: ToSchema>(method: &'static str, path: &'static str, required: bool) -> RequestBody {
+fn body<T>(method: &'static str, path: &'static str, required: bool) -> RequestBody
+where
+    T: ToSchema + serde::de::DeserializeOwned + validator::Validate,
+{
     RequestBody {
         method,
         path,
         schema: Some((schema_of::<T>(), required)),
+        limits: Some(constraints::of::<T>),
     }
 }
 
@@ -58,6 +67,7 @@ fn no_body(method: &'static str, path: &'static str) -> RequestBody {
         method,
         path,
         schema: None,
+        limits: None,
     }
 }
 
@@ -222,7 +232,18 @@ fn operation(
     let parameters: Vec<Value> = path
         .split('/')
         .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| {
+            // Ids are UUIDs, but a partner's is a slug.
+            let schema = if path.starts_with("/api/v1/partners/") {
+                serde_json::to_value(
+                    <crate::partners::PartnerId as utoipa::PartialSchema>::schema(),
+                )
+                .unwrap_or_else(|_| json!({"type": "string"}))
+            } else {
+                json!({"type": "string", "format": "uuid"})
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
         .collect();
     let mut parameters = parameters;
     for parameter in query.map(|doc| doc()).unwrap_or_default() {
@@ -366,6 +387,10 @@ pub fn document(routes: &[RouteSpec]) -> Value {
     });
     let schemas = &mut document["components"]["schemas"];
     let (_, message) = schema_of::<crate::events::store::Message>();
+    let limited: Vec<(String, BodyLimits)> = bodies
+        .iter()
+        .filter_map(|b| Some((b.schema.as_ref()?.0.0.clone(), b.limits?)))
+        .collect();
     for (name, schema) in bodies
         .into_iter()
         .filter_map(|b| b.schema)
@@ -374,6 +399,15 @@ pub fn document(routes: &[RouteSpec]) -> Value {
         .chain(message)
     {
         schemas[name.as_str()] = serde_json::to_value(schema).unwrap_or(Value::Null);
+    }
+    // What validator enforces, stated in the request schemas.
+    if let Some(all) = schemas.as_object_mut() {
+        for (name, limits) in limited {
+            let root = all.get(&name).cloned().unwrap_or(Value::Null);
+            for (path, found) in limits(&root, all) {
+                constraints::apply(all, &name, &path, &found);
+            }
+        }
     }
     document
 }

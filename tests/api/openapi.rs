@@ -296,3 +296,80 @@ async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
     }
     assert!(checked >= 25, "only {checked} declared parameters tried");
 }
+
+/// The request schemas state the limits the server enforces (read off the
+/// validation rules, not written twice); these are the ones `docs/api.md`
+/// names, and each is checked against the server's answer at the bound.
+#[tokio::test]
+async fn request_schemas_carry_the_limits_the_server_enforces() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .get_as(None, "/api/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let schemas = &document["components"]["schemas"];
+    let property = |schema: &str, field: &str| schemas[schema]["properties"][field].clone();
+    // "duration_minutes (5–480)"
+    assert_eq!(property("NewTalk", "duration_minutes")["minimum"], 5);
+    assert_eq!(property("NewTalk", "duration_minutes")["maximum"], 480);
+    // "topics (non-empty ...)", "languages (non-empty)", "data_categories (non-empty ...)"
+    assert_eq!(property("NewTalk", "topics")["minItems"], 1);
+    assert_eq!(property("NewClient", "languages")["minItems"], 1);
+    assert_eq!(property("NewConsent", "data_categories")["minItems"], 1);
+    // "`comment` required on reject", and a reason for a decline or cancel.
+    assert!(property("Rejection", "comment")["minLength"].as_u64() >= Some(1));
+    assert!(property("Reason", "reason")["minLength"].as_u64() >= Some(1));
+    // A plan has items, each with support and an amount not below 0.
+    assert_eq!(property("NewPlan", "items")["minItems"], 1);
+    assert_eq!(property("PlanItem", "support")["minLength"], 1);
+    assert_eq!(property("PlanItem", "amount")["minimum"], 0.0);
+
+    // At the bounds the document gives, the server agrees.
+    let client = app
+        .post_json(
+            "/api/v1/clients",
+            &serde_json::json!({
+                "given_name": "Grens", "family_name": "Example", "date_of_birth": "1990-01-01",
+                "country_of_origin": "GH", "languages": ["en"]
+            }),
+        )
+        .await;
+    assert_eq!(client.status().as_u16(), 201);
+    let client: Value = client.json().await.expect("json");
+    let counsellor = app.staff_token(&[brug::auth::Role::Counsellor]).await;
+    let path = format!(
+        "/api/v1/clients/{}/talks",
+        client["id"].as_str().expect("id")
+    );
+    let limits = property("NewTalk", "duration_minutes");
+    let (low, high) = (
+        limits["minimum"].as_i64().expect("min"),
+        limits["maximum"].as_i64().expect("max"),
+    );
+    for (minutes, accepted) in [
+        (low - 1, false),
+        (low, true),
+        (high, true),
+        (high + 1, false),
+    ] {
+        let response = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(&counsellor)
+            .json(&serde_json::json!({
+                "held_on": "2026-01-05", "mode": "phone", "topics": ["return"],
+                "intention": "undecided", "duration_minutes": minutes
+            }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            response.status().as_u16() == 201,
+            accepted,
+            "{minutes} minutes: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+}

@@ -124,6 +124,16 @@ pub fn deserialize_collecting<T: DeserializeOwned>(value: Value) -> Result<T, Pa
     })
 }
 
+/// A minimal body of `T`: every required field with a stand-in value.
+pub fn minimal<T: DeserializeOwned>() -> Option<Value> {
+    minimal_from::<T>(Value::Object(Map::new()))
+}
+
+/// `start` with a stand-in for every required field it lacks, at any depth.
+pub fn minimal_from<T: DeserializeOwned>(start: Value) -> Option<Value> {
+    complete::<T>(start).map(|(value, _)| value)
+}
+
 /// Puts in `value`, at any depth, each required key that the walk's
 /// minimal body of the same place holds and `value` lacks.
 fn fill(

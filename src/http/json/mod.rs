@@ -22,7 +22,9 @@ mod collecting;
 mod path;
 mod validation;
 
-pub use collecting::{Partial, deserialize_all_errors, deserialize_collecting};
+pub use collecting::{
+    Partial, deserialize_all_errors, deserialize_collecting, minimal, minimal_from,
+};
 pub use validation::flatten_validation;
 
 use collecting::covers;
