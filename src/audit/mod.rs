@@ -99,7 +99,9 @@ impl NewEntry {
 }
 
 /// One stored entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, diesel::Queryable, diesel::Selectable)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, diesel::Queryable, diesel::Selectable, utoipa::ToSchema,
+)]
 #[diesel(table_name = crate::db::schema::audit_log)]
 pub struct Entry {
     pub seq: i64,

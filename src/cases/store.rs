@@ -11,7 +11,7 @@ use crate::db::{DbConn, DbError};
 use crate::domain::{join_list, split_list};
 
 /// One change in a case's history, as read.
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = return_case_history)]
 pub struct CaseHistoryEntry {
     #[serde(skip)]
@@ -40,7 +40,7 @@ pub struct NewCaseHistoryRow<'a> {
 
 /// The case itself and its history; its referrals and checklist are added
 /// by `referrals`, the area that holds them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: String,
     pub client_id: String,

@@ -11,7 +11,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::{CommandError, CountryCode, LanguageCode, Outcome, join_list, split_list};
 
 /// A client as staff see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ClientView {
     pub id: String,
     pub reference: String,
@@ -283,7 +283,7 @@ pub fn refresh_latest_intention(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HouseholdView {
     pub id: String,
     pub label: Option<String>,

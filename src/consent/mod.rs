@@ -31,7 +31,7 @@ text_enum! {
 }
 
 /// `active` until withdrawn or past `valid_until` (`expired`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentStatus {
     Active,

@@ -9,7 +9,7 @@ use crate::db::schema::{consents, partners};
 use crate::db::{DbConn, DbError};
 use crate::domain::{join_list, split_list};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ConsentView {
     pub id: String,
     pub client_id: String,

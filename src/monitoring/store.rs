@@ -12,7 +12,7 @@ use crate::domain::{CommandError, Conflict, FieldError, Outcome, Refusal};
 /// Days after its due date before a visit not reported counts as missed.
 pub const GRACE_DAYS: i64 = 14;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VisitView {
     pub id: String,
     pub months_after_arrival: i32,

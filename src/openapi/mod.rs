@@ -2,8 +2,11 @@
 //! route table and access policy that the server runs on, so that it cannot
 //! miss a route; and a docs page that needs no internet.
 
+mod answers;
 mod constraints;
 pub mod routes;
+
+pub use answers::response_bodies;
 
 use serde_json::{Map, Value, json};
 
@@ -124,28 +127,6 @@ fn schema_of<T: ToSchema>() -> NamedSchemas {
     let mut schemas = vec![(T::name().into_owned(), T::schema())];
     T::schemas(&mut schemas);
     (T::name().into_owned(), schemas)
-}
-
-/// Operations whose answer has a schema of its own; the others answer a
-/// JSON object described in `docs/api.md`.
-pub fn response_bodies() -> Vec<ResponseBody> {
-    use crate::events::routes::FeedPage;
-    use crate::webhooks::{WebhookTestResult, WebhookView};
-    let entry = |method, path, schema| ResponseBody {
-        method,
-        path,
-        schema,
-    };
-    vec![
-        entry("GET", "/partner/v1/events", schema_of::<FeedPage>()),
-        entry("GET", "/partner/v1/webhook", schema_of::<WebhookView>()),
-        entry("PUT", "/partner/v1/webhook", schema_of::<WebhookView>()),
-        entry(
-            "POST",
-            "/partner/v1/webhook/test",
-            schema_of::<WebhookTestResult>(),
-        ),
-    ]
 }
 
 /// The message a partner's webhook receives (OpenAPI 3.1 `webhooks`).

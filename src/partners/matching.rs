@@ -30,7 +30,7 @@ pub struct MatchRequest {
     pub languages: Vec<LanguageCode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartnerMatch {
     pub partner_id: PartnerId,
     pub name: String,

@@ -147,13 +147,13 @@ crate::domain::text_enum! {
 }
 
 /// A country a partner works in; no regions means the whole country.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServiceArea {
     pub country: CountryCode,
     pub regions: Vec<RegionCode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub name: String,
     pub role: String,

@@ -209,7 +209,7 @@ pub struct PartnerFilter {
 }
 
 /// A partner as the directory lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartnerSummary {
     pub id: String,
     pub name: String,
@@ -224,7 +224,7 @@ pub struct PartnerSummary {
 }
 
 /// One partner with everything the directory knows of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartnerDetail {
     #[serde(flatten)]
     pub summary: PartnerSummary,
@@ -240,7 +240,7 @@ pub struct PartnerDetail {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SlaView {
     pub acknowledge_working_days: Option<u32>,
     pub decide_working_days: Option<u32>,

@@ -12,7 +12,7 @@ use crate::cases::store::{self as cases, CaseView};
 use crate::db::{DbConn, DbError};
 use crate::domain::{Outcome, Refusal};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReturnCaseView {
     #[serde(flatten)]
     pub case: CaseView,

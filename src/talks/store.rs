@@ -11,7 +11,7 @@ use crate::db::{DbConn, DbError};
 use crate::domain::page::PageRequest;
 use crate::domain::{CommandError, LanguageCode, Refusal, join_list, split_list};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TalkView {
     pub id: String,
     pub client_id: String,
@@ -207,7 +207,9 @@ pub fn list(
 }
 
 /// An earlier version of a talk, as it was before an amendment.
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, Insertable)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Queryable, Selectable, Insertable, utoipa::ToSchema,
+)]
 #[diesel(table_name = talk_versions, treat_none_as_default_value = false)]
 pub struct TalkVersion {
     #[serde(skip)]
@@ -216,6 +218,7 @@ pub struct TalkVersion {
     pub held_on: NaiveDate,
     pub mode: TalkMode,
     #[serde(serialize_with = "as_list")]
+    #[schema(value_type = Vec<crate::talks::Topic>)]
     pub topics: String,
     pub intention: Intention,
     pub interpreter_language: Option<String>,

@@ -72,7 +72,7 @@ pub struct NewPlanItemRow<'a> {
     pub currency: &'a str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PlanView {
     pub status: PlanStatus,
     pub version: i32,
@@ -86,7 +86,7 @@ pub struct PlanView {
 }
 
 /// One item of a plan, as read and shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = reintegration_plan_items)]
 pub struct PlanItemView {
     pub need: String,

@@ -10,7 +10,7 @@ use crate::db::schema::checklist_items;
 use crate::db::{DbConn, DbError};
 
 /// A `checklist_items` row, as read and shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = checklist_items)]
 pub struct ChecklistItemView {
     pub id: String,

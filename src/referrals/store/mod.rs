@@ -68,7 +68,7 @@ pub struct NewReferralRow<'a> {
 }
 
 /// One step in a referral's history, as read.
-#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = referral_history)]
 pub struct HistoryEntry {
     pub status: ReferralStatus,
@@ -95,7 +95,7 @@ pub struct NewHistoryRow<'a> {
     pub reason: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReferralView {
     pub id: String,
     pub return_case_id: String,

@@ -21,7 +21,7 @@ use crate::domain::categories::{PartnerField, Shared, checklist_category};
 use crate::domain::{CommandError, Outcome, split_list};
 use crate::monitoring::store::VisitView;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartnerReferralView {
     pub id: String,
     pub status: ReferralStatus,
@@ -48,7 +48,7 @@ pub struct PartnerReferralView {
     pub history: Vec<PartnerHistoryEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartnerHistoryEntry {
     pub status: ReferralStatus,
     #[serde(serialize_with = "crate::domain::utc::serialize")]
@@ -61,7 +61,7 @@ pub struct PartnerHistoryEntry {
 /// A checklist task as its partner sees it: only tasks whose category is
 /// shared, due dates only with the departure plan, and a note only when the
 /// partner wrote it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PartnerChecklistItem {
     pub id: String,
     pub kind: String,
