@@ -52,6 +52,45 @@ fn items_of<T: ToSchema>(name: &str) -> NamedSchemas {
     )
 }
 
+fn part(name: &str) -> serde_json::Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// What the reports share: a count that may be hidden, a period, a median.
+fn report_parts() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        (
+            "Count",
+            json!({
+                "description": "A count: a whole number, or \"<5\" when it is 1 to 4 or would give a hidden one away.",
+                "oneOf": [{"type": "integer", "minimum": 0}, {"const": "<5"}]
+            }),
+        ),
+        (
+            "Period",
+            json!({
+                "type": "object",
+                "required": ["from", "to", "country", "partner_id"],
+                "properties": {
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "country": {"type": ["string", "null"]},
+                    "partner_id": {"type": ["string", "null"]},
+                    "requested": {
+                        "description": "The dates asked for, when they were widened to whole months.",
+                        "type": "object",
+                        "properties": {"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}}
+                    }
+                }
+            }),
+        ),
+        (
+            "Median",
+            json!({"description": "null when there are fewer than five values.", "type": ["number", "null"]}),
+        ),
+    ]
+}
+
 /// Operations whose answer has a schema of its own; the others (who the
 /// caller is, health, the reports, the document itself) answer a JSON
 /// object described in `docs/api.md`.
@@ -94,7 +133,7 @@ pub fn response_bodies() -> Vec<ResponseBody> {
         schemas.push(("TalkWithHistory".to_owned(), with));
         ("TalkWithHistory".to_owned(), schemas)
     };
-    vec![
+    let mut bodies = vec![
         entry("POST", "/api/v1/clients", schema_of::<ClientView>()),
         entry(
             "GET",
@@ -230,6 +269,207 @@ pub fn response_bodies() -> Vec<ResponseBody> {
             "POST",
             "/partner/v1/webhook/test",
             schema_of::<WebhookTestResult>(),
+        ),
+    ];
+    // Answers built as JSON: schemas written in `written_bodies`.
+    for (method, path, name, _) in written_bodies() {
+        bodies.push(entry(method, path, (name.to_owned(), Vec::new())));
+    }
+    bodies
+}
+
+/// The schemas written here, for the document's components: the reports'
+/// shared parts and each answer of [`written_bodies`].
+pub fn written_schemas() -> Vec<(String, serde_json::Value)> {
+    report_parts()
+        .into_iter()
+        .map(|(name, schema)| (name.to_owned(), schema))
+        .chain(
+            written_bodies()
+                .into_iter()
+                .map(|(_, _, name, schema)| (name.to_owned(), schema)),
+        )
+        .collect()
+}
+
+/// Answers built as JSON rather than from a type: method, path, schema
+/// name and schema.
+type Written = (&'static str, &'static str, &'static str, serde_json::Value);
+
+fn written_bodies() -> Vec<Written> {
+    vec![
+        (
+            "GET",
+            "/healthz",
+            "Up",
+            json!({
+                "type": "object", "required": ["status"], "properties": {"status": {"const": "up"}}
+            }),
+        ),
+        (
+            "GET",
+            "/readyz",
+            "Ready",
+            json!({
+                "type": "object", "required": ["status", "database", "migrations"],
+                "properties": {
+                    "status": {"const": "ready"},
+                    "database": {"enum": ["sqlite", "postgres"]},
+                    "migrations": {"const": "current"}
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/api/v1/me",
+            "StaffMe",
+            json!({
+                "type": "object", "required": ["id", "email", "roles"],
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "email": {"type": "string"},
+                    "roles": {"type": "array", "items": {"enum": ["counsellor", "caseworker", "lead", "admin"]}}
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/partner/v1/me",
+            "PartnerMe",
+            json!({
+                "type": "object", "required": ["partner_id", "key_id", "name", "status", "countries"],
+                "properties": {
+                    "partner_id": {"type": "string"},
+                    "key_id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "status": {"enum": ["active", "paused", "inactive"]},
+                    "countries": {"type": "array", "items": {"type": "string"}}
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/api/v1/reports/funnel",
+            "Funnel",
+            json!({
+                "type": "object",
+                "required": [
+                    "clients_counselled", "intention_return", "cases_opened", "referrals_sent",
+                    "referrals_accepted", "departed", "arrived", "monitoring_visits_done",
+                    "closed_completed", "median_days", "period"
+                ],
+                "properties": {
+                    "clients_counselled": part("Count"), "intention_return": part("Count"),
+                    "cases_opened": part("Count"), "referrals_sent": part("Count"),
+                    "referrals_accepted": part("Count"), "departed": part("Count"),
+                    "arrived": part("Count"), "monitoring_visits_done": part("Count"),
+                    "closed_completed": part("Count"),
+                    "median_days": {"type": "object", "additionalProperties": part("Median")},
+                    "period": part("Period")
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/api/v1/reports/partners",
+            "PartnersReport",
+            json!({
+                "type": "object", "required": ["items", "period"],
+                "properties": {
+                    "items": {"type": "array", "items": {
+                        "type": "object",
+                        "required": [
+                            "partner_id", "referrals", "accepted", "rejected", "acceptance_rate",
+                            "median_hours_to_acknowledge", "median_hours_to_decide", "sla_breaches",
+                            "monitoring_done", "monitoring_due"
+                        ],
+                        "properties": {
+                            "partner_id": {"type": "string"},
+                            "referrals": part("Count"), "accepted": part("Count"), "rejected": part("Count"),
+                            "acceptance_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                            "median_hours_to_acknowledge": part("Median"),
+                            "median_hours_to_decide": part("Median"),
+                            "sla_breaches": part("Count"),
+                            "monitoring_done": part("Count"), "monitoring_due": part("Count")
+                        }
+                    }},
+                    "totals": {"type": "object", "additionalProperties": part("Count")},
+                    "period": part("Period")
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/api/v1/reports/overdue",
+            "OverdueReport",
+            json!({
+                "type": "object", "required": ["items", "counts", "next_cursor"],
+                "properties": {
+                    "items": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["kind", "referral_id", "partner_id", "due_on", "days_overdue"],
+                        "properties": {
+                            "kind": {"type": "string"},
+                            "referral_id": {"type": "string", "format": "uuid"},
+                            "partner_id": {"type": "string"},
+                            "visit_id": {"type": ["string", "null"]},
+                            "due_on": {"type": "string", "format": "date"},
+                            "days_overdue": {"type": "integer"}
+                        }
+                    }},
+                    "counts": {"type": "object", "additionalProperties": part("Count")},
+                    "next_cursor": {"type": "null"}
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/api/v1/reports/sustainability",
+            "SustainabilityReport",
+            json!({
+                "type": "object", "required": ["items", "period"],
+                "properties": {
+                    "items": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["group_by", "group", "visits", "economic", "social", "psychosocial", "overall", "overall_distribution"],
+                        "properties": {
+                            "group_by": {"enum": ["country", "partner_id", "months_since_arrival"]},
+                            "group": {"type": "string"},
+                            "visits": part("Count"),
+                            "economic": {"type": ["number", "null"]},
+                            "social": {"type": ["number", "null"]},
+                            "psychosocial": {"type": ["number", "null"]},
+                            "overall": {"type": ["number", "null"]},
+                            "overall_distribution": {
+                                "description": "Visits by band of the overall score; null for a hidden group.",
+                                "type": ["object", "null"],
+                                "additionalProperties": part("Count")
+                            }
+                        }
+                    }},
+                    "period": part("Period")
+                }
+            }),
+        ),
+        (
+            "GET",
+            "/api/v1/reports/amif",
+            "AmifReport",
+            json!({
+                "type": "object", "required": ["year", "items"],
+                "properties": {
+                    "year": {"type": "integer"},
+                    "items": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["indicator", "label", "value"],
+                        "properties": {
+                            "indicator": {"type": "string"},
+                            "label": {"type": "string"},
+                            "value": part("Count")
+                        }
+                    }}
+                }
+            }),
         ),
     ]
 }

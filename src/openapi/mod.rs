@@ -381,6 +381,9 @@ pub fn document(routes: &[RouteSpec]) -> Value {
     {
         schemas[name.as_str()] = serde_json::to_value(schema).unwrap_or(Value::Null);
     }
+    for (name, schema) in answers::written_schemas() {
+        schemas[name.as_str()] = schema;
+    }
     // What validator enforces, stated in the request schemas.
     if let Some(all) = schemas.as_object_mut() {
         for (name, limits) in limited {

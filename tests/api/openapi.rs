@@ -21,6 +21,21 @@ async fn the_openapi_document_names_every_route_and_both_security_schemes() {
         );
         assert!(operation["responses"]["500"].is_object());
     }
+    // Every success answers a schema of its own (the document excepted).
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let schema = &response["content"]["application/json"]["schema"];
+                if status.starts_with('2') && path != "/api/openapi.json" && !schema.is_null() {
+                    assert_ne!(
+                        schema,
+                        &serde_json::json!({"type": "object"}),
+                        "{method} {path} {status} has no schema of its own"
+                    );
+                }
+            }
+        }
+    }
     for scheme in ["staff_token", "partner_key"] {
         assert_eq!(
             document["components"]["securitySchemes"][scheme]["scheme"],
