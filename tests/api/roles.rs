@@ -136,6 +136,10 @@ impl World {
         }
     }
 
+    async fn read(&self, token: &str, path: &str) -> Value {
+        read(&self.app, token, path).await
+    }
+
     async fn post(&self, token: &str, path: &str, body: Value, status: u16) -> Value {
         ok(
             send(&self.app, token, Method::POST, path, Some(body)).await,
@@ -347,18 +351,12 @@ impl World {
             "checklist.update" => {
                 // The checklist is made when a partner accepts.
                 let (case, _) = self.accepted().await;
-                let checklist: Value = ok(
-                    send(
-                        &self.app,
+                let checklist: Value = self
+                    .read(
                         &self.caseworker,
-                        Method::GET,
                         &format!("/api/v1/return-cases/{case}/checklist"),
-                        None,
                     )
-                    .await,
-                    200,
-                )
-                .await;
+                    .await;
                 let item = id(&checklist["items"][0]);
                 let path = format!("/api/v1/checklist-items/{item}");
                 call(path, Some(json!({"status": "done"})), Subject::Is(item))
@@ -412,6 +410,11 @@ impl World {
     }
 }
 
+/// A GET that must answer 200: its body.
+async fn read(app: &TestApp, token: &str, path: &str) -> Value {
+    ok(send(app, token, Method::GET, path, None).await, 200).await
+}
+
 fn id(value: &Value) -> String {
     value["id"]
         .as_str()
@@ -427,18 +430,7 @@ async fn newest_by(app: &TestApp, admin: &str, actor: &str) -> Value {
 /// The audit entries of `actor`'s latest request (a household shown is a
 /// read of it and of each member), newest first.
 async fn last_request_by(app: &TestApp, admin: &str, actor: &str) -> Vec<Value> {
-    let page = ok(
-        send(
-            app,
-            admin,
-            Method::GET,
-            &format!("/api/v1/audit?actor={actor}&limit=20"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let page = read(app, admin, &format!("/api/v1/audit?actor={actor}&limit=20")).await;
     let items = page["items"].as_array().cloned().unwrap_or_default();
     let request = items.first().map(|first| first["request_id"].clone());
     items
@@ -559,32 +551,12 @@ async fn every_partner_step_is_recorded_under_the_partner() {
     recorded("partner.referrals.decline", declined.clone()).await;
 
     let (case, referral) = world.referral().await;
-    ok(
-        send(
-            app,
-            &world.accra,
-            Method::GET,
-            &format!("/partner/v1/referrals/{referral}"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    world
+        .read(&world.accra, &format!("/partner/v1/referrals/{referral}"))
+        .await;
     recorded("partner.referrals.get", referral.clone()).await;
     // The list is a read of each referral in it.
-    let list = ok(
-        send(
-            app,
-            &world.accra,
-            Method::GET,
-            "/partner/v1/referrals",
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let list = world.read(&world.accra, "/partner/v1/referrals").await;
     let listed: BTreeSet<String> = list["items"]
         .as_array()
         .expect("items")
@@ -605,18 +577,9 @@ async fn every_partner_step_is_recorded_under_the_partner() {
     world.partner_step(&referral, "accept", json!({})).await;
     recorded("partner.referrals.accept", referral.clone()).await;
 
-    let view = ok(
-        send(
-            app,
-            &world.accra,
-            Method::GET,
-            &format!("/partner/v1/referrals/{referral}"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let view = world
+        .read(&world.accra, &format!("/partner/v1/referrals/{referral}"))
+        .await;
     let task = view["checklist"]
         .as_array()
         .and_then(|items| items.iter().find(|i| i["owner"] == "partner"))
@@ -644,34 +607,16 @@ async fn every_partner_step_is_recorded_under_the_partner() {
         .await;
     recorded("partner.plans.submit", referral.clone()).await;
 
-    let model = ok(
-        send(
-            app,
-            &world.accra,
-            Method::GET,
-            "/partner/v1/monitoring-model",
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let model = world
+        .read(&world.accra, "/partner/v1/monitoring-model")
+        .await;
     let mut answers = serde_json::Map::new();
     for indicator in model["indicators"].as_array().expect("indicators") {
         answers.insert(id(indicator), indicator["answers"][0]["value"].clone());
     }
-    let view = ok(
-        send(
-            app,
-            &world.accra,
-            Method::GET,
-            &format!("/partner/v1/referrals/{referral}"),
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let view = world
+        .read(&world.accra, &format!("/partner/v1/referrals/{referral}"))
+        .await;
     let report = json!({
         "visit_id": view["monitoring_visits"][0]["id"], "held_on": day(0), "mode": "phone",
         "answers": answers
@@ -696,18 +641,8 @@ async fn user_and_key_changes_are_recorded() {
         let admin = admin.clone();
         let app = &app;
         async move {
-            let page = ok(
-                send(
-                    app,
-                    &admin,
-                    Method::GET,
-                    &format!("/api/v1/audit?subject_type={kind}&subject_id={id}"),
-                    None,
-                )
-                .await,
-                200,
-            )
-            .await;
+            let path = format!("/api/v1/audit?subject_type={kind}&subject_id={id}");
+            let page = read(app, &admin, &path).await;
             // What was done at the command line, newest first.
             let items = page["items"].as_array().cloned().unwrap_or_default();
             items
