@@ -84,20 +84,27 @@ async fn write_until(
     acknowledged
 }
 
-#[tokio::test]
-async fn acknowledged_writes_survive_kill_9_mid_load() {
+/// `brug serve` on a fresh database, ready, with a counsellor's token:
+/// (database, address, server, token).
+async fn serving(email: &str) -> (crate::helpers::TestDatabase, String, Child, String) {
     let database = test_database();
     let addr = free_addr();
-    let base = format!("http://{addr}");
     let mut server = start(&database.url, &addr);
     assert!(wait_until_ready(&mut server, &addr).await, "never ready");
     let out = brug()
-        .args(["user", "add", "durable@example.org", "--role", "counsellor"])
+        .args(["user", "add", email, "--role", "counsellor"])
         .env("DATABASE_URL", &database.url)
         .output()
         .expect("brug user add");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_owned();
+    (database, addr, server, token)
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9_mid_load() {
+    let (database, addr, mut server, token) = serving("durable@example.org").await;
+    let base = format!("http://{addr}");
 
     let mut all_acknowledged: Vec<String> = Vec::new();
     for round in 0..ROUNDS {
@@ -179,18 +186,8 @@ async fn missing(base: &str, token: &str, ids: &[String]) -> Vec<String> {
 async fn a_request_in_flight_at_sigterm_is_answered_and_kept() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let database = test_database();
-    let addr = free_addr();
+    let (database, addr, mut server, token) = serving("late@example.org").await;
     let base = format!("http://{addr}");
-    let mut server = start(&database.url, &addr);
-    assert!(wait_until_ready(&mut server, &addr).await, "never ready");
-    let out = brug()
-        .args(["user", "add", "late@example.org", "--role", "counsellor"])
-        .env("DATABASE_URL", &database.url)
-        .output()
-        .expect("brug user add");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let token = text(&out.stdout).trim().to_owned();
 
     let body = json!({
         "given_name": "Laatkomer", "family_name": "Example", "date_of_birth": "1990-01-01",

@@ -78,6 +78,13 @@ async fn the_docs_page_works_without_the_internet() {
     }
 }
 
+/// The document as the server serves it.
+async fn served_document(app: &crate::helpers::TestApp) -> Value {
+    let response = app.get_as(None, "/api/openapi.json").await;
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.expect("json")
+}
+
 /// Every `$ref` in `value`.
 fn refs(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -122,12 +129,7 @@ async fn every_writing_route_documents_its_body_with_a_real_schema() {
     }
 
     let app = spawn_app().await;
-    let document: Value = app
-        .get_as(None, "/api/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let document = served_document(&app).await;
     let mut all = Vec::new();
     refs(&document, &mut all);
     for target in &all {
@@ -169,12 +171,7 @@ async fn every_writing_route_documents_its_body_with_a_real_schema() {
 #[tokio::test]
 async fn the_partner_delivery_surface_has_real_schemas() {
     let app = spawn_app().await;
-    let document: Value = app
-        .get_as(None, "/api/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let document = served_document(&app).await;
     let schema_of = |path: &str, method: &str| {
         document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
             ["$ref"]
@@ -234,12 +231,7 @@ async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
     let app = spawn_app().await;
     let staff = app.staff_token(&Role::ALL).await;
     let partner = app.partner_key("accra-reintegration-network").await;
-    let document: Value = app
-        .get_as(None, "/api/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let document = served_document(&app).await;
     let mut checked = 0;
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("operations") {
@@ -318,12 +310,7 @@ async fn every_operation_takes_exactly_the_query_parameters_it_declares() {
 #[tokio::test]
 async fn request_schemas_carry_the_limits_the_server_enforces() {
     let app = spawn_app().await;
-    let document: Value = app
-        .get_as(None, "/api/openapi.json")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let document = served_document(&app).await;
     let schemas = &document["components"]["schemas"];
     let property = |schema: &str, field: &str| schemas[schema]["properties"][field].clone();
     // "duration_minutes (5–480)"
