@@ -184,32 +184,64 @@ fn leaves_few_over(
     super::suppress::is_small(people(left.iter()))
 }
 
-/// One row per group of each grouping, for the visits in the scope: the
-/// number of visits, the mean scores and the distribution of the overall
-/// score; a group of fewer than five returnees hidden, with a second where
-/// one alone would follow from the others.
-pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
-    let within = |s: &Scope| -> Vec<&ScoredVisit> {
+/// The visits of one grouping, by group.
+type Groups<'v> = BTreeMap<String, Vec<&'v ScoredVisit>>;
+
+/// The groupings of the report, in order.
+const GROUPINGS: [(&str, GroupKey); 3] = [
+    ("country", |v| v.country.clone()),
+    ("partner_id", |v| v.partner_id.clone()),
+    ("months_since_arrival", |v| {
+        v.months_after_arrival.to_string()
+    }),
+];
+
+/// What one answer shows: per grouping, its groups, the same groups under
+/// each wider scope, and which are shown.
+struct Decided<'v> {
+    groups: Vec<Groups<'v>>,
+    wider: Vec<Vec<Groups<'v>>>,
+    shown: Vec<Vec<Count>>,
+}
+
+impl Decided<'_> {
+    /// Whether `group` of `grouping` is hidden (or absent) in this answer.
+    fn hides(&self, grouping: usize, group: &str) -> bool {
+        match self.groups[grouping].keys().position(|g| g == group) {
+            Some(at) => self.shown[grouping][at] == Count::Hidden,
+            None => false,
+        }
+    }
+}
+
+/// Which groups the answer for `scope` may show. The wider answers (a
+/// filter dropped) are decided first, the same way: when the filter's own
+/// cell (the country, or the partner) is hidden there, this answer shows
+/// nothing, since each of its groupings adds up to that cell.
+fn decide<'v>(visits: &'v [ScoredVisit], scope: &Scope) -> Decided<'v> {
+    let within = |s: &Scope| -> Vec<&'v ScoredVisit> {
         visits
             .iter()
             .filter(|v| s.covers(&v.partner_id, &v.country))
             .collect()
     };
     let ours = within(scope);
-    let wider: Vec<Vec<&ScoredVisit>> = scope.wider().iter().map(within).collect();
-    let mut rows = Vec::new();
-    let groupings: [(&str, GroupKey); 3] = [
-        ("country", |v| v.country.clone()),
-        ("partner_id", |v| v.partner_id.clone()),
-        ("months_since_arrival", |v| {
-            v.months_after_arrival.to_string()
-        }),
-    ];
-    let all: Vec<BTreeMap<String, Vec<&ScoredVisit>>> = groupings
+    let wider_scopes = scope.wider();
+    let wider: Vec<Vec<&ScoredVisit>> = wider_scopes.iter().map(within).collect();
+    let cell_hidden = wider_scopes.iter().any(|w| {
+        let answer = decide(visits, w);
+        let country = scope.country.as_deref().filter(|_| w.country.is_none());
+        let partner = scope
+            .partner_id
+            .as_deref()
+            .filter(|_| w.partner_id.is_none());
+        country.is_some_and(|c| answer.hides(0, c)) || partner.is_some_and(|p| answer.hides(1, p))
+    });
+    let groups: Vec<Groups<'v>> = GROUPINGS
         .iter()
         .map(|(_, key)| grouped(&ours, *key))
         .collect();
-    let all_wider: Vec<Vec<BTreeMap<String, Vec<&ScoredVisit>>>> = groupings
+    let all_wider: Vec<Vec<Groups<'v>>> = GROUPINGS
         .iter()
         .map(|(_, key)| wider.iter().map(|w| grouped(w, *key)).collect())
         .collect();
@@ -217,11 +249,11 @@ pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
     // recoverable from the others, so suppression runs across it; and a
     // group shown in one grouping must not, less the groups of another
     // grouping that lie wholly inside it, leave a few returnees over.
-    let sizes: Vec<Vec<i64>> = all
+    let sizes: Vec<Vec<i64>> = groups
         .iter()
         .map(|groups| groups.values().map(people).collect())
         .collect();
-    let mut also: Vec<Vec<bool>> = all
+    let mut also: Vec<Vec<bool>> = groups
         .iter()
         .zip(&all_wider)
         .zip(&sizes)
@@ -231,6 +263,9 @@ pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
                 .map(|w| groups.keys().map(|g| w.get(g).map_or(0, people)).collect())
                 .collect();
             left_out_small(sizes, &wider_sizes)
+                .into_iter()
+                .map(|small| small || cell_hidden)
+                .collect()
         })
         .collect();
     let shown: Vec<Vec<Count>> = loop {
@@ -240,15 +275,15 @@ pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
             .map(|(sizes, also)| suppress_column_with(sizes, also))
             .collect();
         let mut more = false;
-        for (y, groups) in all.iter().enumerate() {
-            for (j, group) in groups.values().enumerate() {
+        for (y, grouping) in groups.iter().enumerate() {
+            for (j, group) in grouping.values().enumerate() {
                 if shown[y][j] == Count::Hidden {
                     continue;
                 }
-                let others = (0..all.len()).filter(|x| *x != y);
+                let others = (0..groups.len()).filter(|x| *x != y);
                 if others
                     .into_iter()
-                    .any(|x| leaves_few_over(group, &all[x], &shown[x]))
+                    .any(|x| leaves_few_over(group, &groups[x], &shown[x]))
                 {
                     also[y][j] = true;
                     more = true;
@@ -259,8 +294,24 @@ pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
             break shown;
         }
     };
-    for (((name, _), groups), (wider_groups, shown_sizes)) in
-        groupings.iter().zip(&all).zip(all_wider.iter().zip(shown))
+    Decided {
+        groups,
+        wider: all_wider,
+        shown,
+    }
+}
+
+/// One row per group of each grouping, for the visits in the scope: the
+/// number of visits, the mean scores and the distribution of the overall
+/// score; a group of fewer than five returnees hidden, with a second where
+/// one alone would follow from the others.
+pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
+    let decided = decide(visits, scope);
+    let mut rows = Vec::new();
+    for (((name, _), groups), (wider_groups, shown_sizes)) in GROUPINGS
+        .iter()
+        .zip(&decided.groups)
+        .zip(decided.wider.iter().zip(decided.shown.iter().cloned()))
     {
         for ((group, members), size) in groups.iter().zip(shown_sizes) {
             let visible = size != Count::Hidden;
@@ -359,18 +410,18 @@ mod tests {
         let visits: Vec<ScoredVisit> = (0..7)
             .map(|i| visit(i, if i < 5 { "a" } else { "b" }, 1.0))
             .collect();
+        // The whole shows GH's seven; a's five are hidden there (b's two
+        // beside them), so a's own answer shows nothing: its five under the
+        // filter, less from GH's seven, would give b's two.
+        let whole = rows(&visits, &scope(None));
+        assert_eq!(group(&whole, "country", "GH")["visits"], json!(7));
+        assert_eq!(group(&whole, "partner_id", "a")["visits"], json!("<5"));
         let shown = rows(&visits, &scope(Some("a")));
-        let row = group(&shown, "partner_id", "a");
-        assert_eq!(
-            row["visits"],
-            json!(5),
-            "its own partner group leaves no one out"
-        );
-        assert_eq!(group(&shown, "country", "GH")["overall"], Value::Null);
-        assert_eq!(
-            group(&shown, "months_since_arrival", "1")["overall"],
-            Value::Null
-        );
+        for row in &shown {
+            assert_eq!(row["visits"], json!("<5"), "{row:?}");
+            assert_eq!(row["overall"], Value::Null, "{row:?}");
+        }
+        assert_eq!(shown.len(), 3, "one group in each grouping");
     }
 
     #[test]
@@ -404,5 +455,25 @@ mod tests {
             group(&shown, "months_since_arrival", "1")["visits"],
             json!(19)
         );
+
+        // Nor does a filter undo it: GH (or AF) alone would show the hidden
+        // country's figures, and 19 less AF's 12 would give GH's 7 again.
+        for country in ["GH", "AF"] {
+            let filtered = Scope {
+                country: Some(country.to_owned()),
+                ..scope(None)
+            };
+            for row in rows(&visits, &filtered) {
+                assert_eq!(row["overall"], Value::Null, "{country}: {row:?}");
+                assert_eq!(row["visits"], json!("<5"), "{country}: {row:?}");
+            }
+        }
+        // A partner shown in the whole shows under its own filter, but not
+        // its GH (six of GH's seven: the one left over is b's).
+        let first = rows(&visits, &scope(Some("a")));
+        assert_eq!(group(&first, "partner_id", "a")["visits"], json!(6));
+        assert_eq!(group(&first, "country", "GH")["overall"], Value::Null);
+        let months = group(&first, "months_since_arrival", "1");
+        assert_eq!(months["overall"], json!(0.5));
     }
 }
