@@ -874,4 +874,14 @@ async fn one_grouping_less_another_does_not_single_out_a_returnee() {
     assert_eq!(row(&report, "group", "AF")["overall"], Value::Null);
     // Everyone at one month: the twelve less Accra's six leave six.
     assert_eq!(row(&report, "group", "1")["visits"], 12);
+    // Nor does asking for GH alone give GH's figures back.
+    let ghana_only = team
+        .report(&format!(
+            "/api/v1/reports/sustainability?from={today}&to={today}&country=GH"
+        ))
+        .await;
+    for item in ghana_only["items"].as_array().expect("items") {
+        assert_eq!(item["overall"], Value::Null, "{item}");
+        assert_eq!(item["visits"], "<5", "{item}");
+    }
 }
