@@ -31,7 +31,7 @@ pub fn routes() -> Vec<RouteSpec> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct YearQuery {
-    /// The year, 2000 to 2100 (default: the last whole one).
+    /// The year, 2000 to 2100 (default: this year, so far).
     #[param(minimum = 2000, maximum = 2100)]
     year: Option<i32>,
 }

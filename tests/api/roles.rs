@@ -58,8 +58,8 @@ const fn op(
 }
 
 /// `API.md`, "Staff API", one row per operation (the rows that list two
-/// operations are split). Below them, the staff routes `API.md` does not
-/// list, as the README gives them: the audit log for administrators, a
+/// operations are split). Below them, the staff routes `API.md`'s table
+/// does not list, as the README (and now `docs/api.md`) gives them: the audit log for administrators, a
 /// client's consents and households and one talk for those who work with
 /// clients, amending a talk for counsellors, `me` for everyone, and the
 /// AMIF report for leads and administrators like the other reports.
@@ -89,7 +89,7 @@ const OPERATIONS: &[Operation] = &[
     op("reports.partners",  "GET",   "/api/v1/reports/partners",                &[LEAD, ADMIN], 200, None),
     op("reports.overdue",   "GET",   "/api/v1/reports/overdue",                 &[LEAD, CASEWORKER], 200, None),
     op("reports.sustainability", "GET", "/api/v1/reports/sustainability",       &[LEAD, ADMIN], 200, None),
-    // Not in API.md's table.
+    // Not in API.md's table (in docs/api.md's).
     op("audit.list",        "GET",   "/api/v1/audit",                           &[ADMIN], 200, Some("audit_log")),
     op("consents.list",     "GET",   "/api/v1/clients/{id}/consents",           CLIENT_STAFF, 200, Some("client")),
     op("households.create", "POST",  "/api/v1/households",                      CLIENT_STAFF, 201, Some("household")),

@@ -93,11 +93,22 @@ pub fn deserialize_collecting<T: DeserializeOwned>(value: Value) -> Result<T, Pa
             walk.note(&[], &[], err);
         }
     }
-    // The rules run on what was good: bad parts taken out (a bad element
-    // takes its list with it, so that no index moves) and stood in for
-    // from the minimal bodies the walk made.
+    // The rules run on what was good: bad parts taken out and stood in
+    // for. A bad element of a list of objects gets the minimal element in
+    // its place (so no index moves and the other elements keep their
+    // rules); a bad element of any other list takes the list with it.
     let mut good = value;
+    let mut stood_in: Vec<String> = Vec::new();
     for path in &walk.bad {
+        let element = walk.shapes.get(&shape_of(path)).filter(|_| {
+            matches!(path.last(), Some(Segment::Index(_)))
+        });
+        if let Some(shape) = element {
+            if insert(&mut good, path, Value::Object(shape.clone())) {
+                stood_in.push(render(path));
+                continue;
+            }
+        }
         let mut cut = path.as_slice();
         while let Some((Segment::Index(_), parent)) = cut.split_last() {
             cut = parent;
@@ -106,7 +117,7 @@ pub fn deserialize_collecting<T: DeserializeOwned>(value: Value) -> Result<T, Pa
             remove(&mut good, cut);
         }
     }
-    let mut stand_ins = Vec::new();
+    let mut stand_ins = stood_in;
     fill(&mut good, &mut Vec::new(), &walk.shapes, &mut stand_ins);
     let parsed = match parse::<T>(&good) {
         Ok(parsed) => Some(parsed),
@@ -197,11 +208,12 @@ impl<T: DeserializeOwned> Walk<T> {
         if self.full() {
             return;
         }
-        let field = render(&path);
-        if self.errors.iter().any(|e| covers(&e.field, &field)) {
+        // An error already named at this path, or at a part holding it,
+        // speaks for it (compared by segments: a key may hold a dot).
+        if self.bad.iter().any(|b| path.starts_with(b)) {
             return;
         }
-        self.errors.push(FieldError::new(field, message));
+        self.errors.push(FieldError::new(render(&path), message));
         self.bad.push(path);
     }
 
@@ -276,6 +288,13 @@ impl<T: DeserializeOwned> Walk<T> {
                     return self.note(at, real, err);
                 };
                 let element = join(at, Segment::Index(0));
+                // The minimal element, to stand in for a bad one later.
+                if let Some((filled, _)) =
+                    with(&inner, &element, Value::Object(Map::new())).and_then(complete::<T>)
+                    && let Some(Value::Object(shape)) = get(&filled, &element)
+                {
+                    self.shapes.entry(render(&element)).or_insert_with(|| shape.clone());
+                }
                 for (i, item) in items.iter().enumerate() {
                     self.part(&inner, &element, &join(real, Segment::Index(i)), item);
                 }
@@ -586,5 +605,60 @@ mod tests {
             err,
             vec![FieldError::new("duration_minutes", "is required")]
         );
+    }
+
+    #[test]
+    fn a_bad_element_keeps_the_rules_of_the_others_and_odd_keys_are_named() {
+        use validator::Validate;
+
+        #[derive(Debug, Deserialize, Validate)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Line {
+            #[validate(length(min = 1))]
+            support: String,
+            #[validate(range(min = 0.0))]
+            amount: f64,
+        }
+
+        #[derive(Debug, Deserialize, Validate)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Lines {
+            #[validate(nested)]
+            items: Vec<Line>,
+        }
+
+        let partial = deserialize_collecting::<Lines>(json!({
+            "items": [{"support": "", "amount": -5}, 5],
+        }))
+        .err()
+        .expect("a bad body");
+        let named: Vec<&str> = partial.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["items[1]"]);
+        // The first element still parsed, in its place, for the rules.
+        let parsed = partial.parsed.expect("the rest parsed");
+        let rules = parsed.validate().expect_err("the first element breaks two");
+        let broken = crate::domain::validation::field_errors(&rules);
+        let fields: Vec<&str> = broken.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"items[0].support"), "{fields:?}");
+        assert!(fields.contains(&"items[0].amount"), "{fields:?}");
+
+        // Keys holding a dot or a bracket are named as sent.
+        let errors = named_of::<Talk>(json!({
+            "held_on": "2026-01-02", "duration_minutes": 30, "topics": [],
+            "a": 1, "a.b": 2, "a[0]": 3
+        }));
+        assert_eq!(errors, ["a", "a.b", "a[0]"]);
+    }
+
+    fn named_of<T: DeserializeOwned + std::fmt::Debug>(body: Value) -> Vec<String> {
+        let mut named: Vec<String> = deserialize_all_errors::<T>(body)
+            .expect_err("a bad body")
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        named.sort();
+        named
     }
 }

@@ -82,7 +82,7 @@ pub(super) fn insert(value: &mut Value, path: &[Segment], new: Value) -> bool {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Segment {
     Key(String),
     Index(usize),
