@@ -65,6 +65,22 @@ where
     }
 }
 
+/// A body whose rules are checked on another type once applied (an
+/// amendment, checked as the whole talk it makes): `T`'s schema with
+/// `L`'s limits.
+fn amending<T, L>(method: &'static str, path: &'static str) -> RequestBody
+where
+    T: ToSchema,
+    L: serde::de::DeserializeOwned + validator::Validate,
+{
+    RequestBody {
+        method,
+        path,
+        schema: Some((schema_of::<T>(), true)),
+        limits: Some(constraints::of::<L>),
+    }
+}
+
 fn no_body(method: &'static str, path: &'static str) -> RequestBody {
     RequestBody {
         method,
@@ -97,7 +113,10 @@ pub fn request_bodies() -> Vec<RequestBody> {
         body::<crate::cases::NewReturnCase>("POST", "/api/v1/return-cases", true),
         body::<crate::cases::Departure>("POST", "/api/v1/return-cases/{id}/departure", true),
         body::<NewReferral>("POST", "/api/v1/return-cases/{id}/referrals", true),
-        body::<crate::talks::TalkAmendment>("PATCH", "/api/v1/talks/{id}", true),
+        amending::<crate::talks::TalkAmendment, crate::talks::NewTalk>(
+            "PATCH",
+            "/api/v1/talks/{id}",
+        ),
         body::<crate::webhooks::WebhookInput>("PUT", "/partner/v1/webhook", false),
         no_body("POST", "/partner/v1/webhook/test"),
         body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/acknowledge", false),

@@ -53,23 +53,44 @@ async fn sixteen_hostile_bodies_leave_healthz_quick() {
     let body = serde_json::to_vec(&hostile_talk()).expect("json");
     assert!(body.len() < 256 * 1024, "within the body limit");
 
-    // Connections of their own, beside those of the burst: one per worker
-    // thread or more, so that a stalled one is seen.
+    // Issue 15's bound: 50 ms. A bad body now costs a few parses of its
+    // parts, off the async threads, so this holds even in a debug build;
+    // on a machine already so loaded that /healthz alone takes over 5 ms,
+    // ten times that baseline. A burst that misses it is tried once more:
+    // the rest of the suite shares the two cores, and a stall (the old
+    // re-parse loop dropped connections for seconds) misses it every time.
+    let mut tries = Vec::new();
+    for _ in 0..2 {
+        let (p99_during, baseline, samples) = burst(app, &counsellor, &path, &body).await;
+        let bound = 50.0_f64.max(baseline * 10.0);
+        if p99_during < bound {
+            return;
+        }
+        tries.push(format!(
+            "p99 {p99_during:.1} ms (baseline {baseline:.1} ms, {samples} samples)"
+        ));
+    }
+    panic!("/healthz during the burst, each try: {tries:?}");
+}
+
+/// Sixteen hostile bodies at once, with `/healthz` probed throughout on
+/// connections of its own: its p99 during the burst, its p99 before, and
+/// how many probes. Every body is answered 422 naming its bad fields.
+async fn burst(app: &TestApp, token: &str, path: &str, body: &[u8]) -> (f64, f64, usize) {
+    // One connection per worker thread or more, so that a stalled one is seen.
     let probes: Vec<reqwest::Client> = (0..4).map(|_| reqwest::Client::new()).collect();
-    let probe = &probes[0];
     let mut baseline = Vec::new();
     for _ in 0..30 {
-        baseline.push(healthz_ms(app, probe).await);
+        baseline.push(healthz_ms(app, &probes[0]).await);
     }
     let baseline = p99(baseline);
-
     let senders = (0..16).map(|_| {
         let request = app
             .client
-            .post(app.url(&path))
-            .bearer_auth(&counsellor)
+            .post(app.url(path))
+            .bearer_auth(token)
             .header("content-type", "application/json")
-            .body(body.clone());
+            .body(body.to_vec());
         async move { request.send().await.expect("sent") }
     });
     let burst = tokio::spawn(futures_util::future::join_all(senders));
@@ -96,18 +117,8 @@ async fn sixteen_hostile_bodies_leave_healthz_quick() {
         }
     }
     assert!(!during.is_empty());
-    // Issue 15's bound: 50 ms. A bad body now costs a few parses of its
-    // parts, off the async threads, so this holds even in a debug build;
-    // on a machine already so loaded that /healthz alone takes over 5 ms,
-    // ten times that baseline. (The old re-parse loop dropped connections
-    // for seconds.)
-    let bound = 50.0_f64.max(baseline * 10.0);
-    let p99_during = p99(during.clone());
-    assert!(
-        p99_during < bound,
-        "/healthz p99 {p99_during:.1} ms during the burst (baseline {baseline:.1} ms, {} samples)",
-        during.len()
-    );
+    let samples = during.len();
+    (p99(during), baseline, samples)
 }
 
 #[tokio::test]

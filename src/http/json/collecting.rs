@@ -100,9 +100,10 @@ pub fn deserialize_collecting<T: DeserializeOwned>(value: Value) -> Result<T, Pa
     let mut good = value;
     let mut stood_in: Vec<String> = Vec::new();
     for path in &walk.bad {
-        let element = walk.shapes.get(&shape_of(path)).filter(|_| {
-            matches!(path.last(), Some(Segment::Index(_)))
-        });
+        let element = walk
+            .shapes
+            .get(&shape_of(path))
+            .filter(|_| matches!(path.last(), Some(Segment::Index(_))));
         if let Some(shape) = element {
             if insert(&mut good, path, Value::Object(shape.clone())) {
                 stood_in.push(render(path));
@@ -293,7 +294,9 @@ impl<T: DeserializeOwned> Walk<T> {
                     with(&inner, &element, Value::Object(Map::new())).and_then(complete::<T>)
                     && let Some(Value::Object(shape)) = get(&filled, &element)
                 {
-                    self.shapes.entry(render(&element)).or_insert_with(|| shape.clone());
+                    self.shapes
+                        .entry(render(&element))
+                        .or_insert_with(|| shape.clone());
                 }
                 for (i, item) in items.iter().enumerate() {
                     self.part(&inner, &element, &join(real, Segment::Index(i)), item);
