@@ -104,11 +104,11 @@ pub fn deserialize_collecting<T: DeserializeOwned>(value: Value) -> Result<T, Pa
             .shapes
             .get(&shape_of(path))
             .filter(|_| matches!(path.last(), Some(Segment::Index(_))));
-        if let Some(shape) = element {
-            if insert(&mut good, path, Value::Object(shape.clone())) {
-                stood_in.push(render(path));
-                continue;
-            }
+        if let Some(shape) = element
+            && insert(&mut good, path, Value::Object(shape.clone()))
+        {
+            stood_in.push(render(path));
+            continue;
         }
         let mut cut = path.as_slice();
         while let Some((Segment::Index(_), parent)) = cut.split_last() {
@@ -635,8 +635,7 @@ mod tests {
         let partial = deserialize_collecting::<Lines>(json!({
             "items": [{"support": "", "amount": -5}, 5],
         }))
-        .err()
-        .expect("a bad body");
+        .expect_err("a bad body");
         let named: Vec<&str> = partial.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, ["items[1]"]);
         // The first element still parsed, in its place, for the rules.
