@@ -204,13 +204,28 @@ struct Decided<'v> {
     shown: Vec<Vec<Count>>,
 }
 
+/// The groups an answer hides, per grouping.
+type Hidden = Vec<BTreeSet<String>>;
+
+/// Answers already decided in one request, by their filters (country,
+/// partner): a scope with both filters reaches the unfiltered answer
+/// through each of its wider ones.
+type Decisions = std::collections::HashMap<(Option<String>, Option<String>), Hidden>;
+
 impl Decided<'_> {
-    /// Whether `group` of `grouping` is hidden (or absent) in this answer.
-    fn hides(&self, grouping: usize, group: &str) -> bool {
-        match self.groups[grouping].keys().position(|g| g == group) {
-            Some(at) => self.shown[grouping][at] == Count::Hidden,
-            None => false,
-        }
+    fn hidden(&self) -> Hidden {
+        self.groups
+            .iter()
+            .zip(&self.shown)
+            .map(|(groups, shown)| {
+                groups
+                    .keys()
+                    .zip(shown)
+                    .filter(|(_, count)| **count == Count::Hidden)
+                    .map(|(group, _)| group.clone())
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -218,7 +233,7 @@ impl Decided<'_> {
 /// filter dropped) are decided first, the same way: when the filter's own
 /// cell (the country, or the partner) is hidden there, this answer shows
 /// nothing, since each of its groupings adds up to that cell.
-fn decide<'v>(visits: &'v [ScoredVisit], scope: &Scope) -> Decided<'v> {
+fn decide<'v>(visits: &'v [ScoredVisit], scope: &Scope, decisions: &mut Decisions) -> Decided<'v> {
     let within = |s: &Scope| -> Vec<&'v ScoredVisit> {
         visits
             .iter()
@@ -228,15 +243,22 @@ fn decide<'v>(visits: &'v [ScoredVisit], scope: &Scope) -> Decided<'v> {
     let ours = within(scope);
     let wider_scopes = scope.wider();
     let wider: Vec<Vec<&ScoredVisit>> = wider_scopes.iter().map(within).collect();
-    let cell_hidden = wider_scopes.iter().any(|w| {
-        let answer = decide(visits, w);
-        let country = scope.country.as_deref().filter(|_| w.country.is_none());
-        let partner = scope
-            .partner_id
-            .as_deref()
-            .filter(|_| w.partner_id.is_none());
-        country.is_some_and(|c| answer.hides(0, c)) || partner.is_some_and(|p| answer.hides(1, p))
-    });
+    let mut cell_hidden = false;
+    for w in &wider_scopes {
+        let key = (w.country.clone(), w.partner_id.clone());
+        let hidden = match decisions.get(&key) {
+            Some(hidden) => hidden.clone(),
+            None => {
+                let hidden = decide(visits, w, decisions).hidden();
+                decisions.insert(key, hidden.clone());
+                hidden
+            }
+        };
+        let country = scope.country.as_ref().filter(|_| w.country.is_none());
+        let partner = scope.partner_id.as_ref().filter(|_| w.partner_id.is_none());
+        cell_hidden |= country.is_some_and(|c| hidden[0].contains(c))
+            || partner.is_some_and(|p| hidden[1].contains(p));
+    }
     let groups: Vec<Groups<'v>> = GROUPINGS
         .iter()
         .map(|(_, key)| grouped(&ours, *key))
@@ -306,7 +328,7 @@ fn decide<'v>(visits: &'v [ScoredVisit], scope: &Scope) -> Decided<'v> {
 /// score; a group of fewer than five returnees hidden, with a second where
 /// one alone would follow from the others.
 pub fn rows(visits: &[ScoredVisit], scope: &Scope) -> Vec<Map<String, Value>> {
-    let decided = decide(visits, scope);
+    let decided = decide(visits, scope, &mut Decisions::new());
     let mut rows = Vec::new();
     for (((name, _), groups), (wider_groups, shown_sizes)) in GROUPINGS
         .iter()
