@@ -41,7 +41,8 @@ async fn arrived() -> (Stage, String, Value) {
     (stage, id, view)
 }
 
-fn answers(model: &Value, best: bool) -> Value {
+/// Every indicator answered with its best (or worst) answer.
+pub fn answers(model: &Value, best: bool) -> Value {
     let mut out = serde_json::Map::new();
     for indicator in model["indicators"].as_array().expect("indicators") {
         let options = indicator["answers"].as_array().expect("answers");

@@ -5,6 +5,7 @@
 use brug::auth::Role;
 use serde_json::{Value, json};
 
+use crate::after_departure::answers;
 use crate::helpers::{TestApp, problem, spawn_app};
 use crate::referrals::{ACCRA, KUMASI, day, ok, send};
 
@@ -468,6 +469,17 @@ impl Team {
             .clone()
     }
 
+    /// The monitoring model, as partner `key` reads it.
+    async fn model(&self, key: &str) -> Value {
+        ok(
+            self.app
+                .get_as(Some(key), "/partner/v1/monitoring-model")
+                .await,
+            200,
+        )
+        .await
+    }
+
     async fn report(&self, path: &str) -> Value {
         ok(self.app.get_as(Some(&self.lead), path).await, 200).await
     }
@@ -578,24 +590,6 @@ async fn partners_asked_for_one_at_a_time_do_not_add_up_to_a_hidden_one() {
     assert_eq!(column, shown, "the partners report hides the same cells");
 }
 
-/// Every indicator answered with its best (or worst) answer.
-fn answers(model: &Value, best: bool) -> Value {
-    let mut out = serde_json::Map::new();
-    for indicator in model["indicators"].as_array().expect("indicators") {
-        let options = indicator["answers"].as_array().expect("answers");
-        let pick = if best {
-            options.first()
-        } else {
-            options.last()
-        };
-        out.insert(
-            indicator["id"].as_str().expect("id").to_owned(),
-            pick.expect("an answer")["value"].clone(),
-        );
-    }
-    Value::Object(out)
-}
-
 #[tokio::test]
 async fn sustainability_shows_whole_months_so_a_day_more_finds_no_one() {
     use chrono::{Datelike, Duration, Months};
@@ -609,13 +603,7 @@ async fn sustainability_shows_whole_months_so_a_day_more_finds_no_one() {
         .expect("first");
     let (second, third) = (month + Duration::days(1), month + Duration::days(2));
     let arrival = (month - Duration::days(1)).to_string();
-    let model = ok(
-        team.app
-            .get_as(Some(&key), "/partner/v1/monitoring-model")
-            .await,
-        200,
-    )
-    .await;
+    let model = team.model(&key).await;
     for i in 0..6 {
         let (case, referral) = team.referred(i, ACCRA, "GH").await;
         let visits = team.arrived(&key, &case, &referral, &arrival).await;
@@ -833,13 +821,7 @@ async fn one_grouping_less_another_does_not_single_out_a_returnee() {
         (KABUL, "AF", 5, true),
     ] {
         let key = team.app.partner_key(partner).await;
-        let model = ok(
-            team.app
-                .get_as(Some(&key), "/partner/v1/monitoring-model")
-                .await,
-            200,
-        )
-        .await;
+        let model = team.model(&key).await;
         for _ in 0..people {
             let (case, referral) = team.referred(i, partner, country).await;
             i += 1;

@@ -610,10 +610,7 @@ async fn every_partner_step_is_recorded_under_the_partner() {
     let model = world
         .read(&world.accra, "/partner/v1/monitoring-model")
         .await;
-    let mut answers = serde_json::Map::new();
-    for indicator in model["indicators"].as_array().expect("indicators") {
-        answers.insert(id(indicator), indicator["answers"][0]["value"].clone());
-    }
+    let answers = crate::after_departure::answers(&model, true);
     let view = world
         .read(&world.accra, &format!("/partner/v1/referrals/{referral}"))
         .await;
