@@ -202,6 +202,14 @@ pub struct Settings {
     pub webhook_timeout_secs: u64,
     /// Milliseconds the delivery worker waits between looks at an empty queue.
     pub webhook_poll_ms: u64,
+    /// The address people open Brug at, such as `https://brug.example.org`,
+    /// for the links Brug prints (invitations); `http://` + `addr` when unset.
+    pub public_url: Option<String>,
+    /// Send the web UI's cookies without `Secure`, so that they work over
+    /// plain `http://` during local development only
+    /// (`BRUG_INSECURE_COOKIES=1`).
+    #[serde(deserialize_with = "figment::util::bool_from_str_or_int")]
+    pub insecure_cookies: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://brug.sqlite";
@@ -231,6 +239,8 @@ impl Default for Settings {
             webhook_retry_schedule: RetrySchedule::default(),
             webhook_timeout_secs: 10,
             webhook_poll_ms: 1000,
+            public_url: None,
+            insecure_cookies: false,
         }
     }
 }

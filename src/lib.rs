@@ -26,4 +26,5 @@ pub mod startup;
 pub mod state;
 pub mod talks;
 pub mod telemetry;
+pub mod web;
 pub mod webhooks;

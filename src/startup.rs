@@ -358,6 +358,7 @@ impl Application {
                 })
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .configure(|cfg| http::register(cfg, routes()))
+                .configure(crate::web::config)
                 .configure(|cfg| {
                     if let Some(extra) = extra {
                         extra(cfg);

@@ -78,7 +78,7 @@ pub fn query_names(query: &str) -> String {
 
 /// The caller's address: the peer's, or behind a proxy in
 /// `trusted_proxies` the one its forwarding headers give.
-pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> Option<std::net::IpAddr> {
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip());
     match req.app_data::<actix_web::web::Data<crate::domain::proxies::TrustedProxies>>() {
         Some(trusted) => {
@@ -106,7 +106,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             .unwrap_or_default();
         let query = query_names(request.query_string());
         let method = request.method().as_str().to_owned();
-        let client_ip = client_ip(request)
+        let client_ip = client_ip(request.request())
             .map(|ip| ip.to_string())
             .unwrap_or_default();
         if PROBES.contains(&route.as_str()) {

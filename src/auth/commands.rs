@@ -22,6 +22,56 @@ pub fn add_user(
     roles: &[Role],
     now: DateTime<Utc>,
 ) -> Result<NewToken, AdminError> {
+    let id = create_user(conn, email, name, roles, now)?;
+    let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;
+    audit(
+        conn,
+        NewEntry::new(Actor::cli(), "tokens.issue", "token", &token_id),
+        now,
+    )?;
+    Ok(token)
+}
+
+/// Creates a staff user without a token, with a one-time invitation to
+/// set their password in the web UI; the invitation's secret is returned once.
+pub fn invite_user(
+    conn: &mut DbConn,
+    email: &str,
+    name: Option<&str>,
+    roles: &[Role],
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
+    let id = create_user(conn, email, name, roles, now)?;
+    super::sessions::invite(conn, &id, now)
+}
+
+/// A new invitation for an existing, enabled user (the last one expired,
+/// or they forgot their password).
+pub fn reinvite_user(
+    conn: &mut DbConn,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
+    let email = normalise_email(email)?;
+    let (id, disabled): (String, Option<NaiveDateTime>) = users::table
+        .filter(users::email.eq(&email))
+        .select((users::id, users::disabled_at))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AdminError::NotFound(format!("no user {email}")))?;
+    if disabled.is_some() {
+        return Err(AdminError::Conflict(format!("{email} is disabled")));
+    }
+    super::sessions::invite(conn, &id, now)
+}
+
+fn create_user(
+    conn: &mut DbConn,
+    email: &str,
+    name: Option<&str>,
+    roles: &[Role],
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
     let email = normalise_email(email)?;
     if roles.is_empty() {
         return Err(AdminError::Invalid("a user needs at least one role".into()));
@@ -57,18 +107,12 @@ pub fn add_user(
             .values(&row)
             .execute(conn)?;
     }
-    let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;
     audit(
         conn,
         NewEntry::new(Actor::cli(), "users.add", "user", &id),
         now,
     )?;
-    audit(
-        conn,
-        NewEntry::new(Actor::cli(), "tokens.issue", "token", &token_id),
-        now,
-    )?;
-    Ok(token)
+    Ok(id)
 }
 
 /// Issues another token for an existing, enabled user.
@@ -106,6 +150,7 @@ pub fn disable_user(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Resul
     if changed == 0 {
         return Err(AdminError::Conflict(format!("{email} is disabled already")));
     }
+    super::sessions::end_sessions_of(conn, &id, now)?;
     audit(
         conn,
         NewEntry::new(Actor::cli(), "users.disable", "user", &id),

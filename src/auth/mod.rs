@@ -5,6 +5,7 @@
 pub mod commands;
 pub mod policy;
 pub mod routes;
+pub mod sessions;
 pub mod store;
 pub mod throttle;
 

@@ -106,6 +106,50 @@ pub const POLICY: &[Rule] = &[
     rule("partner.referrals.close", "POST", "/partner/v1/referrals/{id}/close", Access::Partner),
 ];
 
+/// The staff web UI's pages and forms (`crate::web`), enforced by its own
+/// middleware with a session instead of a token. A page or form that does
+/// what an API operation does carries that operation's name, and so the
+/// same roles and the same audit entries (a test holds them equal).
+#[rustfmt::skip]
+pub const PAGES: &[Rule] = &[
+    rule("web.home",           "GET",  "/",                          Access::Staff(ALL_STAFF)),
+    rule("web.login",          "GET",  "/login",                     Access::Public),
+    rule("web.login.submit",   "POST", "/login",                     Access::Public),
+    rule("web.logout",         "POST", "/logout",                    Access::Staff(ALL_STAFF)),
+    rule("web.invite",         "GET",  "/invite/{token}",            Access::Public),
+    rule("web.invite.submit",  "POST", "/invite/{token}",            Access::Public),
+    rule("web.static",         "GET",  "/static/{file}",             Access::Public),
+    rule("clients.search",     "GET",  "/clients",                   Access::Staff(CLIENT_STAFF)),
+    rule("clients.search",     "POST", "/clients",                   Access::Staff(CLIENT_STAFF)),
+    rule("web.clients.new",    "GET",  "/clients/new",               Access::Staff(CLIENT_STAFF)),
+    rule("clients.create",     "POST", "/clients/new",               Access::Staff(CLIENT_STAFF)),
+    rule("clients.get",        "GET",  "/clients/{id}",              Access::Staff(CLIENT_STAFF)),
+    rule("web.talks.new",      "GET",  "/clients/{id}/talks/new",    Access::Staff(COUNSELLOR)),
+    rule("talks.create",       "POST", "/clients/{id}/talks/new",    Access::Staff(COUNSELLOR)),
+    rule("talks.get",          "GET",  "/talks/{id}",                Access::Staff(CLIENT_STAFF)),
+    rule("talks.amend",        "POST", "/talks/{id}",                Access::Staff(COUNSELLOR)),
+    rule("web.consents.new",   "GET",  "/clients/{id}/consents/new", Access::Staff(CLIENT_STAFF)),
+    rule("consents.create",    "POST", "/clients/{id}/consents/new", Access::Staff(CLIENT_STAFF)),
+    rule("consents.receipt",   "GET",  "/consents/{id}/receipt",     Access::Staff(CLIENT_STAFF)),
+    rule("consents.withdraw",  "POST", "/consents/{id}/withdraw",    Access::Staff(CLIENT_STAFF)),
+    rule("web.cases.new",      "GET",  "/clients/{id}/return-cases/new", Access::Staff(CASEWORKER)),
+    rule("cases.open",         "POST", "/clients/{id}/return-cases/new", Access::Staff(CASEWORKER)),
+    rule("cases.get",          "GET",  "/return-cases/{id}",         Access::Staff(CASEWORKER)),
+    rule("referrals.send",     "POST", "/return-cases/{id}/referrals", Access::Staff(CASEWORKER)),
+    rule("cases.depart",       "POST", "/return-cases/{id}/departure", Access::Staff(CASEWORKER)),
+    rule("referrals.cancel",   "POST", "/referrals/{id}/cancel",     Access::Staff(CASEWORKER)),
+    rule("plans.approve",      "POST", "/referrals/{id}/plan/approve", Access::Staff(CASEWORKER)),
+    rule("plans.reject",       "POST", "/referrals/{id}/plan/reject",  Access::Staff(CASEWORKER)),
+    rule("checklist.update",   "POST", "/checklist-items/{id}",      Access::Staff(CASEWORKER)),
+    rule("partners.list",      "GET",  "/partners",                  Access::Staff(ALL_STAFF)),
+    rule("partners.get",       "GET",  "/partners/{id}",             Access::Staff(ALL_STAFF)),
+    rule("web.team",           "GET",  "/team",                      Access::Staff(LEAD_ADMIN)),
+];
+
+pub fn find_page(method: &str, path: &str) -> Option<&'static Rule> {
+    PAGES.iter().find(|r| r.method == method && r.path == path)
+}
+
 /// Paths under these prefixes must each be in [`POLICY`].
 pub const GUARDED_PREFIXES: &[&str] = &["/api/", "/partner/"];
 

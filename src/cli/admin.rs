@@ -14,7 +14,9 @@ use crate::startup;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UserCommand {
-    /// Create a staff user and print their API token (alone on standard output, once).
+    /// Create a staff user and print their API token (alone on standard
+    /// output, once); with --invite, a one-time link to set a password for
+    /// the web UI instead.
     Add {
         email: String,
         /// counsellor, caseworker, lead or admin; repeat for several.
@@ -23,7 +25,18 @@ pub(super) enum UserCommand {
         /// The user's name, as colleagues know it.
         #[arg(long)]
         name: Option<String>,
+        /// Print a link (valid 72 hours, usable once) to set a password,
+        /// instead of an API token.
+        #[arg(long)]
+        invite: bool,
     },
+    /// Set a user's password for the web UI: asked for twice on a
+    /// terminal, else read from the first line of standard input. Their
+    /// open sessions end.
+    Password { email: String },
+    /// Print a new one-time link (valid 72 hours) for an existing user to
+    /// set their password.
+    Invite { email: String },
     /// List staff users and their roles.
     List,
     /// Disable a user: every token of theirs stops working at once.
@@ -129,11 +142,48 @@ pub(super) fn print_tokens(tokens: &[store::TokenSummary]) {
 
 pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
     match command {
-        UserCommand::Add { email, roles, name } => {
+        UserCommand::Add {
+            email,
+            roles,
+            name,
+            invite: false,
+        } => {
             let token = admin_write(settings, |conn, now| {
                 crate::auth::commands::add_user(conn, &email, name.as_deref(), &roles, now)
             })?;
             println!("{}", token.secret);
+        }
+        UserCommand::Add {
+            email,
+            roles,
+            name,
+            invite: true,
+        } => {
+            let secret = admin_write(settings, |conn, now| {
+                crate::auth::commands::invite_user(conn, &email, name.as_deref(), &roles, now)
+            })?;
+            println!("{}", invitation_link(settings, &secret));
+            eprintln!("The link works once, for 72 hours.");
+        }
+        UserCommand::Invite { email } => {
+            let secret = admin_write(settings, |conn, now| {
+                crate::auth::commands::reinvite_user(conn, &email, now)
+            })?;
+            println!("{}", invitation_link(settings, &secret));
+            eprintln!("The link works once, for 72 hours.");
+        }
+        UserCommand::Password { email } => {
+            let password = read_password()?;
+            admin_write(settings, |conn, now| {
+                crate::auth::sessions::set_password(
+                    conn,
+                    &crate::audit::Actor::cli(),
+                    &email,
+                    &password,
+                    now,
+                )
+            })?;
+            eprintln!("The password of {email} is set; their open sessions have ended.");
         }
         UserCommand::List => {
             let users = admin_read(settings, store::list_users)?;
@@ -167,6 +217,34 @@ pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow:
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the person opens their invitation: `public_url`, else the
+/// address `serve` listens on.
+fn invitation_link(settings: &Settings, secret: &str) -> String {
+    let base = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.addr));
+    format!("{}/invite/{secret}", base.trim_end_matches('/'))
+}
+
+/// A new password: asked twice without echo on a terminal, else the first
+/// line of standard input (for scripts).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
 }
 
 pub(super) fn token_command(

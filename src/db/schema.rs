@@ -73,8 +73,34 @@ diesel::table! {
         name -> Nullable<Text>,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        password_hash -> Nullable<Text>,
+        password_set_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    staff_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_invitations (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(staff_sessions -> users (user_id));
+diesel::joinable!(staff_invitations -> users (user_id));
 
 diesel::table! {
     user_roles (user_id, role) {
@@ -118,7 +144,14 @@ diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(api_tokens -> partners (partner_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, user_roles, api_tokens, partners);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_roles,
+    api_tokens,
+    partners,
+    staff_sessions,
+    staff_invitations
+);
 
 diesel::table! {
     households (id) {
@@ -388,6 +421,8 @@ diesel::allow_tables_to_appear_in_same_query!(
 
 diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, referrals);
 diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, return_cases);
+diesel::allow_tables_to_appear_in_same_query!(reintegration_plans, referrals);
+diesel::allow_tables_to_appear_in_same_query!(reintegration_plans, return_cases);
 
 diesel::table! {
     webhook_endpoints (partner_id) {

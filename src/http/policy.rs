@@ -110,7 +110,7 @@ async fn check(rule: &'static Rule, req: &ServiceRequest) -> Result<Option<Princ
     let Some(secret) = bearer(req) else {
         return Err(unauthorized("Send `Authorization: Bearer <token>`."));
     };
-    let addr: Option<IpAddr> = crate::telemetry::client_ip(req);
+    let addr: Option<IpAddr> = crate::telemetry::client_ip(req.request());
     // An address over its quota is answered before the database is asked,
     // unless it presents a credential that worked lately.
     let presented = crate::auth::hash_token(&secret);

@@ -1,0 +1,65 @@
+skip-to-content = Skip to content
+nav-label = Main menu
+nav-work = My work
+nav-clients = Clients
+nav-partners = Partners
+nav-team = Team
+nav-logout = Sign out
+form-problem = This is not right yet
+form-save = Save
+form-cancel = Cancel
+form-required = required
+
+error-title = Something went wrong
+error-back-home = Back to My work
+error-to-login = To sign in
+error-not-found-title = Not found
+error-not-found-body = This page does not exist, or you may not see it.
+error-forbidden-title = No access
+error-forbidden-body = Your role does not give access to this page.
+error-method-title = Not possible
+error-method-body = This page cannot do that.
+error-csrf-title = Form expired
+error-csrf-body = This form has expired or did not come from Brug. Open the page again and try once more.
+error-form-title = Form not read
+error-form-body = This form could not be read. Open the page again and try once more.
+error-unavailable-body = Brug cannot reach its data right now. Try again in a minute.
+error-internal-body = Something went wrong on our side. It has been recorded; please try again later.
+
+login-title = Sign in
+login-email = Email address
+login-password = Password
+login-submit = Sign in
+login-failed = The email address or the password is not right.
+login-throttled = Too many failed attempts from this address. Try again in { $minutes } minutes.
+
+invite-title = Set your password
+invite-for = Choose a password for { $email }.
+invite-password = New password
+invite-password-hint = At least 12 characters. A sentence of a few words is strong and easy to remember.
+invite-again = Again
+invite-submit = Set password
+invite-differ = The two passwords are not the same.
+invite-rules = Choose a password of at least { $min } characters that is not your email address.
+invite-gone-title = Invitation not valid
+invite-gone-body = This link was used already, has expired or is unknown. Ask the administrator for a new one.
+
+work-title = My work
+work-empty = Nothing is waiting for you now.
+work-intro = { $count ->
+    [one] One thing is waiting for you.
+   *[other] { $count } things are waiting for you.
+}
+work-col-why = What
+work-col-who = Client
+work-col-when = When
+work-overdue = overdue
+work-talk-due = Talk planned
+work-consent-expiring = Consent expires
+work-acknowledge-overdue = Partner has not acknowledged the referral
+work-decision-overdue = Partner has not decided
+work-declined = Referral declined, not yet sent elsewhere
+work-plan-waiting = Reintegration plan waits for approval
+work-checklist-due = Departure task of the organisation
+work-not-departed = Not departed after planned departure
+work-monitoring-missed = Monitoring visit missed

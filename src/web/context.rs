@@ -1,0 +1,129 @@
+//! What every page handler takes: the language, the session, the state,
+//! and the layout built from them.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+
+use super::guard::Settled;
+use super::i18n::{Lang, Texts};
+use super::page::{self, Layout, NavUser};
+use crate::auth::sessions::ActiveSession;
+use crate::auth::{Role, Staff};
+use crate::http::AppError;
+use crate::state::AppState;
+
+pub struct Ctx {
+    pub t: Texts,
+    pub session: Option<ActiveSession>,
+    pub path: String,
+    pub insecure_cookies: bool,
+    pub state: web::Data<AppState>,
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let settled = req.extensions().get::<Settled>().cloned();
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return ready(Err(AppError::Internal(anyhow::anyhow!("no state"))));
+        };
+        let (lang, session, insecure_cookies) = match settled {
+            Some(s) => (s.lang, s.session, s.insecure_cookies),
+            None => (Lang::Nl, None, state.settings.insecure_cookies),
+        };
+        ready(Ok(Ctx {
+            t: Texts::new(lang),
+            session,
+            path: req.path().to_owned(),
+            insecure_cookies,
+            state,
+        }))
+    }
+}
+
+impl Ctx {
+    /// The signed-in person (every page but sign-in has one).
+    pub fn staff(&self) -> Result<&Staff, AppError> {
+        self.session
+            .as_ref()
+            .map(|s| &s.staff)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a staff page without a session")))
+    }
+
+    pub fn csrf(&self) -> String {
+        self.session
+            .as_ref()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default()
+    }
+
+    /// The layout for a page titled by the text `title_key`, with the
+    /// navigation's count of "My work".
+    pub async fn layout(&self, title: String, section: &'static str) -> Layout {
+        let user = match &self.session {
+            Some(session) => {
+                let staff = session.staff.clone();
+                let today = chrono::Utc::now().date_naive();
+                let after = self.state.settings.not_departed_after_days;
+                let work = self
+                    .state
+                    .db
+                    .read(move |conn| super::work::count(conn, &staff, today, after))
+                    .await
+                    .unwrap_or_else(|err: AppError| {
+                        tracing::warn!(error = %err, "could not count my work");
+                        0
+                    });
+                Some(NavUser {
+                    name: session
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| session.staff.email.clone()),
+                    clients: session.staff.has_any(&[Role::Counsellor, Role::Caseworker]),
+                    team: session.staff.has_any(&[Role::Lead, Role::Admin]),
+                    work,
+                })
+            }
+            None => None,
+        };
+        Layout {
+            t: self.t,
+            title,
+            user,
+            csrf: self.csrf(),
+            path: self.path.clone(),
+            section,
+        }
+    }
+
+    /// An error as a page: not found as 404, a fault as 500 (logged).
+    pub async fn fail(&self, err: AppError) -> HttpResponse {
+        let status = actix_web::ResponseError::status_code(&err);
+        let key = match status {
+            StatusCode::NOT_FOUND => "error-not-found-body",
+            StatusCode::FORBIDDEN => "error-forbidden-body",
+            StatusCode::SERVICE_UNAVAILABLE => "error-unavailable-body",
+            s if s.is_client_error() => "error-form-body",
+            _ => "error-internal-body",
+        };
+        match &err {
+            AppError::Internal(cause) => {
+                tracing::error!(cause = ?cause, "internal error on a page")
+            }
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            AppError::Problem(_) => {}
+        }
+        let title = self.t.t(match status {
+            StatusCode::NOT_FOUND => "error-not-found-title",
+            StatusCode::FORBIDDEN => "error-forbidden-title",
+            _ => "error-title",
+        });
+        let layout = self.layout(title, "").await;
+        page::error_in(layout, status, self.t.t(key))
+    }
+}

@@ -1,0 +1,152 @@
+//! The texts of the pages, from Project Fluent files (`locales/<lang>/*.ftl`,
+//! compiled in): Dutch first, English beside it. The language is `?lang=`
+//! (remembered in a cookie), else the cookie, else `Accept-Language`, else
+//! Dutch.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use actix_web::HttpRequest;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "nl",
+        // No Unicode isolation marks around arguments: they show up as
+        // stray characters in form values and in copied text.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The languages of the staff UI, the default first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Nl,
+    En,
+}
+
+/// The cookie that remembers the language chosen with `?lang=`.
+pub const LANG_COOKIE: &str = "brug_lang";
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Nl, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(code.trim()))
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Lang::Nl => langid!("nl"),
+            Lang::En => langid!("en"),
+        }
+    }
+
+    /// `?lang=` (and whether it was given: the caller then remembers it),
+    /// else the cookie, else the best of `Accept-Language`, else Dutch.
+    pub fn of(req: &HttpRequest) -> (Self, bool) {
+        let asked = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v));
+        if let Some(lang) = asked {
+            return (lang, true);
+        }
+        if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return (lang, false);
+        }
+        (Self::from_accept_language(req), false)
+    }
+
+    fn from_accept_language(req: &HttpRequest) -> Self {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let requested = fluent_langneg::accepted_languages::parse(header);
+        let available: Vec<LanguageIdentifier> = Self::ALL.iter().map(|l| l.id()).collect();
+        let default = Lang::Nl.id();
+        let chosen = fluent_langneg::negotiate_languages(
+            &requested,
+            &available,
+            Some(&default),
+            fluent_langneg::NegotiationStrategy::Lookup,
+        );
+        chosen
+            .first()
+            .and_then(|id| Lang::parse(id.language.as_str()))
+            .unwrap_or(Lang::Nl)
+    }
+}
+
+/// Looks texts up in one language; what templates call `t`.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts {
+    pub lang: Lang,
+}
+
+impl Texts {
+    pub fn new(lang: Lang) -> Self {
+        Self { lang }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The text of `key`; a missing key shows as itself (a test keeps every
+    /// key in every language).
+    pub fn t(&self, key: &str) -> String {
+        LOCALES
+            .try_lookup(&self.lang.id(), key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// The text of `key` with one argument.
+    pub fn t1(&self, key: &str, name: &'static str, value: impl ToString) -> String {
+        self.with(key, &[(name, value.to_string())])
+    }
+
+    /// The text of `key` with a count (Fluent picks the plural form).
+    pub fn count(&self, key: &str, n: usize) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        args.insert(Cow::Borrowed("count"), FluentValue::from(n));
+        LOCALES
+            .try_lookup_with_args(&self.lang.id(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    pub fn with(&self, key: &str, values: &[(&'static str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = values
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES
+            .try_lookup_with_args(&self.lang.id(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// Whether `key` exists in this language (for the completeness test).
+    pub fn has(&self, key: &str) -> bool {
+        LOCALES.try_lookup(&self.lang.id(), key).is_some()
+    }
+
+    /// A code's label (`intention-return`), or the code itself.
+    pub fn code_label(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}-{}", code.replace('_', "-"));
+        LOCALES
+            .try_lookup(&self.lang.id(), &key)
+            .unwrap_or_else(|| code.to_owned())
+    }
+}

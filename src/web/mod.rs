@@ -1,0 +1,90 @@
+//! The staff web UI: pages rendered on the server for counsellors,
+//! caseworkers, leads and administrators, on the same commands and queries
+//! as the API (so every rule, audit entry and event is the same). Dutch
+//! first, English beside it; forms work without JavaScript (post, redirect,
+//! get) and htmx only makes them smoother.
+//!
+//! Each page is a route in `crate::auth::policy::PAGES`, guarded by
+//! [`guard::enforce`] with a session cookie, never a bearer token.
+
+pub mod assets;
+pub mod context;
+pub mod form;
+pub mod guard;
+pub mod i18n;
+pub mod page;
+mod signin;
+pub mod work;
+
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{Route, web};
+
+/// One page or form: its method, pattern and handler.
+pub struct PageRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub route: Route,
+}
+
+fn get<F, Args>(path: &'static str, handler: F) -> PageRoute
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    PageRoute {
+        method: Method::GET,
+        path,
+        route: web::get().to(handler),
+    }
+}
+
+fn post<F, Args>(path: &'static str, handler: F) -> PageRoute
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    PageRoute {
+        method: Method::POST,
+        path,
+        route: web::post().to(handler),
+    }
+}
+
+/// Every page and form; `PAGES` names each one.
+pub fn pages() -> Vec<PageRoute> {
+    vec![
+        get("/", work::home),
+        get("/login", signin::show_login),
+        post("/login", signin::submit_login),
+        post("/logout", signin::logout),
+        get("/invite/{token}", signin::show_invite),
+        post("/invite/{token}", signin::submit_invite),
+        get("/static/{file}", assets::serve),
+    ]
+}
+
+/// Mounts the pages, one resource per path, each behind the guard.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    let mut by_path: Vec<(&'static str, Vec<PageRoute>)> = Vec::new();
+    for page in pages() {
+        match by_path.iter_mut().find(|(path, _)| *path == page.path) {
+            Some((_, group)) => group.push(page),
+            None => by_path.push((page.path, vec![page])),
+        }
+    }
+    for (path, group) in by_path {
+        let mut resource =
+            web::resource(path).wrap(from_fn(move |req, next| guard::enforce(path, req, next)));
+        for page in group {
+            resource = resource.route(page.route);
+        }
+        // Other methods reach the guard too, which answers 405.
+        resource = resource.default_service(web::to(|| async {
+            actix_web::HttpResponse::MethodNotAllowed().finish()
+        }));
+        cfg.service(resource);
+    }
+}

@@ -1,0 +1,343 @@
+//! Signing in and out, and setting a password from an invitation.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::context::Ctx;
+use super::form::{FORM_COOKIE, FormData};
+use super::guard::{SESSION_COOKIE, cookie};
+use super::page::{self, Field, Kind, Layout};
+use crate::auth::sessions;
+use crate::auth::throttle::FailedAuthThrottle;
+use crate::http::AppError;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    email: Field,
+    password: Field,
+    next: String,
+    /// Why the last attempt failed, in words.
+    problem: Option<String>,
+}
+
+/// Only a path on this site, never another host (`//evil`, `/\evil`).
+fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    if ok { next.to_owned() } else { "/".to_owned() }
+}
+
+/// The token of forms shown before sign-in: kept in a cookie and sent back
+/// in the form (double submit).
+fn form_token(req: &HttpRequest) -> Result<(String, bool), AppError> {
+    match req.cookie(FORM_COOKIE) {
+        Some(c) if c.value().len() >= 32 => Ok((c.value().to_owned(), false)),
+        _ => Ok((
+            sessions::random_secret().map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+            true,
+        )),
+    }
+}
+
+async fn login_page(
+    ctx: &Ctx,
+    req: &HttpRequest,
+    status: StatusCode,
+    email: &str,
+    next: &str,
+    problem: Option<String>,
+) -> HttpResponse {
+    let (token, new) = match form_token(req) {
+        Ok(token) => token,
+        Err(err) => return ctx.fail(err).await,
+    };
+    let t = ctx.t;
+    let mut l = ctx.layout(t.t("login-title"), "").await;
+    l.user = None;
+    l.csrf = token.clone();
+    let page = LoginPage {
+        email: Field::new("email", t.t("login-email"), Kind::Email)
+            .required()
+            .value(email)
+            .autocomplete("username"),
+        password: Field::new("password", t.t("login-password"), Kind::Password)
+            .required()
+            .autocomplete("current-password"),
+        next: safe_next(next),
+        problem,
+        l,
+    };
+    let mut res = page::render(status, &page);
+    if new && let Err(err) = res.add_cookie(&cookie(FORM_COOKIE, token, ctx.insecure_cookies)) {
+        tracing::warn!(error = %err, "could not set the form cookie");
+    }
+    res
+}
+
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn show_login(ctx: Ctx, req: HttpRequest, query: web::Query<NextQuery>) -> HttpResponse {
+    if ctx.session.is_some() {
+        return page::see_other(&safe_next(query.next.as_deref().unwrap_or("/")));
+    }
+    login_page(
+        &ctx,
+        &req,
+        StatusCode::OK,
+        "",
+        query.next.as_deref().unwrap_or("/"),
+        None,
+    )
+    .await
+}
+
+pub async fn submit_login(
+    ctx: Ctx,
+    req: HttpRequest,
+    throttle: web::Data<FailedAuthThrottle>,
+    form: FormData,
+) -> HttpResponse {
+    let email = form.get("email").to_owned();
+    let next = form.get("next").to_owned();
+    let password = form.pairs_value("password");
+    let addr = crate::telemetry::client_ip(&req);
+    if let Some(wait) = addr.and_then(|a| throttle.blocked(a)) {
+        let problem = ctx.t.t1(
+            "login-throttled",
+            "minutes",
+            wait.as_secs().div_ceil(60).max(1),
+        );
+        let mut res = login_page(
+            &ctx,
+            &req,
+            StatusCode::TOO_MANY_REQUESTS,
+            &email,
+            &next,
+            Some(problem),
+        )
+        .await;
+        if let Ok(value) =
+            actix_web::http::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+        {
+            res.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+        }
+        return res;
+    }
+    let (check_email, check_password) = (email.clone(), password.clone());
+    let found = ctx
+        .state
+        .db
+        .read(move |conn| {
+            sessions::check_password(conn, &check_email, &check_password).map_err(AppError::from)
+        })
+        .await;
+    let user_id = match found {
+        Ok(Some(user_id)) => user_id,
+        Ok(None) => {
+            if let Some(wait) = addr.and_then(|a| throttle.failed(a)) {
+                tracing::warn!(addr = ?addr, "failed sign-ins throttled");
+                let problem = ctx.t.t1(
+                    "login-throttled",
+                    "minutes",
+                    wait.as_secs().div_ceil(60).max(1),
+                );
+                return login_page(
+                    &ctx,
+                    &req,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &email,
+                    &next,
+                    Some(problem),
+                )
+                .await;
+            }
+            let problem = ctx.t.t("login-failed");
+            return login_page(
+                &ctx,
+                &req,
+                StatusCode::UNAUTHORIZED,
+                &email,
+                &next,
+                Some(problem),
+            )
+            .await;
+        }
+        Err(err) => return ctx.fail(err).await,
+    };
+    let now = chrono::Utc::now();
+    let started = ctx
+        .state
+        .db
+        .write(move |conn| {
+            sessions::start(conn, &user_id, now)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e.to_string())))
+        })
+        .await;
+    match started {
+        Ok(session) => {
+            let mut res = page::see_other(&safe_next(&next));
+            let made = res.add_cookie(&cookie(
+                SESSION_COOKIE,
+                session.secret,
+                ctx.insecure_cookies,
+            ));
+            if let Err(err) = made {
+                return ctx.fail(AppError::Internal(anyhow::anyhow!(err))).await;
+            }
+            res
+        }
+        Err(err) => ctx.fail(err).await,
+    }
+}
+
+pub async fn logout(ctx: Ctx, _form: FormData) -> HttpResponse {
+    if let Some(session) = ctx.session.clone() {
+        let now = chrono::Utc::now();
+        let ended = ctx
+            .state
+            .db
+            .write(move |conn| sessions::end(conn, &session, now).map_err(AppError::from))
+            .await;
+        if let Err(err) = ended {
+            return ctx.fail(err).await;
+        }
+    }
+    let mut res = page::see_other("/login?signed_out=1");
+    let mut gone = cookie(SESSION_COOKIE, String::new(), ctx.insecure_cookies);
+    gone.make_removal();
+    if let Err(err) = res.add_cookie(&gone) {
+        tracing::warn!(error = %err, "could not clear the session cookie");
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    l: Layout,
+    email: String,
+    password: Field,
+    again: Field,
+    problem: Option<String>,
+}
+
+async fn invite_page(
+    ctx: &Ctx,
+    req: &HttpRequest,
+    token: &str,
+    problem: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let secret = token.to_owned();
+    let now = chrono::Utc::now();
+    let email = ctx
+        .state
+        .db
+        .read(move |conn| sessions::invitation(conn, &secret, now).map_err(AppError::from))
+        .await;
+    let email = match email {
+        Ok(Some(email)) => email,
+        Ok(None) => {
+            return page::plain(
+                ctx.t,
+                StatusCode::NOT_FOUND,
+                "invite-gone-title",
+                "invite-gone-body",
+            );
+        }
+        Err(err) => return ctx.fail(err).await,
+    };
+    let (form_token, new) = match form_token(req) {
+        Ok(token) => token,
+        Err(err) => return ctx.fail(err).await,
+    };
+    let t = ctx.t;
+    let mut l = ctx.layout(t.t("invite-title"), "").await;
+    l.user = None;
+    l.csrf = form_token.clone();
+    let page = InvitePage {
+        email,
+        password: Field::new("password", t.t("invite-password"), Kind::Password)
+            .required()
+            .autocomplete("new-password")
+            .hint(t.t("invite-password-hint")),
+        again: Field::new("again", t.t("invite-again"), Kind::Password)
+            .required()
+            .autocomplete("new-password"),
+        problem,
+        l,
+    };
+    let mut res = page::render(status, &page);
+    if new && let Err(err) = res.add_cookie(&cookie(FORM_COOKIE, form_token, ctx.insecure_cookies))
+    {
+        tracing::warn!(error = %err, "could not set the form cookie");
+    }
+    res
+}
+
+pub async fn show_invite(ctx: Ctx, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
+    invite_page(&ctx, &req, &token, None, StatusCode::OK).await
+}
+
+pub async fn submit_invite(
+    ctx: Ctx,
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: FormData,
+) -> HttpResponse {
+    let password = form.pairs_value("password");
+    if password != form.pairs_value("again") {
+        let problem = ctx.t.t("invite-differ");
+        return invite_page(
+            &ctx,
+            &req,
+            &token,
+            Some(problem),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let secret = token.into_inner();
+    let now = chrono::Utc::now();
+    let kept = secret.clone();
+    let set = ctx
+        .state
+        .db
+        .write(move |conn| {
+            Ok::<_, AppError>(sessions::accept_invitation(conn, &kept, &password, now))
+        })
+        .await;
+    match set {
+        Ok(Ok(())) => page::see_other("/login?password_set=1"),
+        Ok(Err(crate::auth::store::AdminError::Invalid(_))) => {
+            let problem = ctx
+                .t
+                .t1("invite-rules", "min", sessions::MIN_PASSWORD_CHARS);
+            invite_page(
+                &ctx,
+                &req,
+                &secret,
+                Some(problem),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Ok(Err(crate::auth::store::AdminError::NotFound(_))) => page::plain(
+            ctx.t,
+            StatusCode::NOT_FOUND,
+            "invite-gone-title",
+            "invite-gone-body",
+        ),
+        Ok(Err(other)) => {
+            ctx.fail(AppError::Internal(anyhow::anyhow!(other.to_string())))
+                .await
+        }
+        Err(err) => ctx.fail(err).await,
+    }
+}

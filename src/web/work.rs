@@ -1,0 +1,356 @@
+//! "Mijn werk / My work": one queue of what needs the signed-in person now,
+//! each item with why and by when. A counsellor's items come from their
+//! clients, a caseworker's from the return cases they run.
+
+use std::collections::HashMap;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+
+use super::context::Ctx;
+use super::page::{self, Layout};
+use crate::auth::{Role, Staff};
+use crate::cases::CaseStatus;
+use crate::db::schema::{
+    checklist_items, clients, consents, monitoring_visits, referrals, reintegration_plans,
+    return_cases, talks,
+};
+use crate::db::{DbConn, DbError};
+use crate::http::AppError;
+use crate::monitoring::VisitStatus;
+use crate::referrals::{ReferralStatus, SlaClock};
+
+/// Consents ending within this many days are shown.
+pub const CONSENT_WARNING_DAYS: i64 = 14;
+
+/// One thing waiting for the person: what, about whom, by when, and where
+/// to do it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkItem {
+    /// `talk_due`, `consent_expiring`, `acknowledge_overdue`,
+    /// `decision_overdue`, `declined`, `plan_waiting`, `checklist_due`,
+    /// `not_departed`, `monitoring_missed`.
+    pub kind: &'static str,
+    pub due_on: NaiveDate,
+    pub client_id: String,
+    /// Where the work is done.
+    pub link: String,
+}
+
+diesel::alias!(talks as later_talks: LaterTalks);
+diesel::alias!(referrals as other_referrals: OtherReferrals);
+
+/// Everything waiting for `staff` today, the longest overdue first.
+pub fn queue(
+    conn: &mut DbConn,
+    staff: &Staff,
+    today: NaiveDate,
+    not_departed_after_days: u32,
+) -> Result<Vec<WorkItem>, DbError> {
+    let mut items = Vec::new();
+    if staff.has_any(&[Role::Counsellor]) {
+        counsellor_items(conn, &staff.user_id, today, &mut items)?;
+    }
+    if staff.has_any(&[Role::Caseworker]) {
+        caseworker_items(
+            conn,
+            &staff.user_id,
+            today,
+            not_departed_after_days,
+            &mut items,
+        )?;
+    }
+    items.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.kind.cmp(b.kind)));
+    Ok(items)
+}
+
+/// How many items [`queue`] holds, for the navigation.
+pub fn count(
+    conn: &mut DbConn,
+    staff: &Staff,
+    today: NaiveDate,
+    not_departed_after_days: u32,
+) -> Result<usize, AppError> {
+    Ok(queue(conn, staff, today, not_departed_after_days)?.len())
+}
+
+fn counsellor_items(
+    conn: &mut DbConn,
+    me: &str,
+    today: NaiveDate,
+    items: &mut Vec<WorkItem>,
+) -> Result<(), DbError> {
+    // The latest talk of each of my clients, when it planned the next one
+    // for today or earlier.
+    let due: Vec<(String, NaiveDate)> = talks::table
+        .inner_join(clients::table)
+        .filter(clients::counsellor_id.eq(me))
+        .filter(talks::next_talk_on.le(today))
+        .filter(not(exists(
+            later_talks
+                .filter(later_talks.field(talks::client_id).eq(talks::client_id))
+                .filter(later_talks.field(talks::held_on).gt(talks::held_on)),
+        )))
+        .select((talks::client_id, talks::next_talk_on.assume_not_null()))
+        .load(conn)?;
+    items.extend(due.into_iter().map(|(client_id, on)| WorkItem {
+        kind: "talk_due",
+        due_on: on,
+        link: format!("/clients/{client_id}"),
+        client_id,
+    }));
+    let expiring: Vec<(String, NaiveDate)> = consents::table
+        .inner_join(clients::table)
+        .filter(clients::counsellor_id.eq(me))
+        .filter(consents::withdrawn_at.is_null())
+        .filter(consents::valid_until.ge(today))
+        .filter(consents::valid_until.le(today + Duration::days(CONSENT_WARNING_DAYS)))
+        .select((consents::client_id, consents::valid_until.assume_not_null()))
+        .load(conn)?;
+    items.extend(expiring.into_iter().map(|(client_id, on)| WorkItem {
+        kind: "consent_expiring",
+        due_on: on,
+        link: format!("/clients/{client_id}"),
+        client_id,
+    }));
+    Ok(())
+}
+
+#[derive(Queryable)]
+struct OpenReferral {
+    case_id: String,
+    client_id: String,
+    status: ReferralStatus,
+    acknowledged_at: Option<NaiveDateTime>,
+    decided_at: Option<NaiveDateTime>,
+    acknowledge_due_on: NaiveDate,
+    decide_due_on: NaiveDate,
+    departed_on: Option<NaiveDate>,
+    planned_departure_on: NaiveDate,
+}
+
+fn caseworker_items(
+    conn: &mut DbConn,
+    me: &str,
+    today: NaiveDate,
+    not_departed_after_days: u32,
+    items: &mut Vec<WorkItem>,
+) -> Result<(), DbError> {
+    let mine = return_cases::opened_by
+        .eq(me.to_owned())
+        .and(return_cases::status.eq(CaseStatus::Open.as_str()));
+    let open: Vec<OpenReferral> = referrals::table
+        .inner_join(return_cases::table)
+        .filter(mine.clone())
+        .filter(referrals::status.eq_any(ReferralStatus::open_statuses()))
+        .select((
+            return_cases::id,
+            return_cases::client_id,
+            referrals::status,
+            referrals::acknowledged_at,
+            referrals::decided_at,
+            referrals::acknowledge_due_on,
+            referrals::decide_due_on,
+            referrals::departed_on,
+            return_cases::planned_departure_on,
+        ))
+        .load(conn)?;
+    for row in open {
+        let clock = SlaClock {
+            status: row.status,
+            acknowledged: row.acknowledged_at.is_some(),
+            decided: row.decided_at.is_some(),
+            acknowledge_due_on: row.acknowledge_due_on,
+            decide_due_on: row.decide_due_on,
+            planned_departure_on: row.planned_departure_on,
+            departed: row.departed_on.is_some(),
+        };
+        for flag in clock.flags(today, not_departed_after_days) {
+            let due_on = match flag {
+                "acknowledge_overdue" => row.acknowledge_due_on,
+                "decision_overdue" => row.decide_due_on,
+                _ => row.planned_departure_on + Duration::days(i64::from(not_departed_after_days)),
+            };
+            items.push(WorkItem {
+                kind: flag,
+                due_on,
+                link: format!("/return-cases/{}", row.case_id),
+                client_id: row.client_id.clone(),
+            });
+        }
+    }
+    // Declined, and nothing sent elsewhere since.
+    let declined: Vec<(String, String, Option<NaiveDateTime>)> = referrals::table
+        .inner_join(return_cases::table)
+        .filter(mine.clone())
+        .filter(referrals::status.eq(ReferralStatus::Rejected.as_str()))
+        .filter(not(exists(
+            other_referrals
+                .filter(
+                    other_referrals
+                        .field(referrals::return_case_id)
+                        .eq(referrals::return_case_id),
+                )
+                .filter(
+                    other_referrals
+                        .field(referrals::sent_at)
+                        .gt(referrals::sent_at),
+                ),
+        )))
+        .select((
+            return_cases::id,
+            return_cases::client_id,
+            referrals::decided_at,
+        ))
+        .load(conn)?;
+    items.extend(
+        declined
+            .into_iter()
+            .map(|(case_id, client_id, at)| WorkItem {
+                kind: "declined",
+                due_on: at.map_or(today, |at| at.date()),
+                link: format!("/return-cases/{case_id}"),
+                client_id,
+            }),
+    );
+    let plans: Vec<(String, String, NaiveDateTime)> = reintegration_plans::table
+        .inner_join(referrals::table.on(referrals::id.eq(reintegration_plans::referral_id)))
+        .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
+        .filter(mine.clone())
+        .filter(reintegration_plans::status.eq("submitted"))
+        .select((
+            return_cases::id,
+            return_cases::client_id,
+            reintegration_plans::submitted_at,
+        ))
+        .load(conn)?;
+    items.extend(plans.into_iter().map(|(case_id, client_id, at)| WorkItem {
+        kind: "plan_waiting",
+        due_on: at.date(),
+        link: format!("/return-cases/{case_id}"),
+        client_id,
+    }));
+    let checklist: Vec<(String, String, NaiveDate)> = checklist_items::table
+        .inner_join(referrals::table.inner_join(return_cases::table))
+        .filter(mine.clone())
+        .filter(referrals::status.eq_any(ReferralStatus::open_statuses()))
+        .filter(checklist_items::owner.eq("organisation"))
+        .filter(checklist_items::status.eq("open"))
+        .filter(checklist_items::due_on.le(today))
+        .select((
+            return_cases::id,
+            return_cases::client_id,
+            checklist_items::due_on,
+        ))
+        .load(conn)?;
+    items.extend(
+        checklist
+            .into_iter()
+            .map(|(case_id, client_id, due_on)| WorkItem {
+                kind: "checklist_due",
+                due_on,
+                link: format!("/return-cases/{case_id}"),
+                client_id,
+            }),
+    );
+    let grace = crate::monitoring::store::GRACE_DAYS;
+    let missed: Vec<(String, String, NaiveDate)> = monitoring_visits::table
+        .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
+        .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
+        .filter(mine)
+        .filter(referrals::status.eq(ReferralStatus::InProgress.as_str()))
+        .filter(monitoring_visits::status.eq(VisitStatus::Scheduled))
+        .filter(monitoring_visits::due_on.lt(today - Duration::days(grace)))
+        .select((
+            return_cases::id,
+            return_cases::client_id,
+            monitoring_visits::due_on,
+        ))
+        .load(conn)?;
+    items.extend(
+        missed
+            .into_iter()
+            .map(|(case_id, client_id, due_on)| WorkItem {
+                kind: "monitoring_missed",
+                due_on,
+                link: format!("/return-cases/{case_id}"),
+                client_id,
+            }),
+    );
+    Ok(())
+}
+
+/// A client as a work item names them: reference and name.
+pub fn client_labels(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<HashMap<String, String>, DbError> {
+    let rows: Vec<(String, String, String, String)> = clients::table
+        .filter(clients::id.eq_any(ids))
+        .select((
+            clients::id,
+            clients::reference,
+            clients::given_name,
+            clients::family_name,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, reference, given, family)| (id, format!("{reference} · {given} {family}")))
+        .collect())
+}
+
+pub struct ShownItem {
+    pub why: String,
+    pub when: String,
+    pub overdue: bool,
+    pub who: String,
+    pub link: String,
+}
+
+#[derive(Template)]
+#[template(path = "work.html")]
+struct WorkPage {
+    l: Layout,
+    items: Vec<ShownItem>,
+}
+
+pub async fn home(ctx: Ctx) -> HttpResponse {
+    let staff = match ctx.staff() {
+        Ok(staff) => staff.clone(),
+        Err(err) => return ctx.fail(err).await,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let after = ctx.state.settings.not_departed_after_days;
+    let found = ctx
+        .state
+        .db
+        .read(move |conn| {
+            let items = queue(conn, &staff, today, after)?;
+            let ids: Vec<String> = items.iter().map(|i| i.client_id.clone()).collect();
+            let labels = client_labels(conn, &ids)?;
+            Ok::<_, AppError>((items, labels))
+        })
+        .await;
+    let (items, labels) = match found {
+        Ok(found) => found,
+        Err(err) => return ctx.fail(err).await,
+    };
+    let t = ctx.t;
+    let shown = items
+        .into_iter()
+        .map(|item| ShownItem {
+            why: t.code_label("work", item.kind),
+            when: super::page::date(&t, item.due_on),
+            overdue: item.due_on < today,
+            who: labels.get(&item.client_id).cloned().unwrap_or_default(),
+            link: item.link,
+        })
+        .collect();
+    let l = ctx.layout(t.t("work-title"), "work").await;
+    page::render(StatusCode::OK, &WorkPage { l, items: shown })
+}
