@@ -241,3 +241,28 @@ pub fn view(conn: &mut DbConn, id: &str) -> Result<Option<CaseView>, DbError> {
         .load(conn)?;
     Ok(Some(case.view(history)))
 }
+
+/// A client's return cases, newest first: what the client page lists.
+pub fn for_client(conn: &mut DbConn, client_id: &str) -> Result<Vec<CaseSummary>, DbError> {
+    Ok(return_cases::table
+        .filter(return_cases::client_id.eq(client_id))
+        .order((return_cases::opened_at.desc(), return_cases::id.desc()))
+        .select((
+            return_cases::id,
+            return_cases::status,
+            return_cases::destination_country,
+            return_cases::planned_departure_on,
+            return_cases::opened_at,
+        ))
+        .load(conn)?)
+}
+
+/// One line of a client's return cases.
+#[derive(Debug, Clone, Queryable)]
+pub struct CaseSummary {
+    pub id: String,
+    pub status: String,
+    pub destination_country: String,
+    pub planned_departure_on: NaiveDate,
+    pub opened_at: NaiveDateTime,
+}

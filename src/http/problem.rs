@@ -291,16 +291,17 @@ impl ResponseError for AppError {
 }
 
 /// The safety net: turns any error response that is not yet problem+json
-/// (actix's own 404, 405, payload and extractor errors) into one.
+/// (actix's own 404, 405, payload and extractor errors) into one. A page of
+/// the web UI (HTML) is an answer for a person already and stays as it is.
 pub fn render_bare_error<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
+    let kind = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(CONTENT_TYPE));
-    if is_problem {
+        .unwrap_or("");
+    if kind.starts_with(CONTENT_TYPE) || kind.starts_with("text/html") {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

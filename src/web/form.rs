@@ -114,6 +114,8 @@ pub enum As {
     /// A whole number; left out when empty, sent as typed when not a number
     /// (so that the API's parser names it).
     Number,
+    /// A string, or `null` when empty (an amendment that clears it).
+    Nullable,
     /// A checkbox: `true` when ticked, else left out.
     Flag,
     /// A checkbox the API needs either way: `true` or `false`.
@@ -173,6 +175,8 @@ impl FormData {
             let member = match kind {
                 As::Text if value.is_empty() => None,
                 As::Text => Some(Value::from(value)),
+                As::Nullable if value.is_empty() => Some(Value::Null),
+                As::Nullable => Some(Value::from(value)),
                 As::Number if value.is_empty() => None,
                 As::Number => Some(
                     value

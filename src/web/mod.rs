@@ -8,12 +8,15 @@
 //! [`guard::enforce`] with a session cookie, never a bearer token.
 
 pub mod assets;
+mod clients;
+mod consents;
 pub mod context;
 pub mod form;
 pub mod guard;
 pub mod i18n;
 pub mod page;
 mod signin;
+mod talks;
 pub mod work;
 
 use actix_web::http::Method;
@@ -63,6 +66,19 @@ pub fn pages() -> Vec<PageRoute> {
         get("/invite/{token}", signin::show_invite),
         post("/invite/{token}", signin::submit_invite),
         get("/static/{file}", assets::serve),
+        get("/clients", clients::index),
+        post("/clients", clients::search),
+        get("/clients/new", clients::new_form),
+        post("/clients/new", clients::create),
+        get("/clients/{id}", clients::show),
+        get("/clients/{id}/talks/new", talks::new_form),
+        post("/clients/{id}/talks/new", talks::create),
+        get("/talks/{id}", talks::show),
+        post("/talks/{id}", talks::amend),
+        get("/clients/{id}/consents/new", consents::new_form),
+        post("/clients/{id}/consents/new", consents::create),
+        get("/consents/{id}/receipt", consents::receipt),
+        post("/consents/{id}/withdraw", consents::withdraw),
     ]
 }
 
