@@ -104,3 +104,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         cfg.service(resource);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -107,27 +107,7 @@ pub async fn submit_login(
     let password = form.pairs_value("password");
     let addr = crate::telemetry::client_ip(&req);
     if let Some(wait) = addr.and_then(|a| throttle.blocked(a)) {
-        let problem = ctx.t.t1(
-            "login-throttled",
-            "minutes",
-            wait.as_secs().div_ceil(60).max(1),
-        );
-        let mut res = login_page(
-            &ctx,
-            &req,
-            StatusCode::TOO_MANY_REQUESTS,
-            &email,
-            &next,
-            Some(problem),
-        )
-        .await;
-        if let Ok(value) =
-            actix_web::http::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
-        {
-            res.headers_mut()
-                .insert(actix_web::http::header::RETRY_AFTER, value);
-        }
-        return res;
+        return throttled(&ctx, &req, wait, &email, &next).await;
     }
     let (check_email, check_password) = (email.clone(), password.clone());
     let found = ctx
@@ -142,20 +122,7 @@ pub async fn submit_login(
         Ok(None) => {
             if let Some(wait) = addr.and_then(|a| throttle.failed(a)) {
                 tracing::warn!(addr = ?addr, "failed sign-ins throttled");
-                let problem = ctx.t.t1(
-                    "login-throttled",
-                    "minutes",
-                    wait.as_secs().div_ceil(60).max(1),
-                );
-                return login_page(
-                    &ctx,
-                    &req,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &email,
-                    &next,
-                    Some(problem),
-                )
-                .await;
+                return throttled(&ctx, &req, wait, &email, &next).await;
             }
             let problem = ctx.t.t("login-failed");
             return login_page(
@@ -194,6 +161,37 @@ pub async fn submit_login(
         }
         Err(err) => ctx.fail(err).await,
     }
+}
+
+/// 429 with the wait in words and in `Retry-After`.
+async fn throttled(
+    ctx: &Ctx,
+    req: &HttpRequest,
+    wait: std::time::Duration,
+    email: &str,
+    next: &str,
+) -> HttpResponse {
+    let problem = ctx.t.t1(
+        "login-throttled",
+        "minutes",
+        wait.as_secs().div_ceil(60).max(1),
+    );
+    let mut res = login_page(
+        ctx,
+        req,
+        StatusCode::TOO_MANY_REQUESTS,
+        email,
+        next,
+        Some(problem),
+    )
+    .await;
+    if let Ok(value) =
+        actix_web::http::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    {
+        res.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    res
 }
 
 pub async fn logout(ctx: Ctx, _form: FormData) -> HttpResponse {

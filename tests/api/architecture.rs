@@ -34,7 +34,7 @@ const LAYERS: &[&[&str]] = &[
     &["reports"],
     &["http"],
     &["state"],
-    &["routes"],
+    &["routes", "web"],
     &["demo"],
     &["startup", "openapi", "cli"],
 ];

@@ -419,3 +419,86 @@ async fn user_and_partner_key_commands_print_the_secret_alone_and_it_works() {
             == Some(1)
     );
 }
+
+#[tokio::test]
+async fn a_password_from_standard_input_and_an_invitation_link_open_the_web_ui() {
+    use std::io::Write;
+    let app = crate::helpers::spawn_app().await;
+    let url = app.database.url.clone();
+    let out = on(
+        &url,
+        &[
+            "user",
+            "add",
+            "ines@example.org",
+            "--role",
+            "counsellor",
+            "--invite",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let link = text(&out.stdout).trim().to_owned();
+    assert_eq!(link.lines().count(), 1, "the link alone: {link:?}");
+    assert!(link.starts_with("http://127.0.0.1:8080/invite/"), "{link}");
+    let path = link.trim_start_matches("http://127.0.0.1:8080");
+    let page = app.client.get(app.url(path)).send().await.expect("sent");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .expect("body")
+            .contains("ines@example.org")
+    );
+
+    let mut child = brug()
+        .args([
+            "user",
+            "password",
+            "ines@example.org",
+            "--database-url",
+            &url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("brug runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long enough passphrase\n")
+        .expect("written");
+    let out = child.wait_with_output().expect("finished");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut browser = crate::web_helpers::Browser::new(&app);
+    browser
+        .sign_in("ines@example.org", "a long enough passphrase")
+        .await;
+
+    let mut child = brug()
+        .args([
+            "user",
+            "password",
+            "ines@example.org",
+            "--database-url",
+            &url,
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("brug runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"short\n")
+        .expect("written");
+    let out = child.wait_with_output().expect("finished");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least 12 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+}

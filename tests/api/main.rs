@@ -26,4 +26,6 @@ mod privacy;
 mod referrals;
 mod reports;
 mod roles;
+mod web_auth;
+mod web_helpers;
 mod webhooks;
