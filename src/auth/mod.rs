@@ -2,6 +2,7 @@
 //! keys. Tokens are random, shown once, and stored only as a hash. What each
 //! caller may do is decided in one place, [`policy`].
 
+pub mod assignment;
 pub mod commands;
 pub mod policy;
 pub mod routes;

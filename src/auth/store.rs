@@ -321,3 +321,35 @@ pub fn touch(conn: &mut DbConn, token_id: &str, now: DateTime<Utc>) -> Result<()
         .execute(conn)?;
     Ok(())
 }
+
+/// Whether the user may sign in, and their roles; `None` when there is no
+/// such user.
+pub fn standing(
+    conn: &mut DbConn,
+    user_id: &str,
+) -> Result<Option<super::assignment::Standing>, DbError> {
+    let disabled_at: Option<Option<NaiveDateTime>> = users::table
+        .find(user_id)
+        .select(users::disabled_at)
+        .first(conn)
+        .optional()?;
+    let Some(disabled_at) = disabled_at else {
+        return Ok(None);
+    };
+    let roles = user_roles::table
+        .filter(user_roles::user_id.eq(user_id))
+        .select(user_roles::role)
+        .load::<String>(conn)?
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    Ok(Some(super::assignment::Standing {
+        enabled: disabled_at.is_none(),
+        roles,
+    }))
+}
+
+pub fn user_exists(conn: &mut DbConn, user_id: &str) -> Result<bool, DbError> {
+    let count: i64 = users::table.find(user_id).count().get_result(conn)?;
+    Ok(count > 0)
+}

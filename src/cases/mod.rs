@@ -102,3 +102,26 @@ pub struct Departure {
     #[validate(custom(function = "crate::domain::rules::not_in_future"))]
     pub departed_on: NaiveDate,
 }
+
+text_enum! {
+    /// Whose work a caseload's move hands on: a counsellor's clients, or a
+    /// caseworker's open return cases.
+    pub enum Caseload {
+        Clients => "clients",
+        ReturnCases => "return_cases",
+    }
+}
+
+/// `POST /api/v1/assignments`: hand one user's whole caseload to another.
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseloadMove {
+    /// Whose caseload moves: any user, disabled or not.
+    pub from_user_id: uuid::Uuid,
+    /// Who takes it on: an enabled counsellor for `clients`, an enabled
+    /// caseworker for `return_cases`; not `from_user_id`.
+    pub to_user_id: uuid::Uuid,
+    /// `clients`: every client `from_user_id` holds; `return_cases`: every
+    /// open return case they hold (closed ones stay theirs).
+    pub kind: Caseload,
+}

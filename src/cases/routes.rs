@@ -1,14 +1,17 @@
-//! Opening and reading return cases; partner matches; the departure.
+//! Opening and reading return cases; partner matches; the departure;
+//! handing a case, or a whole caseload, to another member of staff (a
+//! caseload move touches clients too, and `cases` is the higher area).
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 
-use super::{Departure, NewReturnCase};
+use super::{Caseload, CaseloadMove, Departure, NewReturnCase};
 use super::{commands, queries};
 use crate::audit::AuditContext;
 use crate::auth::Staff;
+use crate::auth::assignment::Assignee;
 use crate::http::{AppError, JsonBody, RouteSpec};
 use crate::referrals::case_view::{self, ReturnCaseView};
 use crate::state::AppState;
@@ -20,6 +23,8 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::get("/api/v1/return-cases/{id}/partner-matches", partner_matches),
         RouteSpec::get("/api/v1/return-cases/{id}/checklist", get_checklist),
         RouteSpec::post("/api/v1/return-cases/{id}/departure", record_departure),
+        RouteSpec::post("/api/v1/return-cases/{id}/assign", assign_case),
+        RouteSpec::post("/api/v1/assignments", move_caseload),
     ]
 }
 
@@ -104,4 +109,38 @@ async fn record_departure(
         })
         .await?;
     Ok(HttpResponse::Ok().json(referral))
+}
+
+async fn assign_case(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Assignee>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let to = body.into_inner().user_id.to_string();
+    let assignment = state
+        .db
+        .write(move |conn| commands::assign(conn, &audit, &id, &to, Utc::now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(assignment))
+}
+
+async fn move_caseload(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    body: JsonBody<CaseloadMove>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let (from, to) = (input.from_user_id.to_string(), input.to_user_id.to_string());
+    let moved = state
+        .db
+        .write(move |conn| match input.kind {
+            Caseload::Clients => {
+                crate::clients::commands::move_caseload(conn, &audit, &from, &to, Utc::now())
+            }
+            Caseload::ReturnCases => commands::move_caseload(conn, &audit, &from, &to, Utc::now()),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(moved))
 }

@@ -51,6 +51,9 @@ pub struct CaseView {
     pub household_member_ids: Vec<String>,
     pub planned_departure_on: NaiveDate,
     pub status: CaseStatus,
+    /// The caseworker who holds the case now: who opened it, until a lead
+    /// or administrator hands it to another.
+    pub caseworker_id: String,
     pub opened_by: String,
     #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub opened_at: NaiveDateTime,
@@ -76,6 +79,7 @@ pub struct CaseRow {
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub caseworker_id: String,
 }
 
 impl CaseRow {
@@ -94,6 +98,7 @@ impl CaseRow {
             destination_region: self.destination_region,
             planned_departure_on: self.planned_departure_on,
             status: self.status,
+            caseworker_id: self.caseworker_id,
             opened_by: self.opened_by,
             opened_at: self.opened_at,
             closed_at: self.closed_at,
@@ -120,6 +125,8 @@ pub struct NewCaseRow<'a> {
     /// Set on closing; none when opened.
     pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// Who opened it, until it is handed to another.
+    pub caseworker_id: &'a str,
 }
 
 impl<'a> NewCaseRow<'a> {
@@ -152,6 +159,7 @@ impl<'a> NewCaseRow<'a> {
             opened_at: now,
             closed_at: None,
             updated_at: now,
+            caseworker_id: opened_by,
         }
     }
 }
@@ -265,4 +273,70 @@ pub struct CaseSummary {
     pub destination_country: String,
     pub planned_departure_on: NaiveDate,
     pub opened_at: NaiveDateTime,
+}
+
+/// Who holds a return case after a handover: ids only, for the leads who
+/// hand cases over see no names and no notes.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseAssignment {
+    /// The return case.
+    pub id: String,
+    pub status: CaseStatus,
+    /// The caseworker who holds the case now.
+    pub caseworker_id: String,
+    /// Who held it before: the same when it was theirs already.
+    pub previous_caseworker_id: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
+    pub updated_at: NaiveDateTime,
+}
+
+impl CaseAssignment {
+    pub fn of(case: CaseRow, previous_caseworker_id: String) -> Self {
+        Self {
+            id: case.id,
+            status: case.status,
+            caseworker_id: case.caseworker_id,
+            previous_caseworker_id,
+            updated_at: case.updated_at,
+        }
+    }
+}
+
+/// Hands the case to `to` if `from` holds it still (and, with
+/// `open_only`, it is open); whether it moved.
+pub fn move_case(
+    conn: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &str,
+    open_only: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let statuses: &[CaseStatus] = if open_only {
+        &[CaseStatus::Open]
+    } else {
+        CaseStatus::ALL
+    };
+    let moved = diesel::update(
+        return_cases::table
+            .find(id)
+            .filter(return_cases::caseworker_id.eq(from))
+            .filter(return_cases::status.eq_any(statuses)),
+    )
+    .set((
+        return_cases::caseworker_id.eq(to),
+        return_cases::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(moved == 1)
+}
+
+/// The open cases the caseworker holds, in id order.
+pub fn open_caseload(conn: &mut DbConn, caseworker_id: &str) -> Result<Vec<String>, DbError> {
+    Ok(return_cases::table
+        .filter(return_cases::caseworker_id.eq(caseworker_id))
+        .filter(return_cases::status.eq(CaseStatus::Open))
+        .select(return_cases::id)
+        .order(return_cases::id.asc())
+        .load(conn)?)
 }

@@ -1,13 +1,17 @@
-//! Registering clients and making households: each one function, one
-//! transaction with its audit entries, called by every door.
+//! Registering clients, making households and handing clients to another
+//! counsellor: each one function, one transaction with its audit entries,
+//! called by every door.
 
 use chrono::{DateTime, Utc};
 
-use super::store::{self, ClientView, HouseholdView, NewClientRow};
+use super::store::{self, ClientAssignment, ClientView, HouseholdView, NewClientRow};
 use super::{NewClient, NewHousehold, duplicate_check};
 use crate::audit::AuditContext;
-use crate::db::DbConn;
-use crate::domain::{CommandError, FieldError, Outcome, Refusal};
+use crate::auth::Role;
+use crate::auth::assignment::{CaseloadMoved, caseload_move_errors, may_take_on};
+use crate::auth::store as auth;
+use crate::db::{DbConn, Locked, lock_row};
+use crate::domain::{CommandError, Conflict, FieldError, Outcome, Refusal};
 
 /// Registers a client for the counsellor or caseworker who acts. Someone
 /// with the same names, date of birth and country is a possible duplicate,
@@ -67,4 +71,70 @@ pub fn create_household(
         .ok_or_else(|| CommandError::Internal(format!("household {id} vanished")))?;
     super::queries::record_household(conn, by, &household, now)?;
     Ok(household)
+}
+
+/// Hands a client to another counsellor, who then holds the record and
+/// finds it under `?mine=true`. Handing it to the counsellor who holds it
+/// already changes nothing, and is recorded all the same.
+pub fn assign(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    client_id: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Outcome<ClientAssignment> {
+    // The user first, then the client (as every handover locks): a user
+    // disabled meanwhile is seen disabled, and is never handed the client.
+    lock_row(conn, Locked::Users, to)?;
+    lock_row(conn, Locked::Clients, client_id)?;
+    let (previous, _) =
+        store::counsellor_of(conn, client_id)?.ok_or(Refusal::not_found("client"))?;
+    may_take_on(auth::standing(conn, to)?.as_ref(), Role::Counsellor)
+        .map_err(|message| Refusal::field("user_id", message))?;
+    if previous != to && !store::move_client(conn, client_id, &previous, to, now)? {
+        return Err(Refusal::conflict(
+            Conflict::ChangedMeanwhile,
+            "The client changed hands while this request ran; fetch it and try again.",
+        )
+        .into());
+    }
+    by.record(conn, "client", client_id, now)?;
+    let (counsellor_id, updated_at) = store::counsellor_of(conn, client_id)?
+        .ok_or_else(|| CommandError::Internal(format!("client {client_id} vanished")))?;
+    Ok(ClientAssignment {
+        id: client_id.to_owned(),
+        counsellor_id,
+        previous_counsellor_id: previous,
+        updated_at,
+    })
+}
+
+/// Hands every client `from` holds to another counsellor, all in the
+/// caller's one transaction: every client or, should one fail, none. Each
+/// client moved is recorded.
+pub fn move_caseload(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Outcome<CaseloadMoved> {
+    lock_row(conn, Locked::Users, to)?;
+    let errors = caseload_move_errors(
+        (from, auth::user_exists(conn, from)?),
+        (to, auth::standing(conn, to)?.as_ref()),
+        Role::Counsellor,
+    );
+    if !errors.is_empty() {
+        return Err(Refusal::invalid(errors).into());
+    }
+    let mut moved = Vec::new();
+    for id in store::caseload(conn, from)? {
+        // One that another request handed on meanwhile is not `from`'s now.
+        if store::move_client(conn, &id, from, to, now)? {
+            by.record(conn, "client", &id, now)?;
+            moved.push(id);
+        }
+    }
+    Ok(CaseloadMoved::of(moved))
 }

@@ -1,4 +1,5 @@
-//! Registering and finding clients; households.
+//! Registering and finding clients; households; handing a client to
+//! another counsellor.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -10,6 +11,7 @@ use super::{NewClient, NewHousehold};
 use super::{commands, queries};
 use crate::audit::AuditContext;
 use crate::auth::Staff;
+use crate::auth::assignment::Assignee;
 use crate::domain::CountryCode;
 use crate::http::{AppError, JsonBody, Page, PageRequest, QueryParams, RouteSpec};
 use crate::state::AppState;
@@ -19,6 +21,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::post("/api/v1/clients", create_client).creates(),
         RouteSpec::get("/api/v1/clients", search_clients).query::<SearchQuery>(),
         RouteSpec::get("/api/v1/clients/{id}", get_client),
+        RouteSpec::post("/api/v1/clients/{id}/assign", assign_client),
         RouteSpec::post("/api/v1/households", create_household).creates(),
         RouteSpec::get("/api/v1/households/{id}", get_household),
     ]
@@ -88,6 +91,21 @@ async fn get_client(
     })
     .await?;
     Ok(HttpResponse::Ok().json(client))
+}
+
+async fn assign_client(
+    state: web::Data<AppState>,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Assignee>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let to = body.into_inner().user_id.to_string();
+    let assignment = state
+        .db
+        .write(move |conn| commands::assign(conn, &audit, &id, &to, Utc::now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(assignment))
 }
 
 async fn create_household(

@@ -196,6 +196,62 @@ pub fn exists(conn: &mut DbConn, id: &str) -> Result<bool, DbError> {
     Ok(count > 0)
 }
 
+/// Who holds a client after a handover: ids only, for the leads who hand
+/// clients over see no names.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ClientAssignment {
+    /// The client.
+    pub id: String,
+    /// The counsellor who holds the client now.
+    pub counsellor_id: String,
+    /// Who held it before: the same when it was theirs already.
+    pub previous_counsellor_id: String,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
+    pub updated_at: NaiveDateTime,
+}
+
+/// The counsellor who holds the client, and when its record last changed.
+pub fn counsellor_of(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Option<(String, NaiveDateTime)>, DbError> {
+    Ok(clients::table
+        .find(id)
+        .select((clients::counsellor_id, clients::updated_at))
+        .first(conn)
+        .optional()?)
+}
+
+/// Hands the client to `to` if `from` holds it still; whether it moved.
+pub fn move_client(
+    conn: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let moved = diesel::update(
+        clients::table
+            .find(id)
+            .filter(clients::counsellor_id.eq(from)),
+    )
+    .set((
+        clients::counsellor_id.eq(to),
+        clients::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(moved == 1)
+}
+
+/// The clients the counsellor holds, in id order.
+pub fn caseload(conn: &mut DbConn, counsellor_id: &str) -> Result<Vec<String>, DbError> {
+    Ok(clients::table
+        .filter(clients::counsellor_id.eq(counsellor_id))
+        .select(clients::id)
+        .order(clients::id.asc())
+        .load(conn)?)
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ClientFilter {
     /// A reference (`TO-7K3M9`), or the start of a given or family name.

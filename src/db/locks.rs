@@ -53,6 +53,8 @@ impl Named {
 /// The tables whose rows a command locks ([`lock_row`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Locked {
+    /// A user about to be handed work: a concurrent disabling waits.
+    Users,
     Clients,
     ReturnCases,
     Referrals,
@@ -63,6 +65,7 @@ pub enum Locked {
 impl Locked {
     fn name(self) -> &'static str {
         match self {
+            Locked::Users => "users",
             Locked::Clients => "clients",
             Locked::ReturnCases => "return_cases",
             Locked::Referrals => "referrals",

@@ -261,6 +261,7 @@ diesel::table! {
         opened_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        caseworker_id -> Text,
     }
 }
 

@@ -296,6 +296,7 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
         opened_at: r.opened_at,
         closed_at: r.closed_at,
         updated_at: r.updated_at,
+        caseworker_id: &r.opened_by,
     });
     insert_rows!(
         conn,

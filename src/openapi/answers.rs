@@ -96,7 +96,9 @@ fn report_parts() -> Vec<(&'static str, serde_json::Value)> {
 /// object described in `docs/api.md`.
 pub fn response_bodies() -> Vec<ResponseBody> {
     use crate::audit::Entry;
-    use crate::clients::store::{ClientView, HouseholdView};
+    use crate::auth::assignment::CaseloadMoved;
+    use crate::cases::store::CaseAssignment;
+    use crate::clients::store::{ClientAssignment, ClientView, HouseholdView};
     use crate::consent::store::ConsentView;
     use crate::events::routes::FeedPage;
     use crate::monitoring::Model;
@@ -141,6 +143,17 @@ pub fn response_bodies() -> Vec<ResponseBody> {
             page_of::<ClientView>("ClientPage"),
         ),
         entry("GET", "/api/v1/clients/{id}", schema_of::<ClientView>()),
+        entry(
+            "POST",
+            "/api/v1/clients/{id}/assign",
+            schema_of::<ClientAssignment>(),
+        ),
+        entry(
+            "POST",
+            "/api/v1/return-cases/{id}/assign",
+            schema_of::<CaseAssignment>(),
+        ),
+        entry("POST", "/api/v1/assignments", schema_of::<CaseloadMoved>()),
         entry("POST", "/api/v1/households", schema_of::<HouseholdView>()),
         entry(
             "GET",

@@ -94,6 +94,7 @@ fn no_body(method: &'static str, path: &'static str) -> RequestBody {
 /// handlers parse (`JsonBody` is required, `OptionalJsonBody` not). A test
 /// fails when a writing route is missing here.
 pub fn request_bodies() -> Vec<RequestBody> {
+    use crate::auth::assignment::Assignee;
     use crate::referrals::plan::{NewPlan, Rejection};
     use crate::referrals::{Arrival, Closure, NewReferral, OptionalNote, Reason};
     vec![
@@ -103,6 +104,9 @@ pub fn request_bodies() -> Vec<RequestBody> {
         body::<crate::referrals::routes::ItemPatch>("PATCH", "/api/v1/checklist-items/{id}", true),
         body::<crate::consent::Withdrawal>("POST", "/api/v1/consents/{id}/withdraw", false),
         body::<crate::clients::NewHousehold>("POST", "/api/v1/households", true),
+        body::<Assignee>("POST", "/api/v1/clients/{id}/assign", true),
+        body::<Assignee>("POST", "/api/v1/return-cases/{id}/assign", true),
+        body::<crate::cases::CaseloadMove>("POST", "/api/v1/assignments", true),
         body::<Reason>("POST", "/api/v1/referrals/{id}/cancel", true),
         no_body("POST", "/api/v1/referrals/{id}/reintegration-plan/approve"),
         body::<Rejection>(

@@ -140,7 +140,7 @@ fn caseworker_items(
     not_departed_after_days: u32,
     items: &mut Vec<WorkItem>,
 ) -> Result<(), DbError> {
-    let mine = return_cases::opened_by
+    let mine = return_cases::caseworker_id
         .eq(me.to_owned())
         .and(return_cases::status.eq(CaseStatus::Open.as_str()));
     let open: Vec<OpenReferral> = referrals::table

@@ -3,6 +3,7 @@
 
 mod after_departure;
 mod architecture;
+mod assign;
 mod audit;
 mod audit_key;
 mod auth;

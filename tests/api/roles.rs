@@ -58,7 +58,8 @@ const fn op(
 }
 
 /// `API.md`, "Staff API", one row per operation (the rows that list two
-/// operations are split). Below them, the staff routes `API.md`'s table
+/// operations are split), and the reassignments of its additions' table
+/// ("bulk by user" is `POST /api/v1/assignments`). Below them, the staff routes `API.md`'s table
 /// does not list, as the README (and now `docs/api.md`) gives them: the audit log for administrators, a
 /// client's consents and households and one talk for those who work with
 /// clients, amending a talk for counsellors, `me` for everyone, and the
@@ -89,6 +90,10 @@ const OPERATIONS: &[Operation] = &[
     op("reports.partners",  "GET",   "/api/v1/reports/partners",                &[LEAD, ADMIN], 200, None),
     op("reports.overdue",   "GET",   "/api/v1/reports/overdue",                 &[LEAD, CASEWORKER], 200, None),
     op("reports.sustainability", "GET", "/api/v1/reports/sustainability",       &[LEAD, ADMIN], 200, None),
+    // The additions' table: reassign work, audited per record.
+    op("clients.assign",    "POST",  "/api/v1/clients/{id}/assign",             &[LEAD, ADMIN], 200, Some("client")),
+    op("cases.assign",      "POST",  "/api/v1/return-cases/{id}/assign",        &[LEAD, ADMIN], 200, Some("return_case")),
+    op("assignments.move",  "POST",  "/api/v1/assignments",                     &[LEAD, ADMIN], 200, Some("client")),
     // Not in API.md's table (in docs/api.md's).
     op("audit.list",        "GET",   "/api/v1/audit",                           &[ADMIN], 200, Some("audit_log")),
     op("consents.list",     "GET",   "/api/v1/clients/{id}/consents",           CLIENT_STAFF, 200, Some("client")),
@@ -253,6 +258,18 @@ impl World {
         referral
     }
 
+    /// A counsellor to hand work to: their id.
+    async fn other_counsellor(&self) -> String {
+        let token = self.app.staff_token(&[Role::Counsellor]).await;
+        id(&self.read(&token, "/api/v1/me").await)
+    }
+
+    /// A caseworker to hand work to: their id.
+    async fn other_caseworker(&self) -> String {
+        let token = self.app.staff_token(&[Role::Caseworker]).await;
+        id(&self.read(&token, "/api/v1/me").await)
+    }
+
     /// What `operation` needs, made afresh, for the person holding `actor`.
     async fn prepare(&self, operation: &str, actor: &str) -> Call {
         let call = |path: String, body: Option<Value>, subject: Subject| Call {
@@ -397,6 +414,34 @@ impl World {
                 let household = id(&household);
                 let path = format!("/api/v1/households/{household}");
                 call(path, None, Subject::Is(household))
+            }
+            "clients.assign" => {
+                let client = self.client().await;
+                let body = json!({"user_id": self.other_counsellor().await});
+                let path = format!("/api/v1/clients/{client}/assign");
+                call(path, Some(body), Subject::Is(client))
+            }
+            "cases.assign" => {
+                let (case, _) = self.case().await;
+                let body = json!({"user_id": self.other_caseworker().await});
+                let path = format!("/api/v1/return-cases/{case}/assign");
+                call(path, Some(body), Subject::Is(case))
+            }
+            "assignments.move" => {
+                // A counsellor with a caseload of one, handed to another.
+                let leaving = self.app.staff_token(&[Role::Counsellor]).await;
+                let body = self.client_body();
+                let client = id(&self.post(&leaving, "/api/v1/clients", body, 201).await);
+                let from = id(&self.read(&leaving, "/api/v1/me").await);
+                let body = json!({
+                    "from_user_id": from, "to_user_id": self.other_counsellor().await,
+                    "kind": "clients"
+                });
+                call(
+                    "/api/v1/assignments".into(),
+                    Some(body),
+                    Subject::Is(client),
+                )
             }
             // Lists, reports and the caller itself: nothing to make.
             _ => {
