@@ -14,8 +14,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 # Every target the manifest names must exist (the bench and the test suite
 # too), or cargo refuses the manifest; stand-ins do for this layer.
-RUN mkdir -p src tests/api benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+RUN mkdir -p src tests/api tests/browser benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && echo 'fn main() {}' > tests/api/main.rs \
+    && echo 'fn main() {}' > tests/browser/main.rs \
     && echo 'fn main() {}' > benches/reports.rs \
     && mkdir -p benches/throughput && echo 'fn main() {}' > benches/throughput/main.rs \
     && cargo build --release --locked \
