@@ -63,3 +63,36 @@ work-plan-waiting = Reintegration plan waits for approval
 work-checklist-due = Departure task of the organisation
 work-not-departed = Not departed after planned departure
 work-monitoring-missed = Monitoring visit missed
+
+team-title = Team
+team-people = Staff and their caseloads
+team-name = Name
+team-roles = Roles
+team-clients = Clients
+team-cases = Open return cases
+team-disabled = disabled
+team-users-hint = The administrator manages staff, roles and passwords with `brug user` (see the README).
+team-move-client = Hand over a client
+team-move-case = Hand over a return case
+team-move-caseload = Hand over a whole caseload
+team-reference = The client's reference
+team-reference-hint = For example TO-7K3M9.
+team-case-reference-hint = The client of the open return case, for example TO-7K3M9.
+team-to-counsellor = To counsellor
+team-to-caseworker = To caseworker
+team-kind = What
+team-from = From
+team-to = To
+team-move-submit = Hand over
+team-move-caseload-submit = Hand over the caseload
+team-moved = { $count ->
+    [0] There was nothing to hand over.
+    [one] One record was handed over.
+   *[other] { $count } records were handed over.
+}
+caseload-clients = A counsellor's clients
+caseload-return-cases = A caseworker's open return cases
+role-counsellor = counsellor
+role-caseworker = caseworker
+role-lead = programme lead
+role-admin = administrator

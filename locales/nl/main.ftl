@@ -63,3 +63,36 @@ work-plan-waiting = Re-integratieplan wacht op goedkeuring
 work-checklist-due = Vertrektaak van de organisatie
 work-not-departed = Niet vertrokken na gepland vertrek
 work-monitoring-missed = Monitoringbezoek gemist
+
+team-title = Team
+team-people = Medewerkers en hun caseload
+team-name = Naam
+team-roles = Rollen
+team-clients = Cliënten
+team-cases = Lopende trajecten
+team-disabled = uitgeschakeld
+team-users-hint = Medewerkers, rollen en wachtwoorden beheert de beheerder met `brug user` (zie de README).
+team-move-client = Cliënt overdragen
+team-move-case = Terugkeertraject overdragen
+team-move-caseload = Hele caseload overdragen
+team-reference = Referentie van de cliënt
+team-reference-hint = Bijvoorbeeld TO-7K3M9.
+team-case-reference-hint = De cliënt van het lopende terugkeertraject, bijvoorbeeld TO-7K3M9.
+team-to-counsellor = Naar consulent
+team-to-caseworker = Naar trajectbegeleider
+team-kind = Wat
+team-from = Van
+team-to = Naar
+team-move-submit = Overdragen
+team-move-caseload-submit = Caseload overdragen
+team-moved = { $count ->
+    [0] Er was niets over te dragen.
+    [one] Eén dossier is overgedragen.
+   *[other] { $count } dossiers zijn overgedragen.
+}
+caseload-clients = De cliënten van een consulent
+caseload-return-cases = De lopende terugkeertrajecten van een trajectbegeleider
+role-counsellor = consulent
+role-caseworker = trajectbegeleider
+role-lead = programmaleider
+role-admin = beheerder

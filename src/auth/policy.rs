@@ -147,6 +147,9 @@ pub const PAGES: &[Rule] = &[
     rule("partners.list",      "GET",  "/partners",                  Access::Staff(ALL_STAFF)),
     rule("partners.get",       "GET",  "/partners/{id}",             Access::Staff(ALL_STAFF)),
     rule("web.team",           "GET",  "/team",                      Access::Staff(LEAD_ADMIN)),
+    rule("clients.assign",     "POST", "/team/clients",              Access::Staff(LEAD_ADMIN)),
+    rule("cases.assign",       "POST", "/team/return-cases",         Access::Staff(LEAD_ADMIN)),
+    rule("assignments.move",   "POST", "/team/caseloads",            Access::Staff(LEAD_ADMIN)),
 ];
 
 pub fn find_page(method: &str, path: &str) -> Option<&'static Rule> {

@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod page;
 mod signin;
 mod talks;
+mod team;
 pub mod work;
 
 use actix_web::http::Method;
@@ -79,6 +80,10 @@ pub fn pages() -> Vec<PageRoute> {
         post("/clients/{id}/consents/new", consents::create),
         get("/consents/{id}/receipt", consents::receipt),
         post("/consents/{id}/withdraw", consents::withdraw),
+        get("/team", team::show),
+        post("/team/clients", team::assign_client),
+        post("/team/return-cases", team::assign_case),
+        post("/team/caseloads", team::move_caseload),
     ]
 }
 

@@ -29,4 +29,5 @@ mod reports;
 mod roles;
 mod web_auth;
 mod web_helpers;
+mod web_team;
 mod webhooks;
