@@ -28,6 +28,7 @@ mod referrals;
 mod reports;
 mod roles;
 mod web_auth;
+mod web_clients;
 mod web_helpers;
 mod web_team;
 mod webhooks;

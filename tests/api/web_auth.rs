@@ -444,3 +444,27 @@ async fn an_invitation_sets_a_password_once_within_72_hours() {
         404
     );
 }
+
+#[tokio::test]
+async fn every_form_of_the_ui_refuses_a_post_without_its_token() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_in(
+        &app,
+        &[Role::Counsellor, Role::Caseworker, Role::Lead, Role::Admin],
+        "Alle Rollen",
+    )
+    .await;
+    let some_id = uuid::Uuid::now_v7().to_string();
+    let mut checked = 0;
+    for rule in brug::auth::policy::PAGES {
+        if rule.method != "POST" {
+            continue;
+        }
+        let path = rule.path.replace("{id}", &some_id).replace("{token}", "x");
+        let answer = browser.post_raw(&path, &[("reason", "x")]).await;
+        assert_eq!(answer.status, 403, "{} answered {}", rule.path, answer.status);
+        assert!(answer.contains("Formulier verlopen"), "{}: {}", rule.path, answer.html);
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} forms");
+}
