@@ -462,8 +462,17 @@ async fn every_form_of_the_ui_refuses_a_post_without_its_token() {
         }
         let path = rule.path.replace("{id}", &some_id).replace("{token}", "x");
         let answer = browser.post_raw(&path, &[("reason", "x")]).await;
-        assert_eq!(answer.status, 403, "{} answered {}", rule.path, answer.status);
-        assert!(answer.contains("Formulier verlopen"), "{}: {}", rule.path, answer.html);
+        assert_eq!(
+            answer.status, 403,
+            "{} answered {}",
+            rule.path, answer.status
+        );
+        assert!(
+            answer.contains("Formulier verlopen"),
+            "{}: {}",
+            rule.path,
+            answer.html
+        );
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} forms");

@@ -38,7 +38,12 @@ async fn a_counsellor_registers_a_client_and_finds_them_again() {
     assert!(page.contains("Nog geen gesprek vastgelegd"));
     // The same client through the API, held by the one who registered them.
     let id = path.trim_start_matches("/clients/");
-    let client: Value = app.get(&format!("/api/v1/clients/{id}")).await.json().await.expect("json");
+    let client: Value = app
+        .get(&format!("/api/v1/clients/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(client["given_name"], "Testa");
     assert_eq!(client["counsellor_id"], me.as_str());
     let reference = client["reference"].as_str().expect("reference").to_owned();
@@ -46,13 +51,20 @@ async fn a_counsellor_registers_a_client_and_finds_them_again() {
     // Mine by default; a search goes in the body, not the address.
     let list = browser.get("/clients").await;
     assert!(list.contains(&reference) && list.contains("Mijn cliënten"));
-    let found = browser.post("/clients", &[("q", "test"), ("scope", "all")]).await;
+    let found = browser
+        .post("/clients", &[("q", "test"), ("scope", "all")])
+        .await;
     assert_eq!(found.status, 200);
     assert!(found.contains(&reference) && found.contains("Gevonden"));
-    let none = browser.post("/clients", &[("q", "Niemand"), ("scope", "all")]).await;
+    let none = browser
+        .post("/clients", &[("q", "Niemand"), ("scope", "all")])
+        .await;
     assert!(none.contains("Geen cliënten gevonden.") && !none.contains(&reference));
     let (mut other, _) = signed_in(&app, &[Role::Counsellor], "Carla").await;
-    assert!(!other.get("/clients").await.contains(&reference), "not Carla's client");
+    assert!(
+        !other.get("/clients").await.contains(&reference),
+        "not Carla's client"
+    );
     assert!(other.get("/clients?all=1").await.contains(&reference));
 }
 
@@ -75,13 +87,24 @@ async fn a_refused_registration_keeps_what_was_typed_and_names_each_field() {
         .await;
     assert_eq!(refused.status, 422);
     assert_eq!(refused.field_value("given_name").as_deref(), Some("Testa"));
-    assert_eq!(refused.field_value("country_of_origin").as_deref(), Some("Irak"));
-    assert_eq!(refused.field_error("family_name").as_deref(), Some("is required"));
+    assert_eq!(
+        refused.field_value("country_of_origin").as_deref(),
+        Some("Irak")
+    );
+    assert_eq!(
+        refused.field_error("family_name").as_deref(),
+        Some("is required")
+    );
     assert_eq!(
         refused.field_error("date_of_birth").as_deref(),
         Some("must be a date between 1900-01-01 and today")
     );
-    assert!(refused.field_error("country_of_origin").expect("named").contains("ISO 3166-1"));
+    assert!(
+        refused
+            .field_error("country_of_origin")
+            .expect("named")
+            .contains("ISO 3166-1")
+    );
     assert!(refused.field_error("languages").is_none());
     assert!(refused.contains("aria-invalid=\"true\""));
     let listed: Value = app.get("/api/v1/clients").await.json().await.expect("json");
@@ -97,7 +120,10 @@ async fn a_possible_duplicate_is_shown_and_registered_only_when_confirmed() {
     let warned = browser.post("/clients/new", CLIENT).await;
     assert_eq!(warned.status, 409);
     assert!(warned.contains("Er bestaat al een cliënt met dezelfde namen"));
-    assert!(warned.contains(&format!("href=\"{first}\"")), "the match is linked");
+    assert!(
+        warned.contains(&format!("href=\"{first}\"")),
+        "the match is linked"
+    );
     assert!(warned.contains("Dit is iemand anders dan de cliënten hierboven"));
     let mut confirmed = CLIENT.to_vec();
     confirmed.push(("confirm_not_duplicate", "on"));
@@ -135,7 +161,11 @@ async fn talks_build_a_timeline_and_the_latest_intention_counts() {
     assert_eq!(first.status, 303, "{}", first.html);
     // The planned talk is due: it waits in My work, counted in the menu.
     let work = browser.get("/").await;
-    assert!(work.contains("Gesprek gepland") && work.contains("te laat"), "{}", work.html);
+    assert!(
+        work.contains("Gesprek gepland") && work.contains("te laat"),
+        "{}",
+        work.html
+    );
     assert!(work.contains("Testa Voorbeeld"));
     assert!(work.contains("Mijn werk <span class=\"count\">1</span>"));
 
@@ -154,7 +184,11 @@ async fn talks_build_a_timeline_and_the_latest_intention_counts() {
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.field_error("duration_minutes").is_some(), "{}", refused.html);
+    assert!(
+        refused.field_error("duration_minutes").is_some(),
+        "{}",
+        refused.html
+    );
     assert!(refused.contains("value=\"return\" checked"));
     let second = browser
         .post(
@@ -170,7 +204,11 @@ async fn talks_build_a_timeline_and_the_latest_intention_counts() {
         .await;
     assert_eq!(second.status, 303);
     let page = browser.get(&path).await;
-    assert!(page.contains("<dd>Terugkeer</dd>"), "the latest intention: {}", page.html);
+    assert!(
+        page.contains("<dd>Terugkeer</dd>"),
+        "the latest intention: {}",
+        page.html
+    );
     assert!(page.contains("Nog onbeslist") && page.contains("Juridische mogelijkheden, Familie"));
     // A later talk was held: nothing is due any more.
     assert!(browser.get("/").await.contains("Er wacht nu niets op u."));
@@ -224,12 +262,29 @@ async fn only_the_author_amends_a_talk_and_the_earlier_version_stays_visible() {
     let (mut colleague, _) = signed_in(&app, &[Role::Counsellor], "Carla").await;
     let theirs = colleague.get(&talk).await;
     assert_eq!(theirs.status, 200);
-    assert!(!theirs.contains("Gesprek wijzigen"), "no amend form for another counsellor");
+    assert!(
+        !theirs.contains("Gesprek wijzigen"),
+        "no amend form for another counsellor"
+    );
     let forced = colleague
-        .post(&talk, &[("held_on", &today), ("mode", "video"), ("duration_minutes", "50"), ("topics", "return"), ("intention", "return")])
+        .post(
+            &talk,
+            &[
+                ("held_on", &today),
+                ("mode", "video"),
+                ("duration_minutes", "50"),
+                ("topics", "return"),
+                ("intention", "return"),
+            ],
+        )
         .await;
     assert_eq!(forced.status, 403, "{}", forced.html);
-    let stored: Value = app.get(&format!("/api/v1{talk}")).await.json().await.expect("json");
+    let stored: Value = app
+        .get(&format!("/api/v1{talk}"))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(stored["duration_minutes"], 40);
 }
 
@@ -243,11 +298,20 @@ async fn consent_is_recorded_with_a_bilingual_receipt_and_withdrawn() {
     let refused = browser
         .post(
             &format!("{path}/consents/new"),
-            &[("purpose", "referral"), ("given_on", "2026-01-01"), ("method", "written"), ("language", "ar")],
+            &[
+                ("purpose", "referral"),
+                ("given_on", "2026-01-01"),
+                ("method", "written"),
+                ("language", "ar"),
+            ],
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.field_error("data_categories").is_some(), "{}", refused.html);
+    assert!(
+        refused.field_error("data_categories").is_some(),
+        "{}",
+        refused.html
+    );
     let partner = "accra-reintegration-network";
     let given = chrono::Utc::now().date_naive().to_string();
     let made = browser
@@ -272,7 +336,11 @@ async fn consent_is_recorded_with_a_bilingual_receipt_and_withdrawn() {
     assert!(receipt.contains("Identiteit: naam en geboortedatum"));
     assert!(receipt.contains("Identity: name and date of birth"));
     assert!(receipt.contains("tot intrekking") && receipt.contains("until withdrawn"));
-    assert!(receipt.contains("Accra"), "the partner by name: {}", receipt.html);
+    assert!(
+        receipt.contains("Accra"),
+        "the partner by name: {}",
+        receipt.html
+    );
 
     let client = browser.get(&path).await;
     assert!(client.contains("Er loopt geen verwijzing op deze toestemming."));
@@ -283,7 +351,10 @@ async fn consent_is_recorded_with_a_bilingual_receipt_and_withdrawn() {
         .expect("id")
         .to_owned();
     let withdrawn = browser
-        .post(&format!("/consents/{consent_id}/withdraw"), &[("reason", "Wil niet meer.")])
+        .post(
+            &format!("/consents/{consent_id}/withdraw"),
+            &[("reason", "Wil niet meer.")],
+        )
         .await;
     assert_eq!(withdrawn.status, 303);
     let id = path.trim_start_matches("/clients/");

@@ -15,5 +15,6 @@ mod contract;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod counselling;
 mod harness;
 mod harness_test;
