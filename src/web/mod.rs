@@ -8,6 +8,7 @@
 //! [`guard::enforce`] with a session cookie, never a bearer token.
 
 pub mod assets;
+mod cases;
 mod clients;
 mod consents;
 pub mod context;
@@ -15,6 +16,7 @@ pub mod form;
 pub mod guard;
 pub mod i18n;
 pub mod page;
+mod partners;
 mod signin;
 mod talks;
 pub mod work;
@@ -79,6 +81,17 @@ pub fn pages() -> Vec<PageRoute> {
         post("/clients/{id}/consents/new", consents::create),
         get("/consents/{id}/receipt", consents::receipt),
         post("/consents/{id}/withdraw", consents::withdraw),
+        get("/clients/{id}/return-cases/new", cases::new_case),
+        post("/clients/{id}/return-cases/new", cases::open_case),
+        get("/return-cases/{id}", cases::show),
+        post("/return-cases/{id}/referrals", cases::send_referral),
+        post("/return-cases/{id}/departure", cases::record_departure),
+        post("/referrals/{id}/cancel", cases::cancel_referral),
+        post("/referrals/{id}/plan/approve", cases::approve_plan),
+        post("/referrals/{id}/plan/reject", cases::reject_plan),
+        post("/checklist-items/{id}", cases::update_item),
+        get("/partners", partners::list),
+        get("/partners/{id}", partners::show),
     ]
 }
 

@@ -28,5 +28,7 @@ mod referrals;
 mod reports;
 mod roles;
 mod web_auth;
+mod web_cases;
 mod web_helpers;
+mod web_text;
 mod webhooks;
