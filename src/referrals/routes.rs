@@ -123,6 +123,18 @@ pub struct ItemPatch {
     owner: Option<ChecklistOwner>,
 }
 
+impl ItemPatch {
+    /// The change the command makes (the staff page posts the same patch).
+    pub fn into_change(self) -> ItemChange {
+        ItemChange {
+            status: self.status,
+            note: self.note,
+            due_on: self.due_on,
+            owner: self.owner,
+        }
+    }
+}
+
 async fn update_checklist_item(
     state: web::Data<AppState>,
     audit: AuditContext,
@@ -130,13 +142,7 @@ async fn update_checklist_item(
     body: JsonBody<ItemPatch>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let patch = body.into_inner();
-    let change = ItemChange {
-        status: patch.status,
-        note: patch.note,
-        due_on: patch.due_on,
-        owner: patch.owner,
-    };
+    let change = body.into_inner().into_change();
     let item = state
         .db
         .write(move |conn| checklist::update_item(conn, &audit, &id, &change, Utc::now()))

@@ -8,6 +8,7 @@
 //! [`guard::enforce`] with a session cookie, never a bearer token.
 
 pub mod assets;
+mod cases;
 mod clients;
 mod consents;
 pub mod context;
@@ -15,6 +16,7 @@ pub mod form;
 pub mod guard;
 pub mod i18n;
 pub mod page;
+mod partners;
 mod signin;
 mod talks;
 mod team;
@@ -84,6 +86,17 @@ pub fn pages() -> Vec<PageRoute> {
         post("/team/clients", team::assign_client),
         post("/team/return-cases", team::assign_case),
         post("/team/caseloads", team::move_caseload),
+        get("/clients/{id}/return-cases/new", cases::new_case),
+        post("/clients/{id}/return-cases/new", cases::open_case),
+        get("/return-cases/{id}", cases::show),
+        post("/return-cases/{id}/referrals", cases::send_referral),
+        post("/return-cases/{id}/departure", cases::record_departure),
+        post("/referrals/{id}/cancel", cases::cancel_referral),
+        post("/referrals/{id}/plan/approve", cases::approve_plan),
+        post("/referrals/{id}/plan/reject", cases::reject_plan),
+        post("/checklist-items/{id}", cases::update_item),
+        get("/partners", partners::list),
+        get("/partners/{id}", partners::show),
     ]
 }
 

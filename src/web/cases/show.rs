@@ -1,0 +1,53 @@
+//! `GET /return-cases/{id}`: the case page, also shown again (with the
+//! refusal) when one of its forms was refused.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+
+use super::Trouble;
+use super::load::load;
+use super::view::case_page;
+use crate::audit::AuditContext;
+use crate::http::AppError;
+use crate::web::context::Ctx;
+use crate::web::page;
+
+pub async fn show(ctx: Ctx, audit: AuditContext, id: web::Path<String>) -> HttpResponse {
+    render(&ctx, audit, id.into_inner(), None).await
+}
+
+/// The case page; with a refused step, that step's status and message.
+pub async fn render(
+    ctx: &Ctx,
+    audit: AuditContext,
+    id: String,
+    trouble: Option<Trouble>,
+) -> HttpResponse {
+    // Showing the case is reading it, whichever form led here.
+    let audit = AuditContext {
+        operation: "cases.get",
+        ..audit
+    };
+    let after_days = ctx.state.settings.not_departed_after_days;
+    let directory = ctx.state.directory.clone();
+    let now = Utc::now();
+    let loaded = crate::audit::read::audited(&ctx.state.db, audit, move |conn, by| {
+        load(conn, by, &directory, &id, after_days, now)
+    })
+    .await;
+    let data = match loaded {
+        Ok(data) => data,
+        Err(err) => return ctx.fail(AppError::from(err)).await,
+    };
+    let t = ctx.t;
+    let title = t.t1(
+        "case-title",
+        "name",
+        format!("{} {}", data.client.given_name, data.client.family_name),
+    );
+    let l = ctx.layout(title, "clients").await;
+    let status = trouble.as_ref().map_or(StatusCode::OK, |tr| tr.status);
+    let page = case_page(t, l, data, trouble.as_ref(), now.date_naive());
+    page::render(status, &page)
+}
