@@ -39,7 +39,7 @@ fn line(t: &super::i18n::Texts, c: &ClientView) -> ClientLine {
         reference: c.reference.clone(),
         name: format!("{} {}", c.given_name, c.family_name),
         born: page::date(t, c.date_of_birth),
-        country: c.country_of_origin.clone(),
+        country: page::country_name(&c.country_of_origin),
         intention: c
             .latest_intention
             .as_deref()
@@ -339,6 +339,8 @@ pub struct CaseLine {
 struct ShowPage {
     l: Layout,
     client: ClientView,
+    country: String,
+    languages: String,
     born: String,
     intention: String,
     household: Vec<(String, String, String)>,
@@ -441,6 +443,18 @@ pub async fn show(
     };
     let open_case = file.cases.iter().any(|c| c.status == "open");
     let body = ShowPage {
+        country: format!(
+            "{} ({})",
+            page::country_name(&file.client.country_of_origin),
+            file.client.country_of_origin
+        ),
+        languages: file
+            .client
+            .languages
+            .iter()
+            .map(|l| page::language_name(l))
+            .collect::<Vec<_>>()
+            .join(", "),
         born: page::date(&t, file.client.date_of_birth),
         intention: file
             .client

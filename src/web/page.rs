@@ -292,3 +292,17 @@ pub fn date(t: &Texts, day: chrono::NaiveDate) -> String {
         Lang::En => day.format("%-d %b %Y").to_string(),
     }
 }
+
+/// A country's name from its ISO 3166 code, or the code when unknown.
+pub fn country_name(code: &str) -> String {
+    crate::domain::CountryCode::parse(code)
+        .map(|c| c.name())
+        .unwrap_or_else(|_| code.to_owned())
+}
+
+/// A language's name from its ISO 639 code, or the code when unknown.
+pub fn language_name(code: &str) -> String {
+    crate::domain::LanguageCode::parse(code)
+        .map(|l| l.name().to_owned())
+        .unwrap_or_else(|_| code.to_owned())
+}

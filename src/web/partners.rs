@@ -45,17 +45,7 @@ struct ListPage {
     next: Option<String>,
 }
 
-fn country_name(code: &str) -> String {
-    CountryCode::parse(code)
-        .map(|c| c.name())
-        .unwrap_or_else(|_| code.to_owned())
-}
-
-fn language_name(code: &str) -> String {
-    LanguageCode::parse(code)
-        .map(|l| l.name().to_owned())
-        .unwrap_or_else(|_| code.to_owned())
-}
+use super::page::{country_name, language_name};
 
 fn services(t: &Texts, codes: &[String]) -> String {
     codes

@@ -197,7 +197,9 @@ pub async fn set_date(client: &Client, name: &str, iso: &str) {
 
 #[tokio::test]
 async fn the_team_page_is_accessible_and_closed_to_counsellors() {
-    let app = helpers::spawn_app_with(|s| s.insecure_cookies = true).await;
+    // The default `Secure` cookie: browsers keep it for http://127.0.0.1
+    // (a secure context), so local try-outs need no setting.
+    let app = helpers::spawn_app().await;
     let Some(browser) = harness::browser().await else {
         return;
     };

@@ -16,5 +16,6 @@ mod contract;
 mod helpers;
 
 mod counselling;
+mod screenshots;
 mod harness;
 mod harness_test;

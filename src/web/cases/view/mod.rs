@@ -247,9 +247,7 @@ fn case_facts(t: &Texts, data: &Loaded) -> Vec<Fact> {
                 .collect(),
         });
     }
-    let country = crate::domain::CountryCode::parse(&case.destination_country)
-        .map(|c| c.name())
-        .unwrap_or_else(|_| case.destination_country.clone());
+    let country = crate::web::page::country_name(&case.destination_country);
     facts.push(Fact::text(
         t.t("case-destination"),
         format!("{country} ({})", case.destination_country),
