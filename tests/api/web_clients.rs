@@ -34,7 +34,11 @@ async fn a_counsellor_registers_a_client_and_finds_them_again() {
     let page = browser.get(&format!("{path}?registered=1")).await;
     assert!(page.contains("De cliënt is geregistreerd."));
     assert!(page.contains("Testa Voorbeeld"));
-    assert!(page.contains("Arabic, Kurdish") && page.contains("Iraq (IQ)") && page.contains("1234567890"));
+    assert!(
+        page.contains("Arabic, Kurdish")
+            && page.contains("Iraq (IQ)")
+            && page.contains("1234567890")
+    );
     assert!(page.contains("Nog geen gesprek vastgelegd"));
     // The same client through the API, held by the one who registered them.
     let id = path.trim_start_matches("/clients/");

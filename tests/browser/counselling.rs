@@ -177,17 +177,32 @@ async fn a_counsellor_registers_a_client_records_talks_and_consent() {
     // The search narrows as one types (htmx, under the strict CSP), and
     // the address keeps no name.
     harness::goto(client, &app.url("/clients?all=1")).await;
-    harness::wait_for(client, "#f-q").await.click().await.expect("focus the search");
+    harness::wait_for(client, "#f-q")
+        .await
+        .click()
+        .await
+        .expect("focus the search");
     harness::type_keys(client, "Testa").await;
     let found = client
         .wait()
         .at_most(harness::WAIT)
-        .for_element(Locator::XPath("//div[@id='results']/h2[normalize-space(.)='Gevonden']"))
+        .for_element(Locator::XPath(
+            "//div[@id='results']/h2[normalize-space(.)='Gevonden']",
+        ))
         .await;
     assert!(found.is_ok(), "the results did not update while typing");
-    assert!(harness::text_of(client, "#results").await.contains("Testa Voorbeeld"));
+    assert!(
+        harness::text_of(client, "#results")
+            .await
+            .contains("Testa Voorbeeld")
+    );
     assert_eq!(harness::current_url(client).await.path(), "/clients");
-    assert!(harness::current_url(client).await.query().is_none_or(|q| !q.contains("Testa")));
+    assert!(
+        harness::current_url(client)
+            .await
+            .query()
+            .is_none_or(|q| !q.contains("Testa"))
+    );
     harness::assert_accessible(client, "cliënten, gezocht").await;
     harness::click_button(client, "Afmelden").await;
     wait_heading(client, "Aanmelden").await;

@@ -16,6 +16,7 @@ mod contract;
 mod helpers;
 
 mod counselling;
-mod screenshots;
 mod harness;
 mod harness_test;
+mod screenshots;
+mod sessions;

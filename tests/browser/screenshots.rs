@@ -52,8 +52,17 @@ async fn screenshots() {
             model: &model,
         };
         let until = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
-        brug::demo::store::fill(&db, brug::demo::Options { years: 1, seed: 7, until }, &rules, chrono::Utc::now())
-            .expect("demo data");
+        brug::demo::store::fill(
+            &db,
+            brug::demo::Options {
+                years: 1,
+                seed: 7,
+                until,
+            },
+            &rules,
+            chrono::Utc::now(),
+        )
+        .expect("demo data");
     })
     .await
     .expect("filled");
@@ -78,7 +87,13 @@ async fn screenshots() {
     drop(conn);
     for email in [counsellor.clone(), caseworker.clone(), lead.clone()] {
         app.write(move |conn, now| {
-            brug::auth::sessions::set_password(conn, &brug::audit::Actor::cli(), &email, PASSWORD, now)
+            brug::auth::sessions::set_password(
+                conn,
+                &brug::audit::Actor::cli(),
+                &email,
+                PASSWORD,
+                now,
+            )
         })
         .await;
     }
