@@ -96,3 +96,7 @@ role-counsellor = counsellor
 role-caseworker = caseworker
 role-lead = programme lead
 role-admin = administrator
+form-fields-invalid = { $count ->
+    [one] One field is not right yet.
+   *[other] { $count } fields are not right yet.
+}

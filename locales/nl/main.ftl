@@ -96,3 +96,7 @@ role-counsellor = consulent
 role-caseworker = trajectbegeleider
 role-lead = programmaleider
 role-admin = beheerder
+form-fields-invalid = { $count ->
+    [one] Eén veld is nog niet goed.
+   *[other] { $count } velden zijn nog niet goed.
+}

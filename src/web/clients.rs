@@ -203,7 +203,10 @@ pub fn summary(fields: &[Field], refused: Option<&Refused>) -> Vec<(String, Stri
                 .iter()
                 .find(|f| e.field == f.name || e.field.starts_with(&format!("{}[", f.name)))
                 .map_or_else(|| e.field.clone(), |f| f.label.clone());
-            (format!("{label}: {}", e.message), e.field.clone())
+            (
+                format!("{label}: {}", super::messages::say(&e.message)),
+                e.field.clone(),
+            )
         })
         .collect()
 }

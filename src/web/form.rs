@@ -272,7 +272,7 @@ impl Refused {
                         || e.field.starts_with(&format!("{field}["))
                         || e.field.starts_with(&format!("{field}."))
                 })
-                .map(|e| e.message.clone())
+                .map(|e| super::messages::say(&e.message))
                 .reduce(|a, b| format!("{a}; {b}")),
             _ => None,
         }
@@ -285,10 +285,16 @@ impl Refused {
         }
     }
 
+    /// The sentence above the form, in the page's language.
     pub fn detail(&self) -> Option<String> {
-        match self {
-            Refused::Fields { detail, .. } | Refused::Said { detail, .. } => Some(detail.clone()),
-            Refused::Other(_) => None,
+        let lang = super::messages::page_lang();
+        match (self, lang) {
+            (Refused::Fields { errors, .. }, Some(lang)) => {
+                Some(super::i18n::Texts::new(lang).count("form-fields-invalid", errors.len()))
+            }
+            (Refused::Fields { detail, .. }, None) => Some(detail.clone()),
+            (Refused::Said { detail, .. }, _) => Some(super::messages::say(detail)),
+            (Refused::Other(_), _) => None,
         }
     }
 }

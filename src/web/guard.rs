@@ -121,7 +121,8 @@ pub async fn enforce(
         session,
         insecure_cookies: insecure,
     });
-    let res = next.call(req).await?;
+    // The handler knows its language: a refusal's messages are said in it.
+    let res = super::messages::within(lang, next.call(req)).await?;
     Ok(finish(res, lang, asked, insecure))
 }
 

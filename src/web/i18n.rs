@@ -137,9 +137,18 @@ impl Texts {
             .unwrap_or_else(|| key.to_owned())
     }
 
-    /// Whether `key` exists in this language (for the completeness test).
+    /// Whether `key` exists in this language (or the fallback's), whatever
+    /// arguments it takes.
     pub fn has(&self, key: &str) -> bool {
-        LOCALES.try_lookup(&self.lang.id(), key).is_some()
+        let args: HashMap<Cow<'static, str>, FluentValue> = [
+            "value", "n", "min", "max", "count", "country", "email", "minutes",
+        ]
+        .into_iter()
+        .map(|name| (Cow::Borrowed(name), FluentValue::from("")))
+        .collect();
+        LOCALES
+            .try_lookup_with_args(&self.lang.id(), key, &args)
+            .is_some()
     }
 
     /// A code's label (`intention-return`), or the code itself.

@@ -15,6 +15,7 @@ pub mod context;
 pub mod form;
 pub mod guard;
 pub mod i18n;
+pub mod messages;
 pub mod page;
 mod partners;
 mod signin;

@@ -95,19 +95,23 @@ async fn a_refused_registration_keeps_what_was_typed_and_names_each_field() {
         refused.field_value("country_of_origin").as_deref(),
         Some("Irak")
     );
+    // The API's messages, said in Dutch on a Dutch page.
     assert_eq!(
         refused.field_error("family_name").as_deref(),
-        Some("is required")
+        Some("is verplicht")
     );
     assert_eq!(
         refused.field_error("date_of_birth").as_deref(),
-        Some("must be a date between 1900-01-01 and today")
+        Some("moet een datum tussen 1-1-1900 en vandaag zijn")
+    );
+    assert_eq!(
+        refused.field_error("country_of_origin").as_deref(),
+        Some("`Irak` is geen landcode van twee hoofdletters (ISO 3166-1), bijvoorbeeld IQ")
     );
     assert!(
-        refused
-            .field_error("country_of_origin")
-            .expect("named")
-            .contains("ISO 3166-1")
+        refused.contains("3 velden zijn nog niet goed."),
+        "{}",
+        refused.html
     );
     assert!(refused.field_error("languages").is_none());
     assert!(refused.contains("aria-invalid=\"true\""));
@@ -372,4 +376,33 @@ async fn consent_is_recorded_with_a_bilingual_receipt_and_withdrawn() {
     assert_eq!(consents["items"][0]["withdrawal_reason"], "Wil niet meer.");
     let after = browser.get(&path).await;
     assert!(after.contains("Ingetrokken"));
+}
+
+#[tokio::test]
+async fn an_english_page_gives_the_apis_own_messages() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_in(&app, &[Role::Counsellor], "Cora").await;
+    browser.get("/clients/new?lang=en").await;
+    let refused = browser
+        .post(
+            "/clients/new",
+            &[
+                ("given_name", "Testa"),
+                ("date_of_birth", "abc"),
+                ("country_of_origin", "IQ"),
+                ("languages", "ar"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.contains("<h1>Register a client</h1>"));
+    assert_eq!(
+        refused.field_error("family_name").as_deref(),
+        Some("is required")
+    );
+    assert_eq!(
+        refused.field_error("date_of_birth").as_deref(),
+        Some("input contains invalid characters")
+    );
+    assert!(refused.contains("2 fields are not right yet."));
 }

@@ -75,7 +75,7 @@ async fn a_lead_hands_one_client_and_then_a_whole_caseload_to_a_colleague() {
     assert_eq!(refused.status, 422);
     assert_eq!(
         refused.field_error("reference").as_deref(),
-        Some("is not the reference of any client")
+        Some("is van geen enkele cliënt de referentie")
     );
     assert_eq!(
         refused.field_value("reference").as_deref(),
