@@ -3,17 +3,15 @@
 //! checklist, after departure with the plan and monitoring), the form that
 //! opens a case (also with its errors) and the directory pass axe-core.
 
-use brug::audit::Actor;
 use brug::auth::Role;
-use brug::auth::commands as auth_commands;
-use brug::auth::sessions;
 use serde_json::{Value, json};
+
+use crate::counselling::{PASSWORD, person};
 
 use crate::harness::{self, Browser};
 use crate::helpers::{self, TestApp};
 
 const ACCRA: &str = "accra-reintegration-network";
-const PASSWORD: &str = "a long enough passphrase";
 
 fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
@@ -35,19 +33,7 @@ async fn call(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
 }
 
 async fn sign_in(app: &TestApp, browser: &Browser) {
-    let email = format!("{}@example.org", uuid::Uuid::now_v7().simple());
-    let user = email.clone();
-    app.write(move |conn, now| {
-        auth_commands::add_user(
-            conn,
-            &user,
-            Some("Sanne de Vries"),
-            &[Role::Caseworker],
-            now,
-        )?;
-        sessions::set_password(conn, &Actor::cli(), &user, PASSWORD, now)
-    })
-    .await;
+    let email = person(app, &[Role::Caseworker], "Sanne de Vries").await;
     harness::goto(browser, &app.url("/login")).await;
     harness::fill_by_name(browser, "email", &email).await;
     harness::fill_by_name(browser, "password", PASSWORD).await;
