@@ -127,7 +127,7 @@ async fn read(web: &mut Browser<'_>, case: &str) -> String {
 async fn a_caseworker_opens_a_case_sends_the_referral_and_follows_it_to_arrival() {
     let app = spawn_app().await;
     let (client_id, talk_id) = client(&app).await;
-    let (mut web, _) = signed_in(&app, &[Role::Caseworker], "Sanne de Vries").await;
+    let (mut web, me) = signed_in(&app, &[Role::Caseworker], "Sanne de Vries").await;
     let case = open_from_page(&mut web, &client_id, &talk_id).await;
 
     let text = read(&mut web, &case).await;
@@ -186,6 +186,35 @@ async fn a_caseworker_opens_a_case_sends_the_referral_and_follows_it_to_arrival(
     assert_eq!(referral["status"], "requested");
     let referral_id = referral["id"].as_str().expect("id").to_owned();
 
+    // The pages leave the API's audit entries: the same operations.
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let log = ok(
+        app.get_as(Some(&admin), &format!("/api/v1/audit?actor={me}&limit=500"))
+            .await,
+        200,
+    )
+    .await;
+    let entries: Vec<(String, String)> = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["operation"].as_str().unwrap_or_default().to_owned(),
+                e["subject_type"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("cases.open", "return_case"),
+        ("cases.get", "return_case"),
+        ("cases.get", "client"),
+        ("referrals.send", "referral"),
+    ] {
+        let expected = (expected.0.to_owned(), expected.1.to_owned());
+        assert!(entries.contains(&expected), "{expected:?} in {entries:?}");
+    }
+
     // The partner acknowledges and accepts: the checklist appears.
     let key = app.partner_key(ACCRA).await;
     for step in ["acknowledge", "accept"] {
@@ -242,6 +271,10 @@ async fn a_caseworker_opens_a_case_sends_the_referral_and_follows_it_to_arrival(
         "{text}"
     );
     assert!(text.contains("Vertrokken op "), "{text}");
+    assert!(
+        !text.contains("Er loopt een verwijzing"),
+        "no re-routing after departure"
+    );
     assert!(text.contains("opgevangen door de partner"), "{text}");
     assert!(text.contains("Monitoringbezoeken"), "{text}");
     assert!(text.contains("na 1 maand"), "{text}");

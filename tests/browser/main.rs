@@ -15,6 +15,7 @@ mod contract;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod cases;
 mod counselling;
 mod harness;
 mod harness_test;

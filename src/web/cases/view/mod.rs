@@ -88,8 +88,10 @@ pub struct CasePage {
     pub problem: Option<ProblemBox>,
     pub facts: Vec<Fact>,
     pub consent_link: String,
-    pub open: bool,
     pub can_send: bool,
+    /// A referral waits for the partner or the departure: cancel it to
+    /// send the case elsewhere.
+    pub waiting: bool,
     pub rerouting: bool,
     pub matches: Vec<MatchRow>,
     pub referrals: Vec<ReferralCard>,
@@ -110,7 +112,6 @@ pub fn case_page(
     let case = &data.case.case;
     let consent_link = format!("/clients/{}/consents/new", case.client_id);
     let can_send = Loaded::can_send(&data.case);
-    let open = case.status == crate::cases::CaseStatus::Open;
     let referrals: Vec<ReferralCard> = data
         .case
         .referrals
@@ -208,8 +209,13 @@ pub fn case_page(
         facts: case_facts(&t, &data),
         id: case.id.clone(),
         consent_link,
-        open,
         can_send,
+        waiting: data.case.referrals.iter().any(|r| {
+            matches!(
+                r.status,
+                ReferralStatus::Requested | ReferralStatus::Received | ReferralStatus::Accepted
+            )
+        }),
         rerouting: can_send && !data.case.referrals.is_empty(),
         matches,
         referrals,
