@@ -203,6 +203,19 @@ pub struct ActiveSession {
     pub touch: bool,
 }
 
+/// A session with its user, in the order of the select.
+#[derive(Queryable)]
+struct SessionRow {
+    user_id: String,
+    csrf_token: String,
+    created: NaiveDateTime,
+    seen: NaiveDateTime,
+    ended: Option<NaiveDateTime>,
+    email: String,
+    name: Option<String>,
+    disabled: Option<NaiveDateTime>,
+}
+
 /// The session behind a cookie's value, unless it ended, expired, or its
 /// user was disabled.
 pub fn find(
@@ -211,16 +224,7 @@ pub fn find(
     now: DateTime<Utc>,
 ) -> Result<Option<ActiveSession>, DbError> {
     let id_hash = hash_token(secret);
-    let row: Option<(
-        String,
-        String,
-        NaiveDateTime,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        String,
-        Option<String>,
-        Option<NaiveDateTime>,
-    )> = staff_sessions::table
+    let row: Option<SessionRow> = staff_sessions::table
         .inner_join(users::table)
         .filter(staff_sessions::id_hash.eq(&id_hash))
         .select((
@@ -235,7 +239,17 @@ pub fn find(
         ))
         .first(conn)
         .optional()?;
-    let Some((user_id, csrf_token, created, seen, ended, email, name, disabled)) = row else {
+    let Some(SessionRow {
+        user_id,
+        csrf_token,
+        created,
+        seen,
+        ended,
+        email,
+        name,
+        disabled,
+    }) = row
+    else {
         return Ok(None);
     };
     let now = now.naive_utc();
