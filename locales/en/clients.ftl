@@ -105,3 +105,5 @@ receipt-intro = You agreed that this data may be shared, only to prepare your re
 receipt-with = With
 receipt-until = Until
 receipt-withdraw = You can withdraw your consent at any time, without giving a reason, with your counsellor. After that nothing more is shared.
+list-previous = Previous page
+list-pages = Pages

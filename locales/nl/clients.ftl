@@ -105,3 +105,5 @@ receipt-intro = U gaf toestemming om deze gegevens te delen, alleen om uw terugk
 receipt-with = Met
 receipt-until = Tot
 receipt-withdraw = U kunt uw toestemming altijd intrekken, zonder reden, bij uw begeleider. Daarna wordt niets meer gedeeld.
+list-previous = Vorige pagina
+list-pages = Pagina's

@@ -67,18 +67,29 @@ impl Ctx {
     pub async fn layout(&self, title: String, section: &'static str) -> Layout {
         let user = match &self.session {
             Some(session) => {
-                let staff = session.staff.clone();
-                let today = chrono::Utc::now().date_naive();
-                let after = self.state.settings.not_departed_after_days;
-                let work = self
-                    .state
-                    .db
-                    .read(move |conn| super::work::count(conn, &staff, today, after))
-                    .await
-                    .unwrap_or_else(|err: AppError| {
-                        tracing::warn!(error = %err, "could not count my work");
-                        0
-                    });
+                let work = match super::work::remembered(&session.staff.user_id) {
+                    Some(n) => n,
+                    None => {
+                        let staff = session.staff.clone();
+                        let today = chrono::Utc::now().date_naive();
+                        let after = self.state.settings.not_departed_after_days;
+                        let counted = self
+                            .state
+                            .db
+                            .read(move |conn| super::work::count(conn, &staff, today, after))
+                            .await;
+                        match counted {
+                            Ok(n) => {
+                                super::work::remember(&session.staff.user_id, n);
+                                n
+                            }
+                            Err(err) => {
+                                tracing::warn!(error = %err, "could not count my work");
+                                0
+                            }
+                        }
+                    }
+                };
                 Some(NavUser {
                     name: session
                         .name

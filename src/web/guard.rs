@@ -116,6 +116,12 @@ pub async fn enforce(
                 .insert(Principal::Staff(session.staff.clone()));
         }
     }
+    // A form posted may change what waits for the person: count again.
+    if req.method() == actix_web::http::Method::POST
+        && let Some(session) = &session
+    {
+        super::work::forget(&session.staff.user_id);
+    }
     req.extensions_mut().insert(Settled {
         lang,
         session,

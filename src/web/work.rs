@@ -27,6 +27,43 @@ use crate::referrals::{ReferralStatus, SlaClock};
 /// Consents ending within this many days are shown.
 pub const CONSENT_WARNING_DAYS: i64 = 14;
 
+/// Items shown per page of My work.
+pub const PER_PAGE: usize = 50;
+
+/// How long the count in the navigation is reused before it is counted
+/// again; any form the person posts counts again at once.
+const COUNT_KEPT: std::time::Duration = std::time::Duration::from_secs(30);
+
+type Counts = std::sync::Mutex<HashMap<String, (std::time::Instant, usize)>>;
+static COUNTS: std::sync::LazyLock<Counts> = std::sync::LazyLock::new(Counts::default);
+
+fn counts() -> std::sync::MutexGuard<'static, HashMap<String, (std::time::Instant, usize)>> {
+    COUNTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The count of a person's My work, if counted in the last 30 seconds.
+pub fn remembered(user_id: &str) -> Option<usize> {
+    counts()
+        .get(user_id)
+        .filter(|(at, _)| at.elapsed() < COUNT_KEPT)
+        .map(|(_, n)| *n)
+}
+
+pub fn remember(user_id: &str, n: usize) {
+    let mut counts = counts();
+    if counts.len() >= 10_000 {
+        counts.retain(|_, (at, _)| at.elapsed() < COUNT_KEPT);
+    }
+    counts.insert(user_id.to_owned(), (std::time::Instant::now(), n));
+}
+
+/// Counts again on the next page (the person changed something).
+pub fn forget(user_id: &str) {
+    counts().remove(user_id);
+}
+
 /// One thing waiting for the person: what, about whom, by when, and where
 /// to do it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,9 +354,19 @@ pub struct ShownItem {
 struct WorkPage {
     l: Layout,
     items: Vec<ShownItem>,
+    total: usize,
+    /// Links to the pages before and after this one.
+    previous: Option<usize>,
+    next: Option<usize>,
 }
 
-pub async fn home(ctx: Ctx) -> HttpResponse {
+#[derive(serde::Deserialize)]
+pub struct WorkQuery {
+    page: Option<usize>,
+}
+
+pub async fn home(ctx: Ctx, query: actix_web::web::Query<WorkQuery>) -> HttpResponse {
+    let page_no = query.page.unwrap_or(1).max(1);
     let staff = match ctx.staff() {
         Ok(staff) => staff.clone(),
         Err(err) => return ctx.fail(err).await,
@@ -330,16 +377,25 @@ pub async fn home(ctx: Ctx) -> HttpResponse {
         .state
         .db
         .read(move |conn| {
-            let items = queue(conn, &staff, today, after)?;
+            let mut items = queue(conn, &staff, today, after)?;
+            let total = items.len();
+            items = items
+                .into_iter()
+                .skip((page_no - 1) * PER_PAGE)
+                .take(PER_PAGE)
+                .collect();
             let ids: Vec<String> = items.iter().map(|i| i.client_id.clone()).collect();
             let labels = client_labels(conn, &ids)?;
-            Ok::<_, AppError>((items, labels))
+            Ok::<_, AppError>((items, total, labels))
         })
         .await;
-    let (items, labels) = match found {
+    let (items, total, labels) = match found {
         Ok(found) => found,
         Err(err) => return ctx.fail(err).await,
     };
+    if let Some(session) = &ctx.session {
+        remember(&session.staff.user_id, total);
+    }
     let t = ctx.t;
     let shown = items
         .into_iter()
@@ -352,5 +408,14 @@ pub async fn home(ctx: Ctx) -> HttpResponse {
         })
         .collect();
     let l = ctx.layout(t.t("work-title"), "work").await;
-    page::render(StatusCode::OK, &WorkPage { l, items: shown })
+    page::render(
+        StatusCode::OK,
+        &WorkPage {
+            l,
+            items: shown,
+            total,
+            previous: (page_no > 1).then(|| page_no - 1),
+            next: (page_no * PER_PAGE < total).then_some(page_no + 1),
+        },
+    )
 }
