@@ -18,10 +18,15 @@ RUN mkdir -p src tests/api tests/browser benches && echo 'fn main() {}' > src/ma
     && echo 'fn main() {}' > tests/api/main.rs \
     && echo 'fn main() {}' > tests/browser/main.rs \
     && echo 'fn main() {}' > benches/reports.rs \
+    && echo 'fn main() {}' > benches/pages.rs \
     && mkdir -p benches/throughput && echo 'fn main() {}' > benches/throughput/main.rs \
     && cargo build --release --locked \
     && rm -rf src tests benches
 COPY src src
+# The web UI's templates, texts and assets are compiled into the binary.
+COPY templates templates
+COPY locales locales
+COPY web/static web/static
 COPY migrations migrations
 COPY benches benches
 COPY tests tests
