@@ -100,3 +100,10 @@ form-fields-invalid = { $count ->
     [one] One field is not right yet.
    *[other] { $count } fields are not right yet.
 }
+team-invite = Invite a colleague
+team-invite-submit = Invite
+team-invited = Invitation for { $email }. Hand over this link yourself (Brug sends no email); it works once, for 72 hours:
+team-disable = Disable…
+team-disable-explained = Tokens and sessions stop at once. The caseload stays until you hand it over.
+team-disable-confirm = Disable { $email }
+team-disable-self = You cannot disable yourself.

@@ -39,3 +39,5 @@ api-must-be-a-region-of-destination-country = must be a region of destination_co
 api-is-not-an-iso-3166-1-alpha-2-country-code-two-capital-letters-e-g-gh = `{ $value }` is not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. GH)
 api-is-not-an-iso-639-1-or-639-3-language-code-e-g-ar-prs = `{ $value }` is not an ISO 639-1 or 639-3 language code (e.g. ar, prs)
 api-is-listed-twice = `{ $value }` is listed twice
+api-is-a-colleague-already = is a colleague already
+api-is-not-an-email-address = is not an email address

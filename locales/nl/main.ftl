@@ -100,3 +100,10 @@ form-fields-invalid = { $count ->
     [one] Eén veld is nog niet goed.
    *[other] { $count } velden zijn nog niet goed.
 }
+team-invite = Collega uitnodigen
+team-invite-submit = Uitnodigen
+team-invited = Uitnodiging voor { $email }. Geef deze link zelf door (Brug verstuurt geen e-mail); hij werkt één keer, 72 uur lang:
+team-disable = Uitschakelen…
+team-disable-explained = Tokens en sessies stoppen direct. De caseload blijft staan tot u die overdraagt.
+team-disable-confirm = { $email } uitschakelen
+team-disable-self = U kunt uzelf niet uitschakelen.

@@ -39,3 +39,5 @@ api-must-be-a-region-of-destination-country = moet een regio van het land van be
 api-is-not-an-iso-3166-1-alpha-2-country-code-two-capital-letters-e-g-gh = `{ $value }` is geen landcode van twee hoofdletters (ISO 3166-1), bijvoorbeeld IQ
 api-is-not-an-iso-639-1-or-639-3-language-code-e-g-ar-prs = `{ $value }` is geen taalcode (ISO 639), bijvoorbeeld ar of prs
 api-is-listed-twice = `{ $value }` staat er twee keer in
+api-is-a-colleague-already = is al een collega
+api-is-not-an-email-address = is geen e-mailadres

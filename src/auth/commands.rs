@@ -22,7 +22,7 @@ pub fn add_user(
     roles: &[Role],
     now: DateTime<Utc>,
 ) -> Result<NewToken, AdminError> {
-    let id = create_user(conn, email, name, roles, now)?;
+    let id = create_user(conn, &Actor::cli(), email, name, roles, now)?;
     let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;
     audit(
         conn,
@@ -41,8 +41,20 @@ pub fn invite_user(
     roles: &[Role],
     now: DateTime<Utc>,
 ) -> Result<String, AdminError> {
-    let id = create_user(conn, email, name, roles, now)?;
-    super::sessions::invite(conn, &id, now)
+    invite_user_by(conn, &Actor::cli(), email, name, roles, now)
+}
+
+/// [`invite_user`], by an administrator in the web UI (`actor`).
+pub fn invite_user_by(
+    conn: &mut DbConn,
+    actor: &Actor,
+    email: &str,
+    name: Option<&str>,
+    roles: &[Role],
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
+    let id = create_user(conn, actor, email, name, roles, now)?;
+    super::sessions::invite(conn, actor, &id, now)
 }
 
 /// A new invitation for an existing, enabled user (the last one expired,
@@ -62,11 +74,12 @@ pub fn reinvite_user(
     if disabled.is_some() {
         return Err(AdminError::Conflict(format!("{email} is disabled")));
     }
-    super::sessions::invite(conn, &id, now)
+    super::sessions::invite(conn, &Actor::cli(), &id, now)
 }
 
 fn create_user(
     conn: &mut DbConn,
+    actor: &Actor,
     email: &str,
     name: Option<&str>,
     roles: &[Role],
@@ -109,7 +122,7 @@ fn create_user(
     }
     audit(
         conn,
-        NewEntry::new(Actor::cli(), "users.add", "user", &id),
+        NewEntry::new(actor.clone(), "users.add", "user", &id),
         now,
     )?;
     Ok(id)
@@ -140,20 +153,35 @@ pub fn issue_user_token(
     Ok(token)
 }
 
-/// Disables a user: every token of theirs stops working at once.
+/// Disables a user: every token and session of theirs stops working at once.
 pub fn disable_user(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Result<(), AdminError> {
     let email = normalise_email(email)?;
     let id = user_id_by_email(conn, &email)?;
-    let changed = diesel::update(users::table.find(&id).filter(users::disabled_at.is_null()))
+    disable_user_by(conn, &Actor::cli(), &id, now)
+}
+
+/// [`disable_user`] by id, by an administrator in the web UI (`actor`).
+pub fn disable_user_by(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    let changed = diesel::update(users::table.find(id).filter(users::disabled_at.is_null()))
         .set(users::disabled_at.eq(now.naive_utc()))
         .execute(conn)?;
     if changed == 0 {
-        return Err(AdminError::Conflict(format!("{email} is disabled already")));
+        let exists: i64 = users::table.find(id).count().get_result(conn)?;
+        return Err(if exists == 0 {
+            AdminError::NotFound("no such user".into())
+        } else {
+            AdminError::Conflict("this user is disabled already".into())
+        });
     }
-    super::sessions::end_sessions_of(conn, &id, now)?;
+    super::sessions::end_sessions_of(conn, id, now)?;
     audit(
         conn,
-        NewEntry::new(Actor::cli(), "users.disable", "user", &id),
+        NewEntry::new(actor.clone(), "users.disable", "user", id),
         now,
     )?;
     Ok(())

@@ -150,6 +150,8 @@ pub const PAGES: &[Rule] = &[
     rule("clients.assign",     "POST", "/team/clients",              Access::Staff(LEAD_ADMIN)),
     rule("cases.assign",       "POST", "/team/return-cases",         Access::Staff(LEAD_ADMIN)),
     rule("assignments.move",   "POST", "/team/caseloads",            Access::Staff(LEAD_ADMIN)),
+    rule("users.invite",       "POST", "/team/users",                Access::Staff(ADMIN)),
+    rule("users.disable",      "POST", "/team/users/{id}/disable",   Access::Staff(ADMIN)),
 ];
 
 pub fn find_page(method: &str, path: &str) -> Option<&'static Rule> {

@@ -304,7 +304,12 @@ pub fn end(conn: &mut DbConn, session: &ActiveSession, now: DateTime<Utc>) -> Re
 }
 
 /// A one-time link's token for a user to set their password, valid 72 hours.
-pub fn invite(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<String, AdminError> {
+pub fn invite(
+    conn: &mut DbConn,
+    actor: &Actor,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
     let secret = random_secret()?;
     diesel::insert_into(staff_invitations::table)
         .values((
@@ -316,7 +321,7 @@ pub fn invite(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<St
         .execute(conn)?;
     audit(
         conn,
-        NewEntry::new(Actor::cli(), "users.invite", "user", user_id),
+        NewEntry::new(actor.clone(), "users.invite", "user", user_id),
         now,
     )?;
     Ok(secret)

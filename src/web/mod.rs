@@ -87,6 +87,8 @@ pub fn pages() -> Vec<PageRoute> {
         post("/team/clients", team::assign_client),
         post("/team/return-cases", team::assign_case),
         post("/team/caseloads", team::move_caseload),
+        post("/team/users", team::invite),
+        post("/team/users/{id}/disable", team::disable),
         get("/clients/{id}/return-cases/new", cases::new_case),
         post("/clients/{id}/return-cases/new", cases::open_case),
         get("/return-cases/{id}", cases::show),

@@ -28,6 +28,7 @@ use crate::domain::{CommandError, Refusal};
 use crate::http::AppError;
 
 pub struct Member {
+    pub id: String,
     pub name: String,
     pub email: String,
     pub roles: String,
@@ -49,6 +50,19 @@ struct TeamPage {
     problem: Option<String>,
     errors: Vec<(String, String)>,
     moved: Option<String>,
+    /// Administrators invite and disable colleagues.
+    admin: bool,
+    me: String,
+    invite_form: Vec<Field>,
+    /// The one-time link just made: shown once, never in a URL.
+    invited: Option<(String, String)>,
+}
+
+/// What a form just did, for the page to say.
+#[derive(Default)]
+pub struct Done {
+    moved: Option<u32>,
+    invited: Option<(String, String)>,
 }
 
 struct Team {
@@ -172,7 +186,7 @@ async fn render(
     which: &'static str,
     form: Option<&FormData>,
     refused: Option<Refused>,
-    moved: Option<u32>,
+    done: Done,
 ) -> HttpResponse {
     let status = match &refused {
         None => StatusCode::OK,
@@ -191,9 +205,25 @@ async fn render(
     let t = ctx.t;
     let (client_form, case_form, caseload_form) =
         forms(&t, &team.users, which, form, refused.as_ref());
+    let (f_invite, r_invite) = if which == "user" {
+        (form, refused.as_ref())
+    } else {
+        (None, None)
+    };
+    let invite_form: Vec<Field> = vec![
+        Field::new("email", t.t("login-email"), Kind::Email).required(),
+        Field::new("name", t.t("team-name"), Kind::Text),
+        Field::new("roles", t.t("team-roles"), Kind::Checkboxes)
+            .required()
+            .codes(&t, "role", &["counsellor", "caseworker", "lead", "admin"]),
+    ]
+    .into_iter()
+    .map(|f| f.from_form(f_invite, r_invite))
+    .collect();
     let refused_fields = match which {
         "client" => &client_form,
         "case" => &case_form,
+        "user" => &invite_form,
         _ => &caseload_form,
     };
     let errors = summary(refused_fields, refused.as_ref());
@@ -201,6 +231,7 @@ async fn render(
         .users
         .iter()
         .map(|u| Member {
+            id: u.id.clone(),
             name: u.name.clone().unwrap_or_default(),
             email: u.email.clone(),
             roles: u
@@ -223,7 +254,11 @@ async fn render(
         refused_form: if refused.is_some() { which } else { "" },
         problem: refused.as_ref().and_then(Refused::detail),
         errors,
-        moved: moved.map(|n| t.count("team-moved", n as usize)),
+        moved: done.moved.map(|n| t.count("team-moved", n as usize)),
+        admin: ctx.staff().is_ok_and(|s| s.has_any(&[Role::Admin])),
+        me: ctx.staff().map(|s| s.user_id.clone()).unwrap_or_default(),
+        invite_form,
+        invited: done.invited,
     };
     page::render(status, &body)
 }
@@ -234,7 +269,11 @@ pub struct TeamQuery {
 }
 
 pub async fn show(ctx: Ctx, query: web::Query<TeamQuery>) -> HttpResponse {
-    render(&ctx, "", None, None, query.moved).await
+    let done = Done {
+        moved: query.moved,
+        ..Done::default()
+    };
+    render(&ctx, "", None, None, done).await
 }
 
 /// The client behind a reference, or the field error a person reads.
@@ -271,7 +310,9 @@ fn chosen_user(form: &FormData, name: &str) -> Result<String, Refused> {
 pub async fn assign_client(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpResponse {
     let to = match chosen_user(&form, "user_id") {
         Ok(to) => to,
-        Err(refused) => return render(&ctx, "client", Some(&form), Some(refused), None).await,
+        Err(refused) => {
+            return render(&ctx, "client", Some(&form), Some(refused), Done::default()).await;
+        }
     };
     let reference = form.get("reference").to_owned();
     let done = ctx
@@ -284,14 +325,25 @@ pub async fn assign_client(ctx: Ctx, audit: AuditContext, form: FormData) -> Htt
         .await;
     match done {
         Ok(_) => page::see_other("/team?moved=1"),
-        Err(err) => render(&ctx, "client", Some(&form), Some(Refused::from(err)), None).await,
+        Err(err) => {
+            render(
+                &ctx,
+                "client",
+                Some(&form),
+                Some(Refused::from(err)),
+                Done::default(),
+            )
+            .await
+        }
     }
 }
 
 pub async fn assign_case(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpResponse {
     let to = match chosen_user(&form, "user_id") {
         Ok(to) => to,
-        Err(refused) => return render(&ctx, "case", Some(&form), Some(refused), None).await,
+        Err(refused) => {
+            return render(&ctx, "case", Some(&form), Some(refused), Done::default()).await;
+        }
     };
     let reference = form.get("reference").to_owned();
     let done = ctx
@@ -306,7 +358,16 @@ pub async fn assign_case(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpR
         .await;
     match done {
         Ok(_) => page::see_other("/team?moved=1"),
-        Err(err) => render(&ctx, "case", Some(&form), Some(Refused::from(err)), None).await,
+        Err(err) => {
+            render(
+                &ctx,
+                "case",
+                Some(&form),
+                Some(Refused::from(err)),
+                Done::default(),
+            )
+            .await
+        }
     }
 }
 
@@ -317,7 +378,16 @@ pub async fn move_caseload(ctx: Ctx, audit: AuditContext, form: FormData) -> Htt
         ("kind", As::Text),
     ]) {
         Ok(input) => input,
-        Err(refused) => return render(&ctx, "caseload", Some(&form), Some(refused), None).await,
+        Err(refused) => {
+            return render(
+                &ctx,
+                "caseload",
+                Some(&form),
+                Some(refused),
+                Done::default(),
+            )
+            .await;
+        }
     };
     let (from, to) = (input.from_user_id.to_string(), input.to_user_id.to_string());
     let done = ctx
@@ -340,9 +410,139 @@ pub async fn move_caseload(ctx: Ctx, audit: AuditContext, form: FormData) -> Htt
                 "caseload",
                 Some(&form),
                 Some(Refused::from(err)),
-                None,
+                Done::default(),
             )
             .await
         }
+    }
+}
+
+/// `POST /team/users` (administrators): a colleague with roles and a
+/// one-time link to set their password, shown on the page once (Brug sends
+/// no email: the administrator hands it over).
+pub async fn invite(
+    ctx: Ctx,
+    req: actix_web::HttpRequest,
+    audit: AuditContext,
+    form: FormData,
+) -> HttpResponse {
+    let email = form.get("email").to_owned();
+    let name = Some(form.get("name").to_owned()).filter(|n| !n.is_empty());
+    let roles: Vec<Role> = form
+        .all("roles")
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    let mut errors = Vec::new();
+    if email.is_empty() {
+        errors.push(crate::domain::FieldError::new("email", "is required"));
+    }
+    if roles.is_empty() {
+        errors.push(crate::domain::FieldError::new("roles", "is required"));
+    }
+    if !errors.is_empty() {
+        let refused = Refused::Fields {
+            detail: String::new(),
+            errors,
+        };
+        return render(&ctx, "user", Some(&form), Some(refused), Done::default()).await;
+    }
+    let actor = audit.actor.clone();
+    let (mail, who) = (email.clone(), name.clone());
+    let made = ctx
+        .state
+        .db
+        .write(move |conn| {
+            Ok::<_, AppError>(crate::auth::commands::invite_user_by(
+                conn,
+                &actor,
+                &mail,
+                who.as_deref(),
+                &roles,
+                Utc::now(),
+            ))
+        })
+        .await;
+    let refused = |message: String| Refused::Fields {
+        detail: String::new(),
+        errors: vec![crate::domain::FieldError::new("email", message)],
+    };
+    match made {
+        Ok(Ok(secret)) => {
+            let base = ctx.state.settings.public_url.clone().unwrap_or_else(|| {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            });
+            let link = format!("{}/invite/{secret}", base.trim_end_matches('/'));
+            let done = Done {
+                invited: Some((email, link)),
+                ..Done::default()
+            };
+            render(&ctx, "", None, None, done).await
+        }
+        Ok(Err(crate::auth::store::AdminError::Conflict(_))) => {
+            let refused = refused("is a colleague already".into());
+            render(&ctx, "user", Some(&form), Some(refused), Done::default()).await
+        }
+        Ok(Err(crate::auth::store::AdminError::Invalid(message))) => {
+            render(
+                &ctx,
+                "user",
+                Some(&form),
+                Some(refused(message)),
+                Done::default(),
+            )
+            .await
+        }
+        Ok(Err(other)) => {
+            ctx.fail(AppError::Internal(anyhow::anyhow!(other.to_string())))
+                .await
+        }
+        Err(err) => ctx.fail(err).await,
+    }
+}
+
+/// `POST /team/users/{id}/disable` (administrators): their tokens and
+/// sessions stop at once; their caseload stays theirs until handed over.
+pub async fn disable(
+    ctx: Ctx,
+    audit: AuditContext,
+    id: web::Path<String>,
+    _form: FormData,
+) -> HttpResponse {
+    let id = id.into_inner();
+    if ctx.staff().is_ok_and(|s| s.user_id == id) {
+        let refused = Refused::Said {
+            status: StatusCode::CONFLICT,
+            detail: ctx.t.t("team-disable-self"),
+        };
+        return render(&ctx, "disable", None, Some(refused), Done::default()).await;
+    }
+    let actor = audit.actor.clone();
+    let done = ctx
+        .state
+        .db
+        .write(move |conn| {
+            Ok::<_, AppError>(crate::auth::commands::disable_user_by(
+                conn,
+                &actor,
+                &id,
+                Utc::now(),
+            ))
+        })
+        .await;
+    match done {
+        Ok(Ok(())) => page::see_other("/team"),
+        Ok(Err(crate::auth::store::AdminError::NotFound(_))) => {
+            ctx.fail(AppError::not_found("user")).await
+        }
+        Ok(Err(other)) => {
+            let refused = Refused::Said {
+                status: StatusCode::CONFLICT,
+                detail: other.to_string(),
+            };
+            render(&ctx, "disable", None, Some(refused), Done::default()).await
+        }
+        Err(err) => ctx.fail(err).await,
     }
 }

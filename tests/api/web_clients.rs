@@ -406,3 +406,44 @@ async fn an_english_page_gives_the_apis_own_messages() {
     );
     assert!(refused.contains("2 fields are not right yet."));
 }
+
+#[tokio::test]
+async fn every_page_a_counsellor_opens_stays_under_50_kb_with_its_stylesheet() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_in(&app, &[Role::Counsellor], "Cora").await;
+    let path = register(&mut browser).await;
+    let css = browser.get("/static/brug.css").await;
+    assert_eq!(css.status, 200);
+    assert!(
+        css.headers["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/css")
+    );
+    let htmx = browser.get("/static/htmx.min.js").await;
+    assert!(
+        htmx.html.contains("htmx"),
+        "htmx is served from Brug itself"
+    );
+    for page in [
+        "/".to_owned(),
+        "/clients".to_owned(),
+        "/clients/new".to_owned(),
+        path.clone(),
+        format!("{path}/talks/new"),
+        format!("{path}/consents/new"),
+        "/partners".to_owned(),
+    ] {
+        let answer = browser.get(&page).await;
+        assert_eq!(answer.status, 200, "{page}");
+        let size = answer.html.len() + css.html.len();
+        assert!(
+            size < 50 * 1024,
+            "{page} is {size} bytes with the stylesheet"
+        );
+        // Nothing from another host: no absolute URL in a src or href.
+        for attribute in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+            assert!(!answer.html.contains(attribute), "{page} loads {attribute}");
+        }
+    }
+}

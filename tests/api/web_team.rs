@@ -200,3 +200,137 @@ async fn counsellors_and_caseworkers_cannot_open_the_team_page() {
         assert_eq!(post.status, 403);
     }
 }
+
+#[tokio::test]
+async fn an_administrator_invites_a_colleague_who_then_signs_in_and_disables_another() {
+    let app = spawn_app().await;
+    let (mut admin, admin_id) = signed_in(&app, &[Role::Admin], "Ada Admin").await;
+    let page = admin.get("/team").await;
+    assert!(page.contains("Collega uitnodigen"));
+    let refused = admin
+        .post(
+            "/team/users",
+            &[("email", "geen-adres"), ("roles", "counsellor")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.field_error("email").as_deref(),
+        Some("is geen e-mailadres")
+    );
+    let no_role = admin
+        .post("/team/users", &[("email", "nina@example.org")])
+        .await;
+    assert_eq!(
+        no_role.field_error("roles").as_deref(),
+        Some("is verplicht")
+    );
+
+    let invited = admin
+        .post(
+            "/team/users",
+            &[
+                ("email", "nina@example.org"),
+                ("name", "Nina Nieuw"),
+                ("roles", "counsellor"),
+                ("roles", "caseworker"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.html);
+    assert!(invited.contains("Uitnodiging voor nina@example.org"));
+    let start = invited
+        .html
+        .find("<code class=\"link\">")
+        .expect("the link")
+        + 19;
+    let link = &invited.html[start..start + invited.html[start..].find('<').expect("end")];
+    let path = &link[link.find("/invite/").expect("path")..];
+    let mut nina = crate::web_helpers::Browser::new(&app);
+    nina.get(path).await;
+    let set = nina
+        .post(
+            path,
+            &[
+                ("password", crate::web_helpers::PASSWORD),
+                ("again", crate::web_helpers::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303);
+    nina.sign_in("nina@example.org", crate::web_helpers::PASSWORD)
+        .await;
+    assert!(nina.get("/clients").await.contains("Cliënten"));
+    let again = admin
+        .post(
+            "/team/users",
+            &[("email", "nina@example.org"), ("roles", "lead")],
+        )
+        .await;
+    assert_eq!(
+        again.field_error("email").as_deref(),
+        Some("is al een collega")
+    );
+
+    // Disabled from the page: Nina is signed out at once.
+    let nina_id: String = app
+        .write(|conn, _| {
+            use brug::db::schema::users;
+            use diesel::prelude::*;
+            Ok(users::table
+                .filter(users::email.eq("nina@example.org"))
+                .select(users::id)
+                .first(conn)?)
+        })
+        .await;
+    admin.get("/team").await;
+    let disabled = admin
+        .post(&format!("/team/users/{nina_id}/disable"), &[])
+        .await;
+    assert_eq!(disabled.status, 303, "{}", disabled.html);
+    assert_eq!(nina.get("/").await.location.as_deref(), Some("/login"));
+    assert!(admin.get("/team").await.contains("uitgeschakeld"));
+    let own = admin
+        .post(&format!("/team/users/{admin_id}/disable"), &[])
+        .await;
+    assert_eq!(own.status, 409);
+    assert!(own.contains("U kunt uzelf niet uitschakelen."));
+
+    // Both recorded under the administrator.
+    let audit: Value = app
+        .get_as(
+            Some(&app.staff_token(&[Role::Admin]).await),
+            &format!("/api/v1/audit?actor={admin_id}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let operations: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["operation"].as_str())
+        .collect();
+    for operation in ["users.add", "users.invite", "users.disable"] {
+        assert!(
+            operations.contains(&operation),
+            "{operation} missing: {operations:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lead_sees_the_team_but_manages_no_users() {
+    let app = spawn_app().await;
+    let (mut lead, _) = signed_in(&app, &[Role::Lead], "Lea").await;
+    let page = lead.get("/team").await;
+    assert!(!page.contains("Collega uitnodigen") && !page.contains("Uitschakelen"));
+    let refused = lead
+        .post(
+            "/team/users",
+            &[("email", "x@example.org"), ("roles", "admin")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}
