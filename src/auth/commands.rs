@@ -64,6 +64,12 @@ pub fn reinvite_user(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<String, AdminError> {
+    let id = enabled_user(conn, email)?;
+    super::sessions::invite(conn, &Actor::cli(), &id, now)
+}
+
+/// The id of the enabled user with this email.
+fn enabled_user(conn: &mut DbConn, email: &str) -> Result<String, AdminError> {
     let email = normalise_email(email)?;
     let (id, disabled): (String, Option<NaiveDateTime>) = users::table
         .filter(users::email.eq(&email))
@@ -74,7 +80,7 @@ pub fn reinvite_user(
     if disabled.is_some() {
         return Err(AdminError::Conflict(format!("{email} is disabled")));
     }
-    super::sessions::invite(conn, &Actor::cli(), &id, now)
+    Ok(id)
 }
 
 fn create_user(
@@ -134,16 +140,7 @@ pub fn issue_user_token(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<NewToken, AdminError> {
-    let email = normalise_email(email)?;
-    let (id, disabled): (String, Option<NaiveDateTime>) = users::table
-        .filter(users::email.eq(&email))
-        .select((users::id, users::disabled_at))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AdminError::NotFound(format!("no user {email}")))?;
-    if disabled.is_some() {
-        return Err(AdminError::Conflict(format!("{email} is disabled")));
-    }
+    let id = enabled_user(conn, email)?;
     let (token_id, token) = insert_token(conn, TokenKind::Staff, Some(&id), None, now)?;
     audit(
         conn,

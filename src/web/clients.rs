@@ -18,7 +18,7 @@ use crate::clients::{NewClient, commands, queries};
 use crate::consent::store::ConsentView;
 use crate::db::schema::partners;
 use crate::domain::{CommandError, Conflict, Refusal};
-use crate::http::{AppError, PageRequest};
+use crate::http::PageRequest;
 use crate::talks::store::TalkView;
 
 /// Clients shown per page.
@@ -212,6 +212,10 @@ pub fn summary(fields: &[Field], refused: Option<&Refused>) -> Vec<(String, Stri
 }
 
 pub async fn new_form(ctx: Ctx) -> HttpResponse {
+    new_form_again(&ctx).await
+}
+
+async fn new_form_again(ctx: &Ctx) -> HttpResponse {
     let t = ctx.t;
     let l = ctx.layout(t.t("client-new-title"), "clients").await;
     page::render(
@@ -284,14 +288,10 @@ async fn new_refused(
     refused: Refused,
     duplicates: Vec<Possible>,
 ) -> HttpResponse {
-    let status = match &refused {
-        Refused::Fields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        Refused::Said { status, .. } => *status,
-        Refused::Other(err) => {
-            return ctx
-                .fail(AppError::Internal(anyhow::anyhow!(err.to_string())))
-                .await;
-        }
+    let (status, refused) = match super::form::shown(Some(refused)) {
+        Ok((status, Some(refused))) => (status, refused),
+        Ok((_, None)) => return new_form_again(ctx).await,
+        Err(err) => return ctx.fail(err).await,
     };
     let t = ctx.t;
     let fields = new_fields(&t, Some(form), Some(&refused));

@@ -261,6 +261,23 @@ impl From<crate::domain::CommandError> for Refused {
     }
 }
 
+/// The status of a page that shows `refused` (200 without one), with the
+/// refusal to show; a refusal only an error page can say (not found, a
+/// fault) comes back as the error, for `Ctx::fail`.
+pub fn shown(refused: Option<Refused>) -> Result<(StatusCode, Option<Refused>), AppError> {
+    match refused {
+        None => Ok((StatusCode::OK, None)),
+        Some(Refused::Other(err)) => Err(err),
+        Some(refused) => {
+            let status = match &refused {
+                Refused::Said { status, .. } => *status,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            Ok((status, Some(refused)))
+        }
+    }
+}
+
 impl Refused {
     /// The message for `field`, if it was named.
     pub fn error_for(&self, field: &str) -> Option<String> {

@@ -1,7 +1,6 @@
 //! Gesprek / Talk: record a future-orientation talk, see one with its
 //! earlier versions, and amend your own.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
@@ -128,17 +127,9 @@ async fn render_new(
     form: Option<&FormData>,
     refused: Option<Refused>,
 ) -> HttpResponse {
-    let status = match &refused {
-        None => StatusCode::OK,
-        Some(Refused::Fields { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-        Some(Refused::Said { status, .. }) => *status,
-        Some(Refused::Other(err)) => {
-            return ctx
-                .fail(crate::http::AppError::Internal(anyhow::anyhow!(
-                    err.to_string()
-                )))
-                .await;
-        }
+    let (status, refused) = match super::form::shown(refused) {
+        Ok(shown) => shown,
+        Err(err) => return ctx.fail(err).await,
     };
     let t = ctx.t;
     let fields = talk_fields(&t, form, refused.as_ref(), None);
@@ -231,17 +222,9 @@ async fn render_show(
         Ok(found) => found,
         Err(err) => return ctx.fail(err.into()).await,
     };
-    let status = match &refused {
-        None => StatusCode::OK,
-        Some(Refused::Fields { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-        Some(Refused::Said { status, .. }) => *status,
-        Some(Refused::Other(err)) => {
-            return ctx
-                .fail(crate::http::AppError::Internal(anyhow::anyhow!(
-                    err.to_string()
-                )))
-                .await;
-        }
+    let (status, refused) = match super::form::shown(refused) {
+        Ok(shown) => shown,
+        Err(err) => return ctx.fail(err).await,
     };
     let t = ctx.t;
     let author = ctx

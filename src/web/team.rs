@@ -188,15 +188,9 @@ async fn render(
     refused: Option<Refused>,
     done: Done,
 ) -> HttpResponse {
-    let status = match &refused {
-        None => StatusCode::OK,
-        Some(Refused::Fields { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-        Some(Refused::Said { status, .. }) => *status,
-        Some(Refused::Other(err)) => {
-            return ctx
-                .fail(AppError::Internal(anyhow::anyhow!(err.to_string())))
-                .await;
-        }
+    let (status, refused) = match super::form::shown(refused) {
+        Ok(shown) => shown,
+        Err(err) => return ctx.fail(err).await,
     };
     let team = match team(ctx).await {
         Ok(team) => team,
