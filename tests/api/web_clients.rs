@@ -447,3 +447,28 @@ async fn every_page_a_counsellor_opens_stays_under_50_kb_with_its_stylesheet() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_unknown_client_is_a_plain_404_page_for_reading_and_for_a_form() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_in(&app, &[Role::Counsellor], "Cora").await;
+    let nobody = uuid::Uuid::now_v7();
+    let page = browser.get(&format!("/clients/{nobody}")).await;
+    assert_eq!(page.status, 404);
+    assert!(page.contains("Niet gevonden"), "{}", page.html);
+    browser.get("/").await;
+    let talk = browser
+        .post(
+            &format!("/clients/{nobody}/talks/new"),
+            &[
+                ("held_on", "2026-01-05"),
+                ("mode", "phone"),
+                ("duration_minutes", "30"),
+                ("topics", "return"),
+                ("intention", "undecided"),
+            ],
+        )
+        .await;
+    assert_eq!(talk.status, 404, "{}", talk.html);
+    assert!(talk.contains("Niet gevonden"));
+}
