@@ -127,6 +127,8 @@ pub const PAGES: &[Rule] = &[
     rule("web.clients.new",    "GET",  "/clients/new",               Access::Staff(CLIENT_STAFF)),
     rule("clients.create",     "POST", "/clients/new",               Access::Staff(CLIENT_STAFF)),
     rule("clients.get",        "GET",  "/clients/{id}",              Access::Staff(CLIENT_STAFF)),
+    rule("web.households.new", "GET",  "/clients/{id}/household",    Access::Staff(CLIENT_STAFF)),
+    rule("households.create",  "POST", "/clients/{id}/household",    Access::Staff(CLIENT_STAFF)),
     rule("web.talks.new",      "GET",  "/clients/{id}/talks/new",    Access::Staff(COUNSELLOR)),
     rule("talks.create",       "POST", "/clients/{id}/talks/new",    Access::Staff(COUNSELLOR)),
     rule("talks.get",          "GET",  "/talks/{id}",                Access::Staff(CLIENT_STAFF)),

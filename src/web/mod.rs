@@ -14,6 +14,7 @@ mod consents;
 pub mod context;
 pub mod form;
 pub mod guard;
+mod households;
 pub mod i18n;
 pub mod messages;
 pub mod page;
@@ -75,6 +76,8 @@ pub fn pages() -> Vec<PageRoute> {
         get("/clients/new", clients::new_form),
         post("/clients/new", clients::create),
         get("/clients/{id}", clients::show),
+        get("/clients/{id}/household", households::new_form),
+        post("/clients/{id}/household", households::create),
         get("/clients/{id}/talks/new", talks::new_form),
         post("/clients/{id}/talks/new", talks::create),
         get("/talks/{id}", talks::show),

@@ -472,3 +472,80 @@ async fn an_unknown_client_is_a_plain_404_page_for_reading_and_for_a_form() {
     assert_eq!(talk.status, 404, "{}", talk.html);
     assert!(talk.contains("Niet gevonden"));
 }
+
+#[tokio::test]
+async fn a_household_is_formed_from_the_client_page_by_reference() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_in(&app, &[Role::Counsellor], "Cora").await;
+    let first = register(&mut browser).await;
+    browser.get("/clients/new").await;
+    let other = browser
+        .post(
+            "/clients/new",
+            &[
+                ("given_name", "Kind"),
+                ("family_name", "Voorbeeld"),
+                ("date_of_birth", "2015-05-06"),
+                ("country_of_origin", "IQ"),
+                ("languages", "ar"),
+            ],
+        )
+        .await;
+    let other_path = other
+        .location
+        .expect("location")
+        .replace("?registered=1", "");
+    let other_id = other_path.trim_start_matches("/clients/").to_owned();
+    let other_client: Value = app
+        .get(&format!("/api/v1/clients/{other_id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let reference = other_client["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+
+    let page = browser.get(&first).await;
+    assert!(page.contains("Geen huishouden vastgelegd.") && page.contains("Huishouden vastleggen"));
+    let form = browser.get(&format!("{first}/household")).await;
+    assert!(form.contains("Wie keert samen met Testa Voorbeeld"));
+    let refused = browser
+        .post(
+            &format!("{first}/household"),
+            &[("members", "TO-AAAAA"), ("label", "Voorbeeld")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.field_error("members").as_deref(),
+        Some("is van geen enkele cliënt de referentie")
+    );
+    assert_eq!(refused.field_value("members").as_deref(), Some("TO-AAAAA"));
+    let made = browser
+        .post(
+            &format!("{first}/household"),
+            &[("members", &reference), ("label", "Voorbeeld")],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.html);
+    let page = browser.get(&first).await;
+    assert!(
+        page.contains(&format!(
+            "href=\"{other_path}\">{reference}</a> · Kind Voorbeeld"
+        )),
+        "{}",
+        page.html
+    );
+    let both: Value = app
+        .get(&format!("/api/v1/clients/{other_id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        both["household_id"].is_string(),
+        "the other client joined: {both}"
+    );
+}
