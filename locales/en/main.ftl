@@ -31,7 +31,10 @@ login-email = Email address
 login-password = Password
 login-submit = Sign in
 login-failed = The email address or the password is not right.
-login-throttled = Too many failed attempts from this address. Try again in { $minutes } minutes.
+login-throttled = Too many failed attempts from this address. { $minutes ->
+    [1] Try again in a minute.
+   *[other] Try again in { $minutes } minutes.
+}
 
 invite-title = Set your password
 invite-for = Choose a password for { $email }.

@@ -31,7 +31,10 @@ login-email = E-mailadres
 login-password = Wachtwoord
 login-submit = Aanmelden
 login-failed = Het e-mailadres of het wachtwoord klopt niet.
-login-throttled = Te veel mislukte pogingen vanaf dit adres. Probeer het over { $minutes } minuten opnieuw.
+login-throttled = Te veel mislukte pogingen vanaf dit adres. { $minutes ->
+    [1] Probeer het over een minuut opnieuw.
+   *[other] Probeer het over { $minutes } minuten opnieuw.
+}
 
 invite-title = Wachtwoord instellen
 invite-for = Kies een wachtwoord voor { $email }.

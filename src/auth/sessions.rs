@@ -116,6 +116,7 @@ pub fn set_password(
         ))
         .execute(conn)?;
     end_sessions_of(conn, &id, now)?;
+    use_up_invitations(conn, &id, now)?;
     audit(
         conn,
         NewEntry::new(actor.clone(), "users.password", "user", &id),
@@ -311,6 +312,7 @@ pub fn invite(
     now: DateTime<Utc>,
 ) -> Result<String, AdminError> {
     let secret = random_secret()?;
+    use_up_invitations(conn, user_id, now)?;
     diesel::insert_into(staff_invitations::table)
         .values((
             staff_invitations::token_hash.eq(hash_token(&secret)),
@@ -355,9 +357,38 @@ pub fn accept_invitation(
         AdminError::NotFound("this invitation is used, expired or unknown".into())
     })?;
     let user_id = super::store::user_id_by_email(conn, &email)?;
+    // A password refused leaves the link usable (the caller's transaction
+    // commits what happened before an error it returns as a value).
+    if let Some(problem) = password_problem(password, &email) {
+        return Err(AdminError::Invalid(format!("the password {problem}")));
+    }
+    // Used up first, once: a second request with the same link finds it
+    // used and changes nothing.
+    let used = diesel::update(
+        staff_invitations::table
+            .find(hash_token(secret))
+            .filter(staff_invitations::used_at.is_null()),
+    )
+    .set(staff_invitations::used_at.eq(Some(now.naive_utc())))
+    .execute(conn)?;
+    if used != 1 {
+        return Err(AdminError::NotFound(
+            "this invitation is used, expired or unknown".into(),
+        ));
+    }
     set_password(conn, &Actor::staff(&user_id), &email, password, now)?;
-    diesel::update(staff_invitations::table.find(hash_token(secret)))
-        .set(staff_invitations::used_at.eq(Some(now.naive_utc())))
-        .execute(conn)?;
+    Ok(())
+}
+
+/// Every open invitation of a user is used up: a password was set, or a
+/// new link replaces them.
+fn use_up_invitations(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+    diesel::update(
+        staff_invitations::table
+            .filter(staff_invitations::user_id.eq(user_id))
+            .filter(staff_invitations::used_at.is_null()),
+    )
+    .set(staff_invitations::used_at.eq(Some(now.naive_utc())))
+    .execute(conn)?;
     Ok(())
 }

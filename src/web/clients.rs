@@ -59,6 +59,8 @@ struct ListPage {
     searched: bool,
     next_cursor: Option<String>,
     can_register: bool,
+    /// Only counsellors have a caseload of clients to show first.
+    counsellor: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -78,6 +80,10 @@ async fn list(
         Ok(staff) => staff.clone(),
         Err(err) => return ctx.fail(err).await,
     };
+    // A caseload of clients is a counsellor's; a caseworker holds cases,
+    // and finds clients among all of them.
+    let counsellor = staff.has_any(&[Role::Counsellor]);
+    let mine = mine && counsellor;
     let page_request = match PageRequest::parse(Some(PER_PAGE), cursor.as_deref()) {
         Ok(p) => p,
         Err(err) => return ctx.fail(err.into()).await,
@@ -108,6 +114,7 @@ async fn list(
         searched: !q.is_empty(),
         next_cursor: page.next_cursor.clone(),
         can_register: staff.has_any(&[Role::Counsellor, Role::Caseworker]),
+        counsellor,
         l,
     };
     page::render(StatusCode::OK, &body)
@@ -352,6 +359,7 @@ struct ShowPage {
     cases: Vec<CaseLine>,
     may_talk: bool,
     may_open_case: bool,
+    sees_cases: bool,
     registered: bool,
     csrf: String,
 }
@@ -377,6 +385,9 @@ pub async fn show(
     query: web::Query<ShowQuery>,
 ) -> HttpResponse {
     let id = id.into_inner();
+    // Return cases are the caseworkers' (as `cases.get` in the API): only
+    // they see the list, and each case shown is a read.
+    let sees_cases = ctx.staff().is_ok_and(|s| s.has_any(&[Role::Caseworker]));
     let found = crate::audit::read::audited(&ctx.state.db, audit, move |conn, by| {
         let now = Utc::now();
         let client = queries::get(conn, by, &id, now)?;
@@ -413,7 +424,15 @@ pub async fn show(
                 Ok((c, open))
             })
             .collect::<Result<Vec<_>, CommandError>>()?;
-        let cases = crate::cases::store::for_client(conn, &id)?;
+        let cases = if sees_cases {
+            let cases = crate::cases::store::for_client(conn, &id)?;
+            for case in &cases {
+                by.record(conn, "return_case", &case.id, now)?;
+            }
+            cases
+        } else {
+            Vec::new()
+        };
         let partner_names: std::collections::HashMap<String, String> = partners::table
             .select((partners::id, partners::name))
             .load(conn)?
@@ -515,11 +534,12 @@ pub async fn show(
             .map(|c| CaseLine {
                 id: c.id.clone(),
                 status: t.code_label("case-status", &c.status),
-                destination: c.destination_country.clone(),
+                destination: page::country_name(&c.destination_country),
                 planned: page::date(&t, c.planned_departure_on),
             })
             .collect(),
         may_talk: staff.has_any(&[Role::Counsellor]),
+        sees_cases,
         may_open_case: staff.has_any(&[Role::Caseworker])
             && !open_case
             && file.client.latest_intention.as_deref() == Some("return"),

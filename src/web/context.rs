@@ -39,11 +39,42 @@ impl FromRequest for Ctx {
         ready(Ok(Ctx {
             t: Texts::new(lang),
             session,
-            path: req.path().to_owned(),
+            path: back_path(req),
             insecure_cookies,
             state,
         }))
     }
+}
+
+/// Where the language switch leads: this page with its query (without
+/// `lang`); after a posted form, the page the form belongs to (a path that
+/// only takes posts would answer 405), else the page it was posted from.
+fn back_path(req: &HttpRequest) -> String {
+    use actix_web::http::Method;
+    let path = req.path();
+    if req.method() == Method::GET {
+        let query: Vec<(String, String)> =
+            url::form_urlencoded::parse(req.query_string().as_bytes())
+                .filter(|(k, _)| k != "lang")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        if query.is_empty() {
+            return path.to_owned();
+        }
+        let encoded = serde_urlencoded::to_string(&query).unwrap_or_default();
+        return format!("{path}?{encoded}");
+    }
+    let pattern = req.match_pattern().unwrap_or_default();
+    if crate::auth::policy::find_page("GET", &pattern).is_some() {
+        return path.to_owned();
+    }
+    req.headers()
+        .get(actix_web::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| u.path().to_owned())
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 impl Ctx {
@@ -105,6 +136,7 @@ impl Ctx {
         Layout {
             t: self.t,
             title,
+            tab: None,
             user,
             csrf: self.csrf(),
             path: self.path.clone(),
@@ -134,7 +166,22 @@ impl Ctx {
             StatusCode::FORBIDDEN => "error-forbidden-title",
             _ => "error-title",
         });
+        // A step refused (409, 400, a refusal's 403) is said in the API's
+        // own sentence, in the page's language; the rest in general words.
+        let message = match &err {
+            AppError::Problem(problem)
+                if matches!(
+                    status,
+                    StatusCode::CONFLICT
+                        | StatusCode::BAD_REQUEST
+                        | StatusCode::UNPROCESSABLE_ENTITY
+                ) || (status == StatusCode::FORBIDDEN && problem.slug != "forbidden") =>
+            {
+                super::messages::say(&problem.detail)
+            }
+            _ => self.t.t(key),
+        };
         let layout = self.layout(title, "").await;
-        page::error_in(layout, status, self.t.t(key))
+        page::error_in(layout, status, message)
     }
 }

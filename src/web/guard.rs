@@ -116,8 +116,10 @@ pub async fn enforce(
                 .insert(Principal::Staff(session.staff.clone()));
         }
     }
-    // A form posted may change what waits for the person: count again.
+    // A form posted may change what waits for the person: count again
+    // (a search changes nothing).
     if req.method() == actix_web::http::Method::POST
+        && rule.operation != "clients.search"
         && let Some(session) = &session
     {
         super::work::forget(&session.staff.user_id);

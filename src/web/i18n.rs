@@ -120,8 +120,14 @@ impl Texts {
 
     /// The text of `key` with a count (Fluent picks the plural form).
     pub fn count(&self, key: &str, n: usize) -> String {
+        self.number(key, "count", n as u64)
+    }
+
+    /// The text of `key` with a number named `name` (a plural or `[1]`
+    /// variant chooses by it).
+    pub fn number(&self, key: &str, name: &'static str, n: u64) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
-        args.insert(Cow::Borrowed("count"), FluentValue::from(n));
+        args.insert(Cow::Borrowed(name), FluentValue::from(n));
         LOCALES
             .try_lookup_with_args(&self.lang.id(), key, &args)
             .unwrap_or_else(|| key.to_owned())

@@ -15,6 +15,9 @@ use super::i18n::{Lang, Texts};
 pub struct Layout {
     pub t: Texts,
     pub title: String,
+    /// The browser tab's title when it must differ from the heading: a
+    /// reference instead of a person's name (tab titles go into history).
+    pub tab: Option<String>,
     /// Signed in: name (or email) and what the navigation offers.
     pub user: Option<NavUser>,
     pub csrf: String,
@@ -44,6 +47,16 @@ impl Layout {
 
     pub fn t(&self, key: &str) -> String {
         self.t.t(key)
+    }
+
+    /// This page in the other language.
+    pub fn switch_href(&self) -> String {
+        let sep = if self.path.contains('?') { '&' } else { '?' };
+        format!("{}{sep}lang={}", self.path, self.other_lang().0)
+    }
+
+    pub fn tab_title(&self) -> &str {
+        self.tab.as_deref().unwrap_or(&self.title)
     }
 
     pub fn current(&self, section: &str) -> &'static str {
@@ -256,6 +269,7 @@ pub fn plain(t: Texts, status: StatusCode, title_key: &str, body_key: &str) -> H
         l: Layout {
             t,
             title: t.t(title_key),
+            tab: None,
             user: None,
             csrf: String::new(),
             path: "/".into(),

@@ -24,8 +24,15 @@ struct LoginPage {
 }
 
 /// Only a path on this site, never another host (`//evil`, `/\evil`).
-fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+/// Browsers drop tabs and newlines from a URL and read `\\` as `/`, so
+/// `/\t/evil` would become `//evil`: any of them, anywhere, is refused.
+pub(super) fn safe_next(next: &str) -> String {
+    let mut chars = next.chars();
+    let ok = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
     if ok { next.to_owned() } else { "/".to_owned() }
 }
 
@@ -38,6 +45,30 @@ fn form_token(req: &HttpRequest) -> Result<(String, bool), AppError> {
             sessions::random_secret().map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
             true,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_a_path_on_this_site_is_followed_after_sign_in() {
+        assert_eq!(safe_next("/clients?all=1"), "/clients?all=1");
+        assert_eq!(safe_next("/return-cases/01a2"), "/return-cases/01a2");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/x\\y",
+            "https://evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
     }
 }
 
@@ -171,7 +202,7 @@ async fn throttled(
     email: &str,
     next: &str,
 ) -> HttpResponse {
-    let problem = ctx.t.t1(
+    let problem = ctx.t.number(
         "login-throttled",
         "minutes",
         wait.as_secs().div_ceil(60).max(1),
@@ -258,7 +289,13 @@ async fn invite_page(
     let t = ctx.t;
     let mut l = ctx.layout(t.t("invite-title"), "").await;
     l.user = None;
-    l.csrf = form_token.clone();
+    // Signed in (someone opens a colleague's link on their own browser):
+    // the form is checked against the session's token, so it carries it.
+    l.csrf = if ctx.session.is_some() {
+        ctx.csrf()
+    } else {
+        form_token.clone()
+    };
     let page = InvitePage {
         email,
         password: Field::new("password", t.t("invite-password"), Kind::Password)

@@ -365,33 +365,43 @@ pub struct WorkQuery {
     page: Option<usize>,
 }
 
-pub async fn home(ctx: Ctx, query: actix_web::web::Query<WorkQuery>) -> HttpResponse {
-    let page_no = query.page.unwrap_or(1).max(1);
+pub async fn home(
+    ctx: Ctx,
+    audit: crate::audit::AuditContext,
+    query: actix_web::web::Query<WorkQuery>,
+) -> HttpResponse {
+    // A number too large for a page is the last page there is.
+    let page_no = query.page.unwrap_or(1).clamp(1, 1_000_000);
     let staff = match ctx.staff() {
         Ok(staff) => staff.clone(),
         Err(err) => return ctx.fail(err).await,
     };
     let today = chrono::Utc::now().date_naive();
     let after = ctx.state.settings.not_departed_after_days;
-    let found = ctx
-        .state
-        .db
-        .read(move |conn| {
-            let mut items = queue(conn, &staff, today, after)?;
-            let total = items.len();
-            items = items
-                .into_iter()
-                .skip((page_no - 1) * PER_PAGE)
-                .take(PER_PAGE)
-                .collect();
-            let ids: Vec<String> = items.iter().map(|i| i.client_id.clone()).collect();
-            let labels = client_labels(conn, &ids)?;
-            Ok::<_, AppError>((items, total, labels))
-        })
-        .await;
+    // Each client named on the page is a read of their data, audited as
+    // the API's reads are.
+    let found = crate::audit::read::audited(&ctx.state.db, audit, move |conn, by| {
+        let mut items = queue(conn, &staff, today, after)?;
+        let total = items.len();
+        items = items
+            .into_iter()
+            .skip((page_no - 1).saturating_mul(PER_PAGE))
+            .take(PER_PAGE)
+            .collect();
+        let mut ids: Vec<String> = items.iter().map(|i| i.client_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let labels = client_labels(conn, &ids)?;
+        let now = chrono::Utc::now();
+        for id in &ids {
+            by.record(conn, "client", id, now)?;
+        }
+        Ok::<_, crate::domain::CommandError>((items, total, labels))
+    })
+    .await;
     let (items, total, labels) = match found {
         Ok(found) => found,
-        Err(err) => return ctx.fail(err).await,
+        Err(err) => return ctx.fail(err.into()).await,
     };
     if let Some(session) = &ctx.session {
         remember(&session.staff.user_id, total);
@@ -415,7 +425,7 @@ pub async fn home(ctx: Ctx, query: actix_web::web::Query<WorkQuery>) -> HttpResp
             items: shown,
             total,
             previous: (page_no > 1).then(|| page_no - 1),
-            next: (page_no * PER_PAGE < total).then_some(page_no + 1),
+            next: (page_no.saturating_mul(PER_PAGE) < total).then_some(page_no + 1),
         },
     )
 }

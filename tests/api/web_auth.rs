@@ -294,19 +294,18 @@ async fn a_form_without_its_token_is_refused_and_changes_nothing() {
 async fn pages_take_no_token_and_the_api_takes_no_session() {
     let app = spawn_app().await;
     let (browser, _) = signed_in(&app, &[Role::Caseworker], "Kees").await;
-    // A valid token on a page: not signed in.
-    let page = app
-        .client
+    // A valid token on a page: not signed in, sent to sign in.
+    let page = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
         .get(app.url("/"))
         .bearer_auth(&app.token)
         .send()
         .await
         .expect("sent");
-    assert!(
-        page.url().path() == "/login" || page.status() == 303,
-        "{:?}",
-        page.url()
-    );
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login");
     // A valid session on the API: not authenticated.
     let api = app
         .client
@@ -476,4 +475,107 @@ async fn every_form_of_the_ui_refuses_a_post_without_its_token() {
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} forms");
+}
+
+#[tokio::test]
+async fn a_new_link_or_a_password_set_retires_every_older_link() {
+    let app = spawn_app().await;
+    let first = app
+        .write(|conn, now| {
+            brug::auth::commands::invite_user(
+                conn,
+                "ines@example.org",
+                None,
+                &[Role::Counsellor],
+                now,
+            )
+        })
+        .await;
+    let second = app
+        .write(|conn, now| brug::auth::commands::reinvite_user(conn, "ines@example.org", now))
+        .await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(
+        browser.get(&format!("/invite/{first}")).await.status,
+        404,
+        "replaced"
+    );
+    // A password refused leaves the link usable.
+    browser.get(&format!("/invite/{second}")).await;
+    let short = browser
+        .post(
+            &format!("/invite/{second}"),
+            &[("password", "kort"), ("again", "kort")],
+        )
+        .await;
+    assert_eq!(short.status, 422);
+    assert_eq!(browser.get(&format!("/invite/{second}")).await.status, 200);
+    // A password set by the administrator retires it too.
+    app.write(|conn, now| {
+        brug::auth::sessions::set_password(
+            conn,
+            &brug::audit::Actor::cli(),
+            "ines@example.org",
+            PASSWORD,
+            now,
+        )
+    })
+    .await;
+    assert_eq!(browser.get(&format!("/invite/{second}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn an_invitation_opened_while_signed_in_still_sets_the_password() {
+    let app = spawn_app().await;
+    let secret = app
+        .write(|conn, now| {
+            brug::auth::commands::invite_user(
+                conn,
+                "colleague@example.org",
+                None,
+                &[Role::Caseworker],
+                now,
+            )
+        })
+        .await;
+    let (mut browser, _) = signed_in(&app, &[Role::Admin], "Ada").await;
+    let path = format!("/invite/{secret}");
+    browser.get(&path).await;
+    let set = browser
+        .post(&path, &[("password", PASSWORD), ("again", PASSWORD)])
+        .await;
+    assert_eq!(set.status, 303, "{}", set.html);
+    Browser::new(&app)
+        .sign_in("colleague@example.org", PASSWORD)
+        .await;
+}
+
+#[tokio::test]
+async fn after_sign_in_only_a_path_of_this_site_is_followed() {
+    let app = spawn_app().await;
+    let (email, _) = staff_user(&app, &[Role::Counsellor], "Cora").await;
+    for next in [
+        "/\t/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+    ] {
+        let mut browser = Browser::new(&app);
+        browser.get("/login").await;
+        let answer = browser
+            .post(
+                "/login",
+                &[("email", &email), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(answer.location.as_deref(), Some("/"), "{next:?}");
+        // Signed in already, the same `next` in the address goes home too.
+        let again = browser
+            .get(&format!(
+                "/login?{}",
+                serde_urlencoded::to_string([("next", next)]).expect("query")
+            ))
+            .await;
+        assert_eq!(again.location.as_deref(), Some("/"), "{next:?}");
+    }
 }

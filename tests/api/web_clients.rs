@@ -549,3 +549,68 @@ async fn a_household_is_formed_from_the_client_page_by_reference() {
         "the other client joined: {both}"
     );
 }
+
+#[tokio::test]
+async fn what_a_page_shows_of_a_person_is_in_the_audit_log_as_the_api_would_record_it() {
+    let app = spawn_app().await;
+    let (mut browser, me) = signed_in(&app, &[Role::Counsellor], "Cora").await;
+    let path = register(&mut browser).await;
+    let id = path.trim_start_matches("/clients/").to_owned();
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let earlier = (chrono::Utc::now().date_naive() - chrono::Duration::days(9)).to_string();
+    browser.get(&format!("{path}/talks/new")).await;
+    browser
+        .post(
+            &format!("{path}/talks/new"),
+            &[
+                ("held_on", &earlier),
+                ("mode", "phone"),
+                ("duration_minutes", "30"),
+                ("topics", "return"),
+                ("intention", "undecided"),
+                ("next_talk_on", &yesterday),
+            ],
+        )
+        .await;
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let entries = |body: Value| -> Vec<(String, String, String)> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| {
+                (
+                    e["operation"].as_str().unwrap_or_default().to_owned(),
+                    e["subject_type"].as_str().unwrap_or_default().to_owned(),
+                    e["subject_id"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // My work names the client: a read of the client, under the page.
+    let work = browser.get("/").await;
+    assert!(work.contains("Testa Voorbeeld"));
+    // The client page: the client, their talks and consents.
+    browser.get(&path).await;
+    let log: Value = app
+        .get_as(Some(&admin), &format!("/api/v1/audit?actor={me}&limit=200"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let log = entries(log);
+    assert!(
+        log.contains(&("web.home".to_owned(), "client".to_owned(), id.clone())),
+        "My work's read of the client: {log:?}"
+    );
+    assert!(
+        log.contains(&("clients.get".to_owned(), "client".to_owned(), id.clone())),
+        "the client page's read: {log:?}"
+    );
+    // A counsellor is not shown the client's return cases (the API's
+    // `cases.get` is the caseworkers'), so no case is read.
+    assert!(
+        !log.iter().any(|(_, kind, _)| kind == "return_case"),
+        "{log:?}"
+    );
+}

@@ -20,5 +20,6 @@ mod counselling;
 mod flow;
 mod harness;
 mod harness_test;
+mod pages;
 mod screenshots;
 mod sessions;

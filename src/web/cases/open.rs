@@ -151,7 +151,10 @@ async fn form_page(
                 .iter()
                 .map(|e| {
                     let name = e.field.split(['[', '.']).next().unwrap_or_default();
-                    (format!("f-{name}"), format!("{}: {}", e.field, e.message))
+                    (
+                        format!("f-{name}"),
+                        format!("{}: {}", e.field, crate::web::messages::say(&e.message)),
+                    )
                 })
                 .collect()
         })
@@ -162,9 +165,10 @@ async fn form_page(
         _ => StatusCode::OK,
     };
     let name = format!("{} {}", who.client.given_name, who.client.family_name);
-    let l = ctx
+    let mut l = ctx
         .layout(t.t1("case-new-title", "name", &name), "clients")
         .await;
+    l.tab = Some(t.t1("case-new-title", "name", &who.client.reference));
     let page = NewCasePage {
         client: format!("{} · {name}", who.client.reference),
         client_link: format!("/clients/{}", who.client.id),

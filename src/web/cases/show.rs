@@ -46,7 +46,8 @@ pub async fn render(
         "name",
         format!("{} {}", data.client.given_name, data.client.family_name),
     );
-    let l = ctx.layout(title, "clients").await;
+    let mut l = ctx.layout(title, "clients").await;
+    l.tab = Some(t.t1("case-title", "name", &data.client.reference));
     let status = trouble.as_ref().map_or(StatusCode::OK, |tr| tr.status);
     let page = case_page(t, l, data, trouble.as_ref(), now.date_naive());
     page::render(status, &page)
