@@ -114,6 +114,7 @@ async fn every_other_page_passes_axe() {
     wait_heading(client, "Mijn werk").await;
     harness::assert_accessible(client, "mijn werk met werk").await;
     harness::click_button(client, "Afmelden").await;
+    wait_heading(client, "Aanmelden").await;
 
     // An administrator invites a colleague; the colleague opens the link.
     let admin = person(&app, &[Role::Admin], "Ada Beheerder").await;
@@ -126,6 +127,7 @@ async fn every_other_page_passes_axe() {
     let link = harness::text_of(client, "code.link").await;
     harness::assert_accessible(client, "team met uitnodiging").await;
     harness::click_button(client, "Afmelden").await;
+    wait_heading(client, "Aanmelden").await;
     harness::goto(client, &link).await;
     wait_heading(client, "Wachtwoord instellen").await;
     harness::assert_accessible(client, "wachtwoord instellen").await;
