@@ -176,6 +176,19 @@ pub fn start(
 ) -> Result<NewSession, AdminError> {
     let secret = random_secret()?;
     let csrf_token = random_secret()?;
+    // The person's sessions that ended or expired are kept no longer (the
+    // audit log keeps each sign-in and sign-out): the table stays small.
+    let stale = (now - LONGEST).naive_utc();
+    diesel::delete(
+        staff_sessions::table
+            .filter(staff_sessions::user_id.eq(user_id))
+            .filter(
+                staff_sessions::ended_at
+                    .is_not_null()
+                    .or(staff_sessions::created_at.lt(stale)),
+            ),
+    )
+    .execute(conn)?;
     diesel::insert_into(staff_sessions::table)
         .values((
             staff_sessions::id_hash.eq(hash_token(&secret)),

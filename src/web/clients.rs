@@ -515,7 +515,11 @@ pub async fn show(
                     .join(", "),
                 with: match (&c.partner_id, &c.country) {
                     (Some(p), _) => name_of(p),
-                    (None, Some(country)) => t.t1("consent-any-partner-in", "country", country),
+                    (None, Some(country)) => t.t1(
+                        "consent-any-partner-in",
+                        "country",
+                        super::page::country_name(country),
+                    ),
                     _ => String::new(),
                 },
                 given_on: page::date(&t, c.given_on),

@@ -245,7 +245,11 @@ pub async fn receipt(
                 with_label: t.t("receipt-with"),
                 with: match (&partner, &consent.country) {
                     (Some(name), _) => name.clone(),
-                    (None, Some(country)) => t.t1("consent-any-partner-in", "country", country),
+                    (None, Some(country)) => t.t1(
+                        "consent-any-partner-in",
+                        "country",
+                        super::page::country_name(country),
+                    ),
                     _ => String::new(),
                 },
                 until_label: t.t("receipt-until"),
@@ -262,7 +266,7 @@ pub async fn receipt(
         l: ctx.layout(t.t("receipt-title"), "clients").await,
         reference: client.reference.clone(),
         name: format!("{} {}", client.given_name, client.family_name),
-        given_on: consent.given_on.to_string(),
+        given_on: page::date(&t, consent.given_on),
         texts,
         recorded: query.recorded.is_some(),
         client_id: client.id,
