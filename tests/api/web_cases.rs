@@ -136,7 +136,7 @@ async fn a_caseworker_opens_a_case_sends_the_referral_and_follows_it_to_arrival(
         "Ghana (GH)",
         "Greater Accra (GH-AA)",
         "huisvesting, medische zorg",
-        "Behandelaar Sanne de Vries",
+        "Trajectbegeleider Sanne de Vries",
         "Partners die passen",
         "Accra Reintegration Network",
         "works in Greater Accra (Ghana)",

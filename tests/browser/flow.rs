@@ -148,7 +148,9 @@ async fn a_client_goes_from_the_first_talk_to_an_approved_plan_in_the_browser() 
         "Verwijzing versturen naar Accra Reintegration Network"
     );
     first.click().await.expect("send");
-    wait_text(client, "verstuurd").await;
+    // The referral's heading with its status ("Nog geen verwijzing
+    // verstuurd" would match a plain "verstuurd" before the page changed).
+    wait_text(client, "Accra Reintegration Network: verstuurd").await;
     harness::assert_accessible(client, "verwijzing verstuurd").await;
     let case_id = case_page
         .path()
@@ -208,7 +210,8 @@ async fn a_client_goes_from_the_first_talk_to_an_approved_plan_in_the_browser() 
     }
     set_date(client, "departed_on", &day(0)).await;
     harness::click_button(client, "Vertrek vastleggen").await;
-    wait_text(client, "Vertrokken op").await;
+    // Not the form's label "Vertrokken op": the referral's new status.
+    wait_text(client, "Accra Reintegration Network: vertrokken").await;
 
     partner(
         &app,
@@ -230,6 +233,18 @@ async fn a_client_goes_from_the_first_talk_to_an_approved_plan_in_the_browser() 
     wait_text(client, "ingediend, wacht op uw besluit").await;
     harness::assert_accessible(client, "plan ter goedkeuring").await;
     harness::click_button(client, "Plan goedkeuren").await;
+    wait_text(client, "Re-integratieplan").await;
+    for _ in 0..50 {
+        if buttons(client, "Plan goedkeuren").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        buttons(client, "Plan goedkeuren").await,
+        0,
+        "approved: no button left"
+    );
     wait_text(client, "goedgekeurd").await;
 
     // The same case through the API: what the caseworker did in the page.
