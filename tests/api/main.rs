@@ -33,4 +33,5 @@ mod web_clients;
 mod web_helpers;
 mod web_team;
 mod web_text;
+mod web_work;
 mod webhooks;

@@ -103,3 +103,55 @@ async fn an_idle_session_expires_and_english_is_one_click_away() {
     wait_heading(client, "Sign in").await;
     assert_eq!(harness::current_url(client).await.path(), "/login");
 }
+
+/// Presses Tab until `css` has focus (at most `most` times).
+async fn tab_to(client: &Client, css: &str, most: usize) {
+    for _ in 0..most {
+        if harness::is_focused(client, css).await {
+            return;
+        }
+        harness::tab(client).await;
+    }
+    let focused = harness::focused(client).await;
+    panic!("{css} never got focus by Tab; at {focused}");
+}
+
+#[tokio::test]
+async fn a_talk_is_recorded_with_the_keyboard_alone() {
+    let app = helpers::spawn_app().await;
+    let Some(browser) = harness::browser().await else {
+        return;
+    };
+    let client: &Client = &browser;
+    let email = person(&app, &[Role::Counsellor], "Cora").await;
+    sign_in_by_keyboard(client, &app, &email).await;
+    register(client, &app).await;
+    wait_heading(client, "Dubbel Voorbeeld").await;
+    let path = harness::current_url(client).await.path().to_owned();
+    harness::goto(client, &app.url(&format!("{path}/talks/new"))).await;
+    harness::wait_for(client, "#f-notes").await;
+    // From the top of the page: the skip link first, then through the form.
+    tab_to(client, "a.skip", 3).await;
+    // A radio group is one tab stop; the arrow keys choose within it.
+    tab_to(client, "input[name=mode][value=in_person]", 40).await;
+    harness::press(client, fantoccini::key::Key::Down).await;
+    assert!(harness::is_focused(client, "input[name=mode][value=phone]:checked").await);
+    tab_to(client, "input[name=topics][value=return]", 10).await;
+    harness::press(client, fantoccini::key::Key::Space).await;
+    tab_to(client, "input[name=topics][value=family]", 10).await;
+    harness::press(client, fantoccini::key::Key::Space).await;
+    tab_to(client, "input[name=intention][value=return]", 20).await;
+    harness::press(client, fantoccini::key::Key::Space).await;
+    tab_to(client, "#f-notes", 10).await;
+    harness::type_keys(client, "Met het toetsenbord vastgelegd.").await;
+    // Past the next-talk date (day, month, year and its picker).
+    tab_to(client, "main form button[type=submit]", 12).await;
+    harness::press(client, fantoccini::key::Key::Enter).await;
+    wait_heading(client, "Dubbel Voorbeeld").await;
+    let timeline = harness::text_of(client, "ol.timeline").await;
+    assert!(
+        timeline.contains("Telefoon") && timeline.contains("Terugkeer"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("Terugkeer, Familie"), "{timeline}");
+}
