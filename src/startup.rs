@@ -327,7 +327,11 @@ impl Application {
         // their own, without the whole state.
         let db_data = web::Data::new(db.clone());
         let document = web::Data::new(ApiDocument(crate::openapi::document(&routes())));
-        let throttle = web::Data::new(FailedAuthThrottle::default());
+        let throttle = web::Data::new(FailedAuthThrottle::<std::net::IpAddr>::default());
+        // The web sign-in's second throttle, per account.
+        let accounts = web::Data::new(FailedAuthThrottle::<String>::per_minute(
+            crate::auth::throttle::ACCOUNT_FAILURES_PER_MINUTE,
+        ));
         let proxies = web::Data::new(settings.trusted_proxies.clone());
         let state = web::Data::new(AppState {
             db,
@@ -342,6 +346,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(document.clone())
                 .app_data(throttle.clone())
+                .app_data(accounts.clone())
                 .app_data(proxies.clone())
                 .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES))
                 .wrap(ErrorHandlers::new().default_handler(http::problem::render_bare_error))

@@ -146,13 +146,23 @@ pub struct NewSession {
     pub csrf_token: String,
 }
 
-/// Checks an email and password; `Ok(None)` when either is wrong, the user
-/// is disabled or has no password. Runs argon2 once whatever the outcome.
+/// What a sign-in attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The user's id.
+    Right(String),
+    /// Wrong, disabled, or no password; the user's id when the address is
+    /// one of a user (for the audit log, never for the page).
+    Wrong(Option<String>),
+}
+
+/// Checks an email and password. Runs argon2 once whatever the outcome, so
+/// that an unknown address takes as long as a wrong password.
 pub fn check_password(
     conn: &mut DbConn,
     email: &str,
     password: &str,
-) -> Result<Option<String>, DbError> {
+) -> Result<PasswordCheck, DbError> {
     let email = email.trim().to_lowercase();
     let found: Option<(String, Option<String>, Option<NaiveDateTime>)> = users::table
         .filter(users::email.eq(&email))
@@ -160,12 +170,31 @@ pub fn check_password(
         .first(conn)
         .optional()?;
     Ok(match found {
-        Some((id, Some(hash), None)) => verify_password(password, &hash).then_some(id),
-        _ => {
+        Some((id, Some(hash), None)) => {
+            if verify_password(password, &hash) {
+                PasswordCheck::Right(id)
+            } else {
+                PasswordCheck::Wrong(Some(id))
+            }
+        }
+        other => {
             verify_password(password, decoy_hash());
-            None
+            PasswordCheck::Wrong(other.map(|(id, _, _)| id))
         }
     })
+}
+
+/// A failed sign-in to a user's account, in the audit log (`denied`).
+pub fn record_failed_sign_in(
+    conn: &mut DbConn,
+    user_id: &str,
+    request_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let entry = NewEntry::new(Actor::system("sign-in"), "session.start", "user", user_id)
+        .request(request_id)
+        .outcome("denied");
+    audit(conn, entry, now).map(|_| ())
 }
 
 /// Starts a session for a user whose password was checked, audited as a sign-in.

@@ -3,6 +3,7 @@
 //! same address keep working.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -15,13 +16,22 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// Failed attempts allowed per address: a burst of this many, refilled over a minute.
 pub const FAILURES_PER_MINUTE: u32 = 20;
 
-pub struct FailedAuthThrottle {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+/// Failed web sign-ins allowed per account (whether or not it exists, so
+/// that the answer tells nothing): a burst of this many a minute.
+pub const ACCOUNT_FAILURES_PER_MINUTE: u32 = 10;
+
+/// Keyed by address by default; the web sign-in also keeps one keyed by
+/// account, so that guesses spread over many addresses still slow down.
+pub struct FailedAuthThrottle<K = IpAddr>
+where
+    K: Hash + Eq + Clone,
+{
+    limiter: DefaultKeyedRateLimiter<K>,
     clock: DefaultClock,
     failures: AtomicU64,
     /// Until when each address over its quota is answered 429 before its
     /// credential is even looked up.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    blocked: Mutex<HashMap<K, Instant>>,
     /// Hashes of credentials that authenticated lately: these still reach
     /// the lookup from a blocked address (a colleague behind the same NAT).
     good: Mutex<HashMap<String, Instant>>,
@@ -32,13 +42,13 @@ const KNOWN_GOOD_FOR: Duration = Duration::from_secs(3600);
 /// Most addresses or credentials remembered; the table is emptied past it.
 const REMEMBERED: usize = 10_000;
 
-impl Default for FailedAuthThrottle {
+impl<K: Hash + Eq + Clone> Default for FailedAuthThrottle<K> {
     fn default() -> Self {
         Self::per_minute(FAILURES_PER_MINUTE)
     }
 }
 
-impl FailedAuthThrottle {
+impl<K: Hash + Eq + Clone> FailedAuthThrottle<K> {
     pub fn per_minute(failures: u32) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(failures).unwrap_or(NonZeroU32::MIN));
         Self {
@@ -51,7 +61,7 @@ impl FailedAuthThrottle {
     }
 
     /// Counts one failure from `addr`; `Some(wait)` once it is over the quota.
-    pub fn failed(&self, addr: IpAddr) -> Option<Duration> {
+    pub fn failed(&self, addr: K) -> Option<Duration> {
         // Now and then, forget addresses that stopped failing, so that the
         // table does not grow without bound.
         if self.failures.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
@@ -72,7 +82,7 @@ impl FailedAuthThrottle {
     }
 
     /// `Some(wait)` while `addr` is over its quota.
-    pub fn blocked(&self, addr: IpAddr) -> Option<Duration> {
+    pub fn blocked(&self, addr: K) -> Option<Duration> {
         let blocked = lock(&self.blocked);
         let until = *blocked.get(&addr)?;
         until.checked_duration_since(Instant::now())

@@ -131,13 +131,18 @@ pub async fn submit_login(
     ctx: Ctx,
     req: HttpRequest,
     throttle: web::Data<FailedAuthThrottle>,
+    accounts: web::Data<FailedAuthThrottle<String>>,
     form: FormData,
 ) -> HttpResponse {
     let email = form.get("email").to_owned();
     let next = form.get("next").to_owned();
     let password = form.pairs_value("password");
     let addr = crate::telemetry::client_ip(&req);
-    if let Some(wait) = addr.and_then(|a| throttle.blocked(a)) {
+    let account = email.trim().to_lowercase();
+    let blocked = addr
+        .and_then(|a| throttle.blocked(a))
+        .or_else(|| accounts.blocked(account.clone()));
+    if let Some(wait) = blocked {
         return throttled(&ctx, &req, wait, &email, &next).await;
     }
     let (check_email, check_password) = (email.clone(), password.clone());
@@ -149,9 +154,27 @@ pub async fn submit_login(
         })
         .await;
     let user_id = match found {
-        Ok(Some(user_id)) => user_id,
-        Ok(None) => {
-            if let Some(wait) = addr.and_then(|a| throttle.failed(a)) {
+        Ok(sessions::PasswordCheck::Right(user_id)) => user_id,
+        Ok(sessions::PasswordCheck::Wrong(user)) => {
+            // A guess at a real account is in its audit trail.
+            if let Some(user_id) = user {
+                let request_id = crate::http::caller::request_id(&req);
+                let now = chrono::Utc::now();
+                let recorded = ctx
+                    .state
+                    .db
+                    .write(move |conn| {
+                        sessions::record_failed_sign_in(conn, &user_id, request_id, now)
+                            .map_err(AppError::from)
+                    })
+                    .await;
+                if let Err(err) = recorded {
+                    tracing::warn!(error = %err, "could not audit a failed sign-in");
+                }
+            }
+            let by_address = addr.and_then(|a| throttle.failed(a));
+            let by_account = accounts.failed(account);
+            if let Some(wait) = by_address.or(by_account) {
                 tracing::warn!(addr = ?addr, "failed sign-ins throttled");
                 return throttled(&ctx, &req, wait, &email, &next).await;
             }

@@ -138,11 +138,14 @@ async fn failed_sign_ins_are_throttled_per_address() {
     let mut browser = Browser::new(&app);
     browser.get("/login").await;
     let mut throttled = None;
+    // A different made-up address each time: the account's own limit
+    // never comes into it, only the address's.
     for attempt in 0..40 {
+        let guess = format!("guess-{attempt}@example.org");
         let answer = browser
             .post(
                 "/login",
-                &[("email", &email), ("password", "guess"), ("next", "/")],
+                &[("email", &guess), ("password", "guess"), ("next", "/")],
             )
             .await;
         if answer.status == 429 {
@@ -167,6 +170,70 @@ async fn failed_sign_ins_are_throttled_per_address() {
         )
         .await;
     assert_eq!(right.status, 429);
+}
+
+#[tokio::test]
+async fn guesses_at_one_account_are_throttled_and_audited_under_it() {
+    let app = spawn_app().await;
+    let (email, user_id) = staff_user(&app, &[Role::Counsellor], "Cora").await;
+    let mut browser = Browser::new(&app);
+    browser.get("/login").await;
+    let mut refused_at = None;
+    for attempt in 0..20 {
+        let answer = browser
+            .post(
+                "/login",
+                &[("email", &email), ("password", "guess"), ("next", "/")],
+            )
+            .await;
+        if answer.status == 429 {
+            refused_at = Some(attempt);
+            break;
+        }
+    }
+    let attempt = refused_at.expect("the account's limit");
+    assert!(
+        (9..=11).contains(&attempt),
+        "throttled after {attempt} guesses"
+    );
+    // An address that does not exist is limited the same way: the answer
+    // tells nothing about which exist.
+    let mut unknown_at = None;
+    for attempt in 0..20 {
+        let answer = browser
+            .post(
+                "/login",
+                &[
+                    ("email", "nobody@example.org"),
+                    ("password", "guess"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        if answer.status == 429 {
+            unknown_at = Some(attempt);
+            break;
+        }
+    }
+    assert!(unknown_at.is_some());
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let log: serde_json::Value = app
+        .get_as(
+            Some(&admin),
+            &format!("/api/v1/audit?subject_id={user_id}&limit=100"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let denied = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["operation"] == "session.start" && e["outcome"] == "denied")
+        .count();
+    // Every wrong password is recorded, the one that hit the limit too.
+    assert_eq!(denied, attempt + 1, "each wrong password is recorded");
 }
 
 #[tokio::test]
