@@ -11,6 +11,20 @@ use crate::domain::{CommandError, CountryCode, LanguageCode, Outcome, Refusal, R
 use crate::partners::directory::{self, Directory};
 use crate::partners::matching::{self, MatchRequest, PartnerMatch};
 
+/// A client's return cases, newest first, each a read.
+pub fn for_client(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Outcome<Vec<store::CaseSummary>> {
+    let cases = store::for_client(conn, client_id)?;
+    for case in &cases {
+        by.record(conn, "return_case", &case.id, now)?;
+    }
+    Ok(cases)
+}
+
 /// The partners that could take the case, best first.
 pub fn partner_matches(
     conn: &mut DbConn,

@@ -9,6 +9,20 @@ use crate::db::DbConn;
 use crate::domain::page::PageRequest;
 use crate::domain::{Outcome, Refusal};
 
+/// Clients named in a list (My work): reference and name, each a read.
+pub fn labels(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Outcome<std::collections::HashMap<String, String>> {
+    let labels = store::labels(conn, ids)?;
+    for id in labels.keys() {
+        by.record(conn, "client", id, now)?;
+    }
+    Ok(labels)
+}
+
 pub fn get(
     conn: &mut DbConn,
     by: &AuditContext,

@@ -401,3 +401,23 @@ pub fn get_household(conn: &mut DbConn, id: &str) -> Result<Option<HouseholdView
         members,
     }))
 }
+
+/// How a list names clients: reference and name, by id.
+pub fn labels(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    let rows: Vec<(String, String, String, String)> = clients::table
+        .filter(clients::id.eq_any(ids))
+        .select((
+            clients::id,
+            clients::reference,
+            clients::given_name,
+            clients::family_name,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, reference, given, family)| (id, format!("{reference} · {given} {family}")))
+        .collect())
+}

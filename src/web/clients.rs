@@ -425,11 +425,7 @@ pub async fn show(
             })
             .collect::<Result<Vec<_>, CommandError>>()?;
         let cases = if sees_cases {
-            let cases = crate::cases::store::for_client(conn, &id)?;
-            for case in &cases {
-                by.record(conn, "return_case", &case.id, now)?;
-            }
-            cases
+            crate::cases::queries::for_client(conn, by, &id, now)?
         } else {
             Vec::new()
         };

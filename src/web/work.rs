@@ -321,26 +321,6 @@ fn caseworker_items(
     Ok(())
 }
 
-/// A client as a work item names them: reference and name.
-pub fn client_labels(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> Result<HashMap<String, String>, DbError> {
-    let rows: Vec<(String, String, String, String)> = clients::table
-        .filter(clients::id.eq_any(ids))
-        .select((
-            clients::id,
-            clients::reference,
-            clients::given_name,
-            clients::family_name,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, reference, given, family)| (id, format!("{reference} · {given} {family}")))
-        .collect())
-}
-
 pub struct ShownItem {
     pub why: String,
     pub when: String,
@@ -391,11 +371,7 @@ pub async fn home(
         let mut ids: Vec<String> = items.iter().map(|i| i.client_id.clone()).collect();
         ids.sort();
         ids.dedup();
-        let labels = client_labels(conn, &ids)?;
-        let now = chrono::Utc::now();
-        for id in &ids {
-            by.record(conn, "client", id, now)?;
-        }
+        let labels = crate::clients::queries::labels(conn, by, &ids, chrono::Utc::now())?;
         Ok::<_, crate::domain::CommandError>((items, total, labels))
     })
     .await;
