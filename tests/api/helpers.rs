@@ -138,6 +138,28 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// POSTs JSON with this token (a staff token or a partner key) and
+    /// answers the JSON of the success it must be.
+    pub async fn post_ok(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
     /// Runs a store function in one write transaction, at the current time.
     pub async fn write<T: Send + 'static>(
         &self,

@@ -15,19 +15,51 @@ fn day(offset: i64) -> chrono::NaiveDate {
     chrono::Utc::now().date_naive() + chrono::Duration::days(offset)
 }
 
-async fn call(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status();
-    let body: Value = response.json().await.expect("json");
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
+/// A client of the GH programme who chose return, with consent (`consent`
+/// is the body's categories and scope) and a return case held by
+/// `caseworker`; answers (client id, consent, case id).
+async fn return_case(app: &TestApp, caseworker: &str, consent: Value) -> (String, Value, String) {
+    let admin = app.staff_token(&[Role::Admin]).await;
+    let counsellor = app.staff_token(&[Role::Counsellor]).await;
+    let client = app
+        .post_ok(
+            &counsellor,
+            "/api/v1/clients",
+            json!({"given_name": "Abena", "family_name": "Voorbeeld", "date_of_birth": "1988-02-03",
+                   "country_of_origin": "GH", "languages": ["tw"]}),
+        )
+        .await;
+    let client_id = client["id"].as_str().expect("id").to_owned();
+    app.post_ok(
+        &counsellor,
+        &format!("/api/v1/clients/{client_id}/talks"),
+        json!({"held_on": day(-1).to_string(), "mode": "phone", "topics": ["return"],
+               "intention": "return", "duration_minutes": 30}),
+    )
+    .await;
+    let consent = app
+        .post_ok(
+            &app.token,
+            &format!("/api/v1/clients/{client_id}/consents"),
+            consent,
+        )
+        .await;
+    let case = app
+        .post_ok(
+            &app.token,
+            "/api/v1/return-cases",
+            json!({"client_id": client_id, "destination_country": "GH", "needs": ["housing"],
+                   "planned_departure_on": day(40).to_string()}),
+        )
+        .await;
+    let case_id = case["id"].as_str().expect("id").to_owned();
+    app.post_ok(
+        &admin,
+        &format!("/api/v1/return-cases/{case_id}/assign"),
+        json!({"user_id": caseworker}),
+    )
+    .await;
+    (client_id, consent, case_id)
 }
 
 /// The rows of My work: (why, client, overdue).
@@ -58,70 +90,35 @@ fn has(rows: &[String], why: &str) -> bool {
 async fn every_kind_of_work_waits_for_its_person_and_goes_when_done() {
     let app = spawn_app().await;
     let admin = app.staff_token(&[Role::Admin]).await;
-    let counsellor = app.staff_token(&[Role::Counsellor]).await;
     let (mut cora, cora_id) = signed_in(&app, &[Role::Counsellor], "Cora").await;
     let (mut kees, kees_id) = signed_in(&app, &[Role::Caseworker], "Kees").await;
-    let client = call(
+    let (client_id, consent, case_id) = return_case(
         &app,
-        &counsellor,
-        "/api/v1/clients",
-        json!({"given_name": "Abena", "family_name": "Voorbeeld", "date_of_birth": "1988-02-03",
-               "country_of_origin": "GH", "languages": ["tw"]}),
-    )
-    .await;
-    let client_id = client["id"].as_str().expect("id").to_owned();
-    call(
-        &app,
-        &admin,
-        &format!("/api/v1/clients/{client_id}/assign"),
-        json!({"user_id": cora_id}),
-    )
-    .await;
-    call(
-        &app,
-        &counsellor,
-        &format!("/api/v1/clients/{client_id}/talks"),
-        json!({"held_on": day(-1).to_string(), "mode": "phone", "topics": ["return"],
-               "intention": "return", "duration_minutes": 30}),
-    )
-    .await;
-    let consent = call(
-        &app,
-        &app.token,
-        &format!("/api/v1/clients/{client_id}/consents"),
+        &kees_id,
         json!({"purpose": "referral", "data_categories": ["identity", "needs", "travel_documents"],
                "partner_id": ACCRA, "given_on": day(0).to_string(), "method": "written",
                "language": "tw", "valid_until": day(10).to_string()}),
     )
     .await;
-    // The counsellor's: a consent that ends within 14 days.
+    app.post_ok(
+        &admin,
+        &format!("/api/v1/clients/{client_id}/assign"),
+        json!({"user_id": cora_id}),
+    )
+    .await;
+    // The counsellor's: a consent that ends within 14 days; nothing yet
+    // for the caseworker (no referral sent).
     let rows = work(&mut cora).await;
     assert!(has(&rows, "Toestemming verloopt"), "{rows:?}");
     assert!(work(&mut kees).await.is_empty());
 
-    let case = call(
-        &app,
-        &app.token,
-        "/api/v1/return-cases",
-        json!({"client_id": client_id, "destination_country": "GH", "needs": ["housing"],
-               "planned_departure_on": day(40).to_string()}),
-    )
-    .await;
-    let case_id = case["id"].as_str().expect("id").to_owned();
-    call(
-        &app,
-        &admin,
-        &format!("/api/v1/return-cases/{case_id}/assign"),
-        json!({"user_id": kees_id}),
-    )
-    .await;
-    let referral = call(
-        &app,
-        &app.token,
-        &format!("/api/v1/return-cases/{case_id}/referrals"),
-        json!({"partner_id": ACCRA, "consent_id": consent["id"]}),
-    )
-    .await;
+    let referral = app
+        .post_ok(
+            &app.token,
+            &format!("/api/v1/return-cases/{case_id}/referrals"),
+            json!({"partner_id": ACCRA, "consent_id": consent["id"]}),
+        )
+        .await;
     let referral_id = referral["id"].as_str().expect("id").to_owned();
     // The partner is late to acknowledge.
     let (late, r) = (day(-3), referral_id.clone());
@@ -140,8 +137,7 @@ async fn every_kind_of_work_waits_for_its_person_and_goes_when_done() {
 
     let key = app.partner_key(ACCRA).await;
     for step in ["acknowledge", "accept"] {
-        call(
-            &app,
+        app.post_ok(
             &key,
             &format!("/partner/v1/referrals/{referral_id}/{step}"),
             json!({}),
@@ -171,23 +167,19 @@ async fn every_kind_of_work_waits_for_its_person_and_goes_when_done() {
     assert!(has(&rows, "Niet vertrokken na gepland vertrek"), "{rows:?}");
     assert!(has(&rows, "Vertrektaak van de organisatie"), "{rows:?}");
 
-    call(
-        &app,
+    app.post_ok(
         &app.token,
         &format!("/api/v1/return-cases/{case_id}/departure"),
         json!({"departed_on": day(0).to_string()}),
     )
     .await;
-    call(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{referral_id}/arrival"),
         json!({"arrived_on": day(0).to_string(), "received": true}),
     )
     .await;
-    call(
-        &app,
-        &key,
+    app.post_ok(&key,
         &format!("/partner/v1/referrals/{referral_id}/reintegration-plan"),
         json!({"items": [{"need": "housing", "support": "Rent", "amount": 500, "currency": "GHS"}]}),
     )
@@ -212,8 +204,7 @@ async fn every_kind_of_work_waits_for_its_person_and_goes_when_done() {
     );
     assert!(has(&rows, "Monitoringbezoek gemist"), "{rows:?}");
     // Approved: it no longer waits.
-    call(
-        &app,
+    app.post_ok(
         &app.token,
         &format!("/api/v1/referrals/{referral_id}/reintegration-plan/approve"),
         json!({}),
@@ -238,68 +229,30 @@ async fn every_kind_of_work_waits_for_its_person_and_goes_when_done() {
 #[tokio::test]
 async fn a_declined_referral_waits_until_it_is_sent_elsewhere() {
     let app = spawn_app().await;
-    let admin = app.staff_token(&[Role::Admin]).await;
     let (mut kees, kees_id) = signed_in(&app, &[Role::Caseworker], "Kees").await;
-    let counsellor = app.staff_token(&[Role::Counsellor]).await;
-    let client = call(
+    let (_, consent, case_id) = return_case(
         &app,
-        &counsellor,
-        "/api/v1/clients",
-        json!({"given_name": "Abena", "family_name": "Voorbeeld", "date_of_birth": "1988-02-03",
-               "country_of_origin": "GH", "languages": ["tw"]}),
-    )
-    .await;
-    let client_id = client["id"].as_str().expect("id").to_owned();
-    call(
-        &app,
-        &counsellor,
-        &format!("/api/v1/clients/{client_id}/talks"),
-        json!({"held_on": day(-1).to_string(), "mode": "phone", "topics": ["return"],
-               "intention": "return", "duration_minutes": 30}),
-    )
-    .await;
-    let consent = call(
-        &app,
-        &app.token,
-        &format!("/api/v1/clients/{client_id}/consents"),
+        &kees_id,
         json!({"purpose": "referral", "data_categories": ["identity", "needs"], "country": "GH",
                "given_on": day(0).to_string(), "method": "written", "language": "tw"}),
     )
     .await;
-    let case = call(
-        &app,
-        &app.token,
-        "/api/v1/return-cases",
-        json!({"client_id": client_id, "destination_country": "GH", "needs": ["housing"],
-               "planned_departure_on": day(40).to_string()}),
-    )
-    .await;
-    let case_id = case["id"].as_str().expect("id").to_owned();
-    call(
-        &app,
-        &admin,
-        &format!("/api/v1/return-cases/{case_id}/assign"),
-        json!({"user_id": kees_id}),
-    )
-    .await;
-    let first = call(
-        &app,
-        &app.token,
-        &format!("/api/v1/return-cases/{case_id}/referrals"),
-        json!({"partner_id": ACCRA, "consent_id": consent["id"]}),
-    )
-    .await;
+    let first = app
+        .post_ok(
+            &app.token,
+            &format!("/api/v1/return-cases/{case_id}/referrals"),
+            json!({"partner_id": ACCRA, "consent_id": consent["id"]}),
+        )
+        .await;
     let key = app.partner_key(ACCRA).await;
     let first_id = first["id"].as_str().expect("id");
-    call(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{first_id}/acknowledge"),
         json!({}),
     )
     .await;
-    call(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{first_id}/decline"),
         json!({"reason": "No places in the coming months."}),
@@ -310,8 +263,7 @@ async fn a_declined_referral_waits_until_it_is_sent_elsewhere() {
         has(&rows, "Verwijzing afgewezen, nog niet elders verstuurd"),
         "{rows:?}"
     );
-    call(
-        &app,
+    app.post_ok(
         &app.token,
         &format!("/api/v1/return-cases/{case_id}/referrals"),
         json!({"partner_id": "kumasi-homecoming-initiative", "consent_id": consent["id"]}),

@@ -4,7 +4,7 @@
 //! opens a case (also with its errors) and the directory pass axe-core.
 
 use brug::auth::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::counselling::{PASSWORD, person};
 
@@ -15,21 +15,6 @@ const ACCRA: &str = "accra-reintegration-network";
 
 fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
-}
-
-async fn call(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status();
-    let body: Value = response.json().await.expect("json");
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
 }
 
 async fn sign_in(app: &TestApp, browser: &Browser) {
@@ -51,19 +36,18 @@ async fn check(app: &TestApp, browser: &Browser, path: &str, page: &str) {
 async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
     let app = helpers::spawn_app_with(|s| s.insecure_cookies = true).await;
     let counsellor = app.staff_token(&[Role::Counsellor]).await;
-    let client = call(
-        &app,
-        &counsellor,
-        "/api/v1/clients",
-        json!({
-            "given_name": "Abena", "family_name": "Mensah", "date_of_birth": "1988-02-03",
-            "country_of_origin": "GH", "languages": ["tw", "en"]
-        }),
-    )
-    .await;
+    let client = app
+        .post_ok(
+            &counsellor,
+            "/api/v1/clients",
+            json!({
+                "given_name": "Abena", "family_name": "Mensah", "date_of_birth": "1988-02-03",
+                "country_of_origin": "GH", "languages": ["tw", "en"]
+            }),
+        )
+        .await;
     let client_id = client["id"].as_str().expect("id").to_owned();
-    call(
-        &app,
+    app.post_ok(
         &counsellor,
         &format!("/api/v1/clients/{client_id}/talks"),
         json!({
@@ -83,16 +67,16 @@ async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
     harness::wait_for(&browser, "#problem").await;
     harness::assert_accessible(&browser, "open a return case, refused").await;
 
-    let case = call(
-        &app,
-        &app.token,
-        "/api/v1/return-cases",
-        json!({
-            "client_id": client_id, "destination_country": "GH", "destination_region": "GH-AA",
-            "needs": ["housing", "medical"], "planned_departure_on": day(40)
-        }),
-    )
-    .await;
+    let case = app
+        .post_ok(
+            &app.token,
+            "/api/v1/return-cases",
+            json!({
+                "client_id": client_id, "destination_country": "GH", "destination_region": "GH-AA",
+                "needs": ["housing", "medical"], "planned_departure_on": day(40)
+            }),
+        )
+        .await;
     let case_path = format!("/return-cases/{}", case["id"].as_str().expect("id"));
     check(&app, &browser, &case_path, "the case with its matches").await;
     harness::click_button(
@@ -103,9 +87,7 @@ async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
     harness::wait_for(&browser, "#problem").await;
     harness::assert_accessible(&browser, "the case after a refused send").await;
 
-    let consent = call(
-        &app,
-        &app.token,
+    let consent = app.post_ok(&app.token,
         &format!("/api/v1/clients/{client_id}/consents"),
         json!({
             "purpose": "referral", "data_categories": ["identity", "needs"], "partner_id": ACCRA,
@@ -113,20 +95,19 @@ async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
         }),
     )
     .await;
-    let referral = call(
-        &app,
-        &app.token,
-        &format!("/api/v1{case_path}/referrals"),
-        json!({
-            "partner_id": ACCRA, "consent_id": consent["id"]
-        }),
-    )
-    .await;
+    let referral = app
+        .post_ok(
+            &app.token,
+            &format!("/api/v1{case_path}/referrals"),
+            json!({
+                "partner_id": ACCRA, "consent_id": consent["id"]
+            }),
+        )
+        .await;
     let id = referral["id"].as_str().expect("id");
     let key = app.partner_key(ACCRA).await;
     for step in ["acknowledge", "accept"] {
-        call(
-            &app,
+        app.post_ok(
             &key,
             &format!("/partner/v1/referrals/{id}/{step}"),
             json!({}),
@@ -135,15 +116,13 @@ async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
     }
     check(&app, &browser, &case_path, "the case with its checklist").await;
 
-    call(
-        &app,
+    app.post_ok(
         &app.token,
         &format!("/api/v1{case_path}/departure"),
         json!({"departed_on": day(0)}),
     )
     .await;
-    call(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{id}/arrival"),
         json!({
@@ -151,8 +130,7 @@ async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
         }),
     )
     .await;
-    call(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{id}/reintegration-plan"),
         json!({"items": [

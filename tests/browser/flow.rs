@@ -13,29 +13,12 @@ use serde_json::{Value, json};
 
 use crate::counselling::{click_link, person, set_date, sign_in_by_keyboard, tick, wait_heading};
 use crate::harness;
-use crate::helpers::{self, TestApp};
+use crate::helpers;
 
 const ACCRA: &str = "accra-reintegration-network";
 
 fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
-}
-
-async fn partner(app: &TestApp, key: &str, path: &str, body: Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status();
-    assert!(
-        status.is_success(),
-        "{path}: {status} {}",
-        response.text().await.unwrap_or_default()
-    );
 }
 
 /// Waits until the page's main text holds `text` (after a form's redirect).
@@ -174,8 +157,7 @@ async fn a_client_goes_from_the_first_talk_to_an_approved_plan_in_the_browser() 
         .expect("the referral")
         .to_owned();
     for step in ["acknowledge", "accept"] {
-        partner(
-            &app,
+        app.post_ok(
             &key,
             &format!("/partner/v1/referrals/{referral}/{step}"),
             json!({}),
@@ -213,15 +195,13 @@ async fn a_client_goes_from_the_first_talk_to_an_approved_plan_in_the_browser() 
     // Not the form's label "Vertrokken op": the referral's new status.
     wait_text(client, "Accra Reintegration Network: vertrokken").await;
 
-    partner(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{referral}/arrival"),
         json!({"arrived_on": day(0), "received": true}),
     )
     .await;
-    partner(
-        &app,
+    app.post_ok(
         &key,
         &format!("/partner/v1/referrals/{referral}/reintegration-plan"),
         json!({"items": [

@@ -5,28 +5,11 @@
 
 use brug::auth::Role;
 use fantoccini::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::counselling::{PASSWORD, person, sign_in_by_keyboard, wait_heading};
 use crate::harness;
-use crate::helpers::{self, TestApp};
-
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.expect("json")
-}
+use crate::helpers;
 
 fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
@@ -44,17 +27,16 @@ async fn every_other_page_passes_axe() {
     // in, so that the amend form is hers.
     sign_in_by_keyboard(client, &app, &email).await;
     let token = app.staff_token(&[Role::Counsellor]).await;
-    let made = post(
-        &app,
-        &token,
-        "/api/v1/clients",
-        json!({"given_name": "Testa", "family_name": "Voorbeeld", "date_of_birth": "1990-02-03",
+    let made = app
+        .post_ok(
+            &token,
+            "/api/v1/clients",
+            json!({"given_name": "Testa", "family_name": "Voorbeeld", "date_of_birth": "1990-02-03",
                "country_of_origin": "IQ", "languages": ["ar"]}),
-    )
-    .await;
+        )
+        .await;
     let id = made["id"].as_str().expect("id").to_owned();
-    post(
-        &app,
+    app.post_ok(
         &token,
         &format!("/api/v1/clients/{id}/talks"),
         json!({"held_on": day(-10), "mode": "phone", "topics": ["return"], "intention": "undecided",
