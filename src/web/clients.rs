@@ -9,7 +9,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use super::context::Ctx;
-use super::form::{As, FormData, Refused};
+use super::form::{As, FormData, Refused, summary};
 use super::page::{self, Field, Kind, Layout};
 use crate::audit::AuditContext;
 use crate::auth::Role;
@@ -194,28 +194,6 @@ fn new_fields(
     .into_iter()
     .map(|f| f.from_form(form, refused))
     .collect()
-}
-
-/// Each bad field once, with the label a person knows it by, for the
-/// summary above the form.
-pub fn summary(fields: &[Field], refused: Option<&Refused>) -> Vec<(String, String)> {
-    let Some(refused) = refused else {
-        return Vec::new();
-    };
-    refused
-        .field_errors()
-        .iter()
-        .map(|e| {
-            let label = fields
-                .iter()
-                .find(|f| e.field == f.name || e.field.starts_with(&format!("{}[", f.name)))
-                .map_or_else(|| e.field.clone(), |f| f.label.clone());
-            (
-                format!("{label}: {}", super::messages::say(&e.message)),
-                e.field.clone(),
-            )
-        })
-        .collect()
 }
 
 pub async fn new_form(ctx: Ctx) -> HttpResponse {

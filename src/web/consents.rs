@@ -7,7 +7,6 @@ use askama::Template;
 use chrono::Utc;
 use diesel::prelude::*;
 
-use super::clients::summary;
 use super::context::Ctx;
 use super::form::{As, FormData, Refused};
 use super::i18n::{Lang, Texts};
@@ -81,16 +80,6 @@ fn consent_fields(
     .collect()
 }
 
-#[derive(Template)]
-#[template(path = "consents/new.html")]
-struct NewPage {
-    l: Layout,
-    client_id: String,
-    fields: Vec<Field>,
-    problem: Option<String>,
-    errors: Vec<(String, String)>,
-}
-
 async fn active_partners(ctx: &Ctx) -> Result<Vec<(String, String)>, AppError> {
     ctx.state
         .db
@@ -111,28 +100,21 @@ async fn render_new(
     form: Option<&FormData>,
     refused: Option<Refused>,
 ) -> HttpResponse {
-    let (status, refused) = match super::form::shown(refused) {
-        Ok(shown) => shown,
-        Err(err) => return ctx.fail(err).await,
-    };
     let partners = match active_partners(ctx).await {
         Ok(p) => p,
         Err(err) => return ctx.fail(err).await,
     };
     let t = ctx.t;
-    let fields = consent_fields(&t, partners, form, refused.as_ref());
-    let errors = summary(&fields, refused.as_ref());
-    let l = ctx.layout(t.t("consent-new-title"), "clients").await;
-    page::render(
-        status,
-        &NewPage {
-            l,
-            client_id,
-            problem: refused.as_ref().and_then(Refused::detail),
-            errors,
-            fields,
-        },
-    )
+    let spec = super::context::FormSpec {
+        title: t.t("consent-new-title"),
+        action: format!("/clients/{client_id}/consents/new"),
+        intro: Some(t.t("consent-new-intro")),
+        back: Some((format!("/clients/{client_id}"), t.t("back-to-client"))),
+        hidden: vec![("purpose".into(), "referral".into())],
+        submit: t.t("consent-submit"),
+    };
+    ctx.form_page(spec, refused, |r| consent_fields(&t, partners, form, r))
+        .await
 }
 
 pub async fn new_form(ctx: Ctx, client_id: web::Path<String>) -> HttpResponse {

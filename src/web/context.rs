@@ -77,7 +77,60 @@ fn back_path(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
+/// A page that is one form: what it posts to and says around its fields.
+pub struct FormSpec {
+    pub title: String,
+    pub action: String,
+    pub intro: Option<String>,
+    /// Where "back" and "cancel" lead, and the link's words.
+    pub back: Option<(String, String)>,
+    pub hidden: Vec<(String, String)>,
+    pub submit: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "form.html")]
+struct FormPage {
+    l: page::Layout,
+    intro: Option<String>,
+    back: Option<(String, String)>,
+    action: String,
+    hidden: Vec<(String, String)>,
+    fields: Vec<page::Field>,
+    submit: String,
+    problem: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
 impl Ctx {
+    /// A form page, fresh or refused: the fields (built with what was typed
+    /// and the refusal), the summary of what is wrong, the right status.
+    pub async fn form_page(
+        &self,
+        spec: FormSpec,
+        refused: Option<super::form::Refused>,
+        fields: impl FnOnce(Option<&super::form::Refused>) -> Vec<page::Field>,
+    ) -> HttpResponse {
+        let (status, refused) = match super::form::shown(refused) {
+            Ok(shown) => shown,
+            Err(err) => return self.fail(err).await,
+        };
+        let fields = fields(refused.as_ref());
+        let errors = super::form::summary(&fields, refused.as_ref());
+        let body = FormPage {
+            l: self.layout(spec.title, "clients").await,
+            intro: spec.intro,
+            back: spec.back,
+            action: spec.action,
+            hidden: spec.hidden,
+            submit: spec.submit,
+            problem: refused.as_ref().and_then(super::form::Refused::detail),
+            errors,
+            fields,
+        };
+        page::render(status, &body)
+    }
+
     /// The signed-in person (every page but sign-in has one).
     pub fn staff(&self) -> Result<&Staff, AppError> {
         self.session

@@ -261,6 +261,28 @@ impl From<crate::domain::CommandError> for Refused {
     }
 }
 
+/// Each bad field once, with the label a person knows it by, for the
+/// summary above the form.
+pub fn summary(fields: &[super::page::Field], refused: Option<&Refused>) -> Vec<(String, String)> {
+    let Some(refused) = refused else {
+        return Vec::new();
+    };
+    refused
+        .field_errors()
+        .iter()
+        .map(|e| {
+            let label = fields
+                .iter()
+                .find(|f| e.field == f.name || e.field.starts_with(&format!("{}[", f.name)))
+                .map_or_else(|| e.field.clone(), |f| f.label.clone());
+            (
+                format!("{label}: {}", super::messages::say(&e.message)),
+                e.field.clone(),
+            )
+        })
+        .collect()
+}
+
 /// The status of a page that shows `refused` (200 without one), with the
 /// refusal to show; a refusal only an error page can say (not found, a
 /// fault) comes back as the error, for `Ctx::fail`.

@@ -3,29 +3,16 @@
 //! reference, with the API's command (a client joins the new household).
 
 use actix_web::{HttpResponse, web};
-use askama::Template;
 use chrono::Utc;
 use diesel::prelude::*;
 
-use super::clients::summary;
 use super::context::Ctx;
-use super::form::{FormData, Refused, shown};
-use super::page::{self, Field, Kind, Layout};
+use super::form::{FormData, Refused};
+use super::page::{self, Field, Kind};
 use crate::audit::AuditContext;
 use crate::clients::{ClientRef, NewHousehold, commands};
 use crate::db::schema::clients;
 use crate::domain::{CommandError, FieldError, Refusal};
-
-#[derive(Template)]
-#[template(path = "clients/household.html")]
-struct HouseholdPage {
-    l: Layout,
-    client_id: String,
-    name: String,
-    fields: Vec<Field>,
-    problem: Option<String>,
-    errors: Vec<(String, String)>,
-}
 
 async fn render(
     ctx: &Ctx,
@@ -33,10 +20,6 @@ async fn render(
     form: Option<&FormData>,
     refused: Option<Refused>,
 ) -> HttpResponse {
-    let (status, refused) = match shown(refused) {
-        Ok(shown) => shown,
-        Err(err) => return ctx.fail(err).await,
-    };
     let id = client_id.clone();
     let name = ctx
         .state
@@ -60,25 +43,27 @@ async fn render(
         Err(err) => return ctx.fail(err).await,
     };
     let t = ctx.t;
-    let fields: Vec<Field> = vec![
-        Field::new("members", t.t("household-members"), Kind::Text)
-            .required()
-            .hint(t.t("household-members-hint")),
-        Field::new("label", t.t("household-label"), Kind::Text).hint(t.t("household-label-hint")),
-    ]
-    .into_iter()
-    .map(|f| f.from_form(form, refused.as_ref()))
-    .collect();
-    let errors = summary(&fields, refused.as_ref());
-    let body = HouseholdPage {
-        l: ctx.layout(t.t("household-title"), "clients").await,
-        client_id,
-        name,
-        problem: refused.as_ref().and_then(Refused::detail),
-        errors,
-        fields,
+    let spec = super::context::FormSpec {
+        title: t.t("household-title"),
+        action: format!("/clients/{client_id}/household"),
+        intro: Some(t.t1("household-intro", "name", name)),
+        back: Some((format!("/clients/{client_id}"), t.t("back-to-client"))),
+        hidden: Vec::new(),
+        submit: t.t("household-submit"),
     };
-    page::render(status, &body)
+    ctx.form_page(spec, refused, |r| {
+        vec![
+            Field::new("members", t.t("household-members"), Kind::Text)
+                .required()
+                .hint(t.t("household-members-hint")),
+            Field::new("label", t.t("household-label"), Kind::Text)
+                .hint(t.t("household-label-hint")),
+        ]
+        .into_iter()
+        .map(|f| f.from_form(form, r))
+        .collect()
+    })
+    .await
 }
 
 pub async fn new_form(ctx: Ctx, id: web::Path<String>) -> HttpResponse {

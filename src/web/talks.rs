@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 
-use super::clients::summary;
 use super::context::Ctx;
+use super::form::summary;
 use super::form::{As, FormData, Refused};
 use super::i18n::Texts;
 use super::page::{self, Field, Kind, Layout};
@@ -111,40 +111,23 @@ fn talk_fields(
         .collect()
 }
 
-#[derive(Template)]
-#[template(path = "talks/new.html")]
-struct NewPage {
-    l: Layout,
-    client_id: String,
-    fields: Vec<Field>,
-    problem: Option<String>,
-    errors: Vec<(String, String)>,
-}
-
 async fn render_new(
     ctx: &Ctx,
     client_id: String,
     form: Option<&FormData>,
     refused: Option<Refused>,
 ) -> HttpResponse {
-    let (status, refused) = match super::form::shown(refused) {
-        Ok(shown) => shown,
-        Err(err) => return ctx.fail(err).await,
-    };
     let t = ctx.t;
-    let fields = talk_fields(&t, form, refused.as_ref(), None);
-    let errors = summary(&fields, refused.as_ref());
-    let l = ctx.layout(t.t("talk-new-title"), "clients").await;
-    page::render(
-        status,
-        &NewPage {
-            l,
-            client_id,
-            problem: refused.as_ref().and_then(Refused::detail),
-            errors,
-            fields,
-        },
-    )
+    let spec = super::context::FormSpec {
+        title: t.t("talk-new-title"),
+        action: format!("/clients/{client_id}/talks/new"),
+        intro: None,
+        back: Some((format!("/clients/{client_id}"), t.t("back-to-client"))),
+        hidden: Vec::new(),
+        submit: t.t("talk-submit"),
+    };
+    ctx.form_page(spec, refused, |r| talk_fields(&t, form, r, None))
+        .await
 }
 
 pub async fn new_form(ctx: Ctx, client_id: web::Path<String>) -> HttpResponse {

@@ -13,8 +13,8 @@ use chrono::Utc;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::clients::summary;
 use super::context::Ctx;
+use super::form::summary;
 use super::form::{As, FormData, Refused};
 use super::i18n::Texts;
 use super::page::{self, Field, Kind, Layout};
