@@ -422,7 +422,6 @@ async fn user_and_partner_key_commands_print_the_secret_alone_and_it_works() {
 
 #[tokio::test]
 async fn a_password_from_standard_input_and_an_invitation_link_open_the_web_ui() {
-    use std::io::Write;
     let app = crate::helpers::spawn_app().await;
     let url = app.database.url.clone();
     let out = on(
@@ -450,14 +449,27 @@ async fn a_password_from_standard_input_and_an_invitation_link_open_the_web_ui()
             .contains("ines@example.org")
     );
 
+    let out = password_from_stdin(&url, "ines@example.org", b"a long enough passphrase\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut browser = crate::web_helpers::Browser::new(&app);
+    browser
+        .sign_in("ines@example.org", "a long enough passphrase")
+        .await;
+
+    let out = password_from_stdin(&url, "ines@example.org", b"short\n");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least 12 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `brug user password EMAIL` with `input` on its standard input.
+fn password_from_stdin(url: &str, email: &str, input: &[u8]) -> Output {
+    use std::io::Write;
     let mut child = brug()
-        .args([
-            "user",
-            "password",
-            "ines@example.org",
-            "--database-url",
-            &url,
-        ])
+        .args(["user", "password", email, "--database-url", url])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -467,38 +479,7 @@ async fn a_password_from_standard_input_and_an_invitation_link_open_the_web_ui()
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"a long enough passphrase\n")
+        .write_all(input)
         .expect("written");
-    let out = child.wait_with_output().expect("finished");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut browser = crate::web_helpers::Browser::new(&app);
-    browser
-        .sign_in("ines@example.org", "a long enough passphrase")
-        .await;
-
-    let mut child = brug()
-        .args([
-            "user",
-            "password",
-            "ines@example.org",
-            "--database-url",
-            &url,
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("brug runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"short\n")
-        .expect("written");
-    let out = child.wait_with_output().expect("finished");
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("at least 12 characters"),
-        "{}",
-        text(&out.stderr)
-    );
+    child.wait_with_output().expect("finished")
 }
