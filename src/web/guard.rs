@@ -63,13 +63,12 @@ pub async fn enforce(
             .filter(|r| r.path == pattern)
             .map(|r| r.method)
             .collect();
-        let res = page::plain(
+        let mut res = page::plain(
             Texts::new(lang),
             StatusCode::METHOD_NOT_ALLOWED,
             "error-method-title",
             "error-method-body",
         );
-        let mut res = res;
         if let Ok(value) = header::HeaderValue::from_str(&allow.join(", ")) {
             res.headers_mut().insert(header::ALLOW, value);
         }

@@ -302,41 +302,36 @@ fn chosen_user(form: &FormData, name: &str) -> Result<String, Refused> {
 }
 
 pub async fn assign_client(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpResponse {
-    let to = match chosen_user(&form, "user_id") {
-        Ok(to) => to,
-        Err(refused) => {
-            return render(&ctx, "client", Some(&form), Some(refused), Done::default()).await;
-        }
-    };
-    let reference = form.get("reference").to_owned();
-    let done = ctx
-        .state
-        .db
-        .write(move |conn| {
-            let id = client_by_reference(conn, &reference)?;
-            crate::clients::commands::assign(conn, &audit, &id, &to, Utc::now())
-        })
-        .await;
-    match done {
-        Ok(_) => page::see_other("/team?moved=1"),
-        Err(err) => {
-            render(
-                &ctx,
-                "client",
-                Some(&form),
-                Some(Refused::from(err)),
-                Done::default(),
-            )
-            .await
-        }
-    }
+    hand_over(ctx, form, "client", move |conn, client, to| {
+        crate::clients::commands::assign(conn, &audit, &client, to, Utc::now()).map(|_| ())
+    })
+    .await
 }
 
 pub async fn assign_case(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpResponse {
+    hand_over(ctx, form, "case", move |conn, client, to| {
+        let case = crate::cases::store::open_case_of(conn, &client)?
+            .ok_or_else(|| Refusal::field("reference", "has no open return case"))?;
+        crate::cases::commands::assign(conn, &audit, &case, to, Utc::now()).map(|_| ())
+    })
+    .await
+}
+
+/// A client (`which` = `client`) or their open case (`case`), named by the
+/// client's reference, handed to the colleague chosen: `assign` does it
+/// with the client's id and the colleague's.
+async fn hand_over(
+    ctx: Ctx,
+    form: FormData,
+    which: &'static str,
+    assign: impl FnOnce(&mut crate::db::DbConn, String, &str) -> Result<(), CommandError>
+    + Send
+    + 'static,
+) -> HttpResponse {
     let to = match chosen_user(&form, "user_id") {
         Ok(to) => to,
         Err(refused) => {
-            return render(&ctx, "case", Some(&form), Some(refused), Done::default()).await;
+            return render(&ctx, which, Some(&form), Some(refused), Done::default()).await;
         }
     };
     let reference = form.get("reference").to_owned();
@@ -345,17 +340,15 @@ pub async fn assign_case(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpR
         .db
         .write(move |conn| {
             let client = client_by_reference(conn, &reference)?;
-            let case = crate::cases::store::open_case_of(conn, &client)?
-                .ok_or_else(|| Refusal::field("reference", "has no open return case"))?;
-            crate::cases::commands::assign(conn, &audit, &case, &to, Utc::now())
+            assign(conn, client, &to)
         })
         .await;
     match done {
-        Ok(_) => page::see_other("/team?moved=1"),
+        Ok(()) => page::see_other("/team?moved=1"),
         Err(err) => {
             render(
                 &ctx,
-                "case",
+                which,
                 Some(&form),
                 Some(Refused::from(err)),
                 Done::default(),
