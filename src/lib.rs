@@ -20,6 +20,7 @@ pub mod http;
 pub mod monitoring;
 pub mod openapi;
 pub mod partners;
+pub mod portal;
 pub mod referrals;
 pub mod reports;
 pub mod startup;

@@ -89,7 +89,7 @@ pub struct NewToken {
 /// The operating system gave no randomness: nothing secret can be made.
 #[derive(Debug, thiserror::Error)]
 #[error("no randomness from the operating system: {0}")]
-pub struct NoRandomness(String);
+pub struct NoRandomness(pub String);
 
 /// 32 random bytes (256 bits) from the operating system, URL-safe.
 pub fn generate_token(kind: TokenKind) -> Result<NewToken, NoRandomness> {

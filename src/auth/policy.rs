@@ -15,6 +15,20 @@ pub enum Access {
     /// A partner organisation's key (`/partner/v1`); the handler limits it
     /// to the partner's own data.
     Partner,
+    /// A person at a partner, signed in to the portal (`/portal`); the
+    /// handler limits them to their partner's own data, as a key is.
+    PartnerUser(PortalWho),
+}
+
+/// Who at a partner may use a portal page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortalWho {
+    /// Signed in with a password; the second factor may still be due.
+    SignedIn,
+    /// Signed in with a password and a second factor: any role.
+    Member,
+    /// A member who is a coordinator: signs off, manages keys and people.
+    Coordinator,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +169,54 @@ pub const PAGES: &[Rule] = &[
     rule("users.invite",       "POST", "/team/users",                Access::Staff(ADMIN)),
     rule("users.disable",      "POST", "/team/users/{id}/disable",   Access::Staff(ADMIN)),
 ];
+
+const SIGNED_IN: Access = Access::PartnerUser(PortalWho::SignedIn);
+const MEMBER: Access = Access::PartnerUser(PortalWho::Member);
+const COORDINATOR: Access = Access::PartnerUser(PortalWho::Coordinator);
+
+/// The partner portal's pages and forms (`crate::portal`), enforced by its
+/// own guard with a portal session. A form that does what a `/partner/v1`
+/// operation does carries that operation's name, so it writes the same
+/// audit entries (a test holds each to a partner operation).
+#[rustfmt::skip]
+pub const PORTAL: &[Rule] = &[
+    rule("portal.inbox",              "GET",  "/portal",                             MEMBER),
+    rule("portal.login",              "GET",  "/portal/login",                       Access::Public),
+    rule("portal.login.submit",       "POST", "/portal/login",                       Access::Public),
+    rule("portal.logout",             "POST", "/portal/logout",                      SIGNED_IN),
+    rule("portal.invite",             "GET",  "/portal/invite/{token}",              Access::Public),
+    rule("portal.invite.submit",      "POST", "/portal/invite/{token}",              Access::Public),
+    rule("portal.second_factor",      "GET",  "/portal/second-factor",               SIGNED_IN),
+    rule("portal.second_factor.submit", "POST", "/portal/second-factor",             SIGNED_IN),
+    rule("partner.referrals.get",     "GET",  "/portal/referrals/{id}",              MEMBER),
+    rule("partner.referrals.acknowledge", "POST", "/portal/referrals/{id}/acknowledge", MEMBER),
+    rule("partner.referrals.accept",  "POST", "/portal/referrals/{id}/accept",       MEMBER),
+    rule("partner.referrals.decline", "POST", "/portal/referrals/{id}/decline",      MEMBER),
+    rule("partner.referrals.hold",    "POST", "/portal/referrals/{id}/hold",         MEMBER),
+    rule("partner.referrals.resume",  "POST", "/portal/referrals/{id}/resume",       MEMBER),
+    rule("partner.referrals.arrival", "POST", "/portal/referrals/{id}/arrival",      MEMBER),
+    rule("partner.checklist.complete", "POST", "/portal/referrals/{id}/checklist-items/{item_id}/complete", MEMBER),
+    rule("portal.drafts.plan",        "GET",  "/portal/referrals/{id}/plan",         MEMBER),
+    rule("portal.drafts.save",        "POST", "/portal/referrals/{id}/plan",         MEMBER),
+    rule("portal.drafts.monitoring",  "GET",  "/portal/referrals/{id}/monitoring",   MEMBER),
+    rule("portal.drafts.save",        "POST", "/portal/referrals/{id}/monitoring",   MEMBER),
+    rule("portal.drafts.closure",     "GET",  "/portal/referrals/{id}/closure",      MEMBER),
+    rule("portal.drafts.save",        "POST", "/portal/referrals/{id}/closure",      MEMBER),
+    rule("portal.drafts.submit",      "POST", "/portal/drafts/{id}/submit",          COORDINATOR),
+    rule("portal.drafts.discard",     "POST", "/portal/drafts/{id}/discard",         MEMBER),
+    rule("portal.settings",           "GET",  "/portal/settings",                    MEMBER),
+    rule("partner.webhook.set",       "POST", "/portal/settings/webhook",            COORDINATOR),
+    rule("partner.capacity.set",      "POST", "/portal/settings/capacity",           MEMBER),
+    rule("portal.keys.create",        "POST", "/portal/settings/keys",               COORDINATOR),
+    rule("portal.keys.revoke",        "POST", "/portal/settings/keys/{id}/revoke",   COORDINATOR),
+    rule("portal.users.invite",       "POST", "/portal/settings/users",              COORDINATOR),
+    rule("portal.users.disable",      "POST", "/portal/settings/users/{id}/disable", COORDINATOR),
+    rule("portal.preferences",        "POST", "/portal/settings/me",                 MEMBER),
+];
+
+pub fn find_portal(method: &str, path: &str) -> Option<&'static Rule> {
+    PORTAL.iter().find(|r| r.method == method && r.path == path)
+}
 
 pub fn find_page(method: &str, path: &str) -> Option<&'static Rule> {
     PAGES.iter().find(|r| r.method == method && r.path == path)

@@ -82,7 +82,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 
 /// Verified when no user matches, so that an unknown address takes as
 /// long to refuse as a wrong password.
-fn decoy_hash() -> &'static str {
+pub fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password("decoy password, never valid").unwrap_or_default())
 }

@@ -75,7 +75,7 @@ pub(super) fn insert_token(
     Ok((id, token))
 }
 
-pub(super) fn normalise_email(email: &str) -> Result<String, AdminError> {
+pub fn normalise_email(email: &str) -> Result<String, AdminError> {
     let email = email.trim().to_lowercase();
     if email.validate_email() {
         Ok(email)

@@ -61,6 +61,43 @@ pub(super) enum PartnerCommand {
     Keys { partner_id: String },
     /// Revoke one partner key by its id.
     RevokeKey { key_id: String },
+    /// People at a partner who use the portal (/portal).
+    User {
+        #[command(subcommand)]
+        command: PartnerUserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PartnerUserCommand {
+    /// Invite a person at a partner to the portal: prints a one-time link
+    /// (valid 72 hours) where they set a password and enrol a second factor.
+    Add {
+        partner_id: String,
+        email: String,
+        /// focal_point (does the work) or coordinator (also signs off).
+        #[arg(long, value_parser = parse_partner_role)]
+        role: crate::portal::people::PartnerRole,
+        /// The portal's language for them: en, fr or ar (default en).
+        #[arg(long, default_value = "en", value_parser = parse_portal_language)]
+        language: String,
+    },
+    /// Print a new one-time link for a person (older links stop working).
+    Invite { email: String },
+    /// List the people of a partner.
+    List { partner_id: String },
+}
+
+fn parse_partner_role(value: &str) -> Result<crate::portal::people::PartnerRole, String> {
+    crate::portal::people::PartnerRole::parse(value)
+        .ok_or_else(|| format!("`{value}` is not a role: focal_point or coordinator"))
+}
+
+fn parse_portal_language(value: &str) -> Result<String, String> {
+    crate::web::i18n::Lang::parse(value)
+        .filter(|l| crate::web::i18n::Lang::PORTAL.contains(l))
+        .map(|l| l.code().to_owned())
+        .ok_or_else(|| format!("`{value}` is not a portal language: en, fr or ar"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,8 +320,66 @@ pub(super) fn partner_command(
             })?;
             eprintln!("Revoked.");
         }
+        PartnerCommand::User { command } => partner_user_command(settings, command)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn partner_user_command(settings: &Settings, command: PartnerUserCommand) -> anyhow::Result<()> {
+    use crate::portal::people;
+    let actor = crate::audit::Actor::cli();
+    match command {
+        PartnerUserCommand::Add {
+            partner_id,
+            email,
+            role,
+            language,
+        } => {
+            let (_, token) = admin_write(settings, |conn, now| {
+                people::add(conn, &actor, &partner_id, &email, role, &language, now)
+            })?;
+            println!("{}", portal_invitation_link(settings, &token));
+        }
+        PartnerUserCommand::Invite { email } => {
+            let token = admin_write(settings, |conn, now| {
+                let email = store::normalise_email(&email)?;
+                let user = people::by_email(conn, &email)?
+                    .ok_or_else(|| AdminError::NotFound(format!("no portal user {email}")))?;
+                if user.disabled {
+                    return Err(AdminError::Conflict(format!("{email} is disabled")));
+                }
+                people::invite(conn, &actor, &user.id, now)
+            })?;
+            println!("{}", portal_invitation_link(settings, &token));
+        }
+        PartnerUserCommand::List { partner_id } => {
+            let users = admin_read(settings, |conn| {
+                people::of_partner(conn, &partner_id).map_err(AdminError::from)
+            })?;
+            for user in users {
+                let state = if user.disabled {
+                    "disabled"
+                } else if !user.active {
+                    "invited"
+                } else if !user.second_factor {
+                    "no second factor yet"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}\t{}", user.id, user.email, user.role, state);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The portal's invitation page for a token, under `public_url`.
+fn portal_invitation_link(settings: &Settings, secret: &str) -> String {
+    let base = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.addr));
+    format!("{}/portal/invite/{secret}", base.trim_end_matches('/'))
 }
 
 pub(super) fn audit_command(

@@ -472,3 +472,73 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    /// People at a partner organisation who use the portal.
+    partner_users (id) {
+        id -> Text,
+        partner_id -> Text,
+        email -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        password_set_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_enrolled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+        language -> Text,
+        notify_by_email -> Bool,
+        created_at -> Timestamp,
+        created_by -> Text,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partner_sessions (id_hash) {
+        id_hash -> Text,
+        partner_user_id -> Text,
+        csrf_token -> Text,
+        verified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partner_invitations (token_hash) {
+        token_hash -> Text,
+        partner_user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Four eyes: what a focal point drafted for a coordinator to submit.
+    partner_drafts (id) {
+        id -> Text,
+        referral_id -> Text,
+        kind -> Text,
+        body -> Text,
+        drafted_by -> Text,
+        drafted_at -> Timestamp,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(partner_users -> partners (partner_id));
+diesel::joinable!(partner_sessions -> partner_users (partner_user_id));
+diesel::joinable!(partner_invitations -> partner_users (partner_user_id));
+diesel::joinable!(partner_drafts -> referrals (referral_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    partner_users,
+    partner_sessions,
+    partner_invitations,
+    partner_drafts,
+    partners,
+    referrals
+);

@@ -25,6 +25,14 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 /// The cookie holding the token of forms shown before sign-in.
 pub const FORM_COOKIE: &str = "brug_form";
 
+/// What a guard other than the staff UI's (the partner portal's) settled
+/// for forms: the page's language and the session's token, if signed in.
+#[derive(Debug, Clone)]
+pub struct FormToken {
+    pub lang: Lang,
+    pub expected: Option<String>,
+}
+
 /// The fields of a posted form, in order; a key may repeat (checkboxes).
 #[derive(Debug, Clone, Default)]
 pub struct FormData {
@@ -70,12 +78,21 @@ impl FromRequest for FormData {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let settled = req.extensions().get::<Settled>().cloned();
-        let lang = settled.as_ref().map_or(Lang::Nl, |s| s.lang);
-        // Signed in: the session's token; before sign-in: the form cookie's.
-        let expected = match settled.as_ref().and_then(|s| s.session.as_ref()) {
-            Some(session) => Some(session.csrf_token.clone()),
-            None => req.cookie(FORM_COOKIE).map(|c| c.value().to_owned()),
+        let token = req.extensions().get::<FormToken>().cloned();
+        let lang = match (&token, &settled) {
+            (Some(token), _) => token.lang,
+            (None, Some(settled)) => settled.lang,
+            (None, None) => Lang::Nl,
         };
+        let session_token = match (token, settled) {
+            (Some(token), _) => token.expected,
+            (None, settled) => settled
+                .and_then(|s| s.session)
+                .map(|session| session.csrf_token),
+        };
+        // Signed in: the session's token; before sign-in: the form cookie's.
+        let expected =
+            session_token.or_else(|| req.cookie(FORM_COOKIE).map(|c| c.value().to_owned()));
         let is_form = req
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)

@@ -203,7 +203,7 @@ async fn deny(
 }
 
 /// The headers of every page, and the language cookie when `?lang=` chose.
-fn finish(
+pub(crate) fn finish(
     mut res: ServiceResponse<BoxBody>,
     lang: Lang,
     asked: bool,

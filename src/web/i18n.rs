@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use actix_web::HttpRequest;
 use fluent_templates::fluent_bundle::FluentValue;
-use fluent_templates::{LanguageIdentifier, Loader, langid};
+use fluent_templates::{LanguageIdentifier, langid};
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -20,28 +20,55 @@ fluent_templates::static_loader! {
     };
 }
 
-/// The languages of the staff UI, the default first.
+/// The languages of the pages: the staff UI's (Dutch first, English) and
+/// the partner portal's (English first, French, Arabic written right to
+/// left).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Nl,
     En,
+    Fr,
+    Ar,
 }
 
 /// The cookie that remembers the language chosen with `?lang=`.
 pub const LANG_COOKIE: &str = "brug_lang";
 
 impl Lang {
+    /// The staff UI's languages, the default first.
     pub const ALL: [Lang; 2] = [Lang::Nl, Lang::En];
+    /// The partner portal's languages, the default first.
+    pub const PORTAL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Ar];
 
     pub fn code(self) -> &'static str {
         match self {
             Lang::Nl => "nl",
             Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Ar => "ar",
+        }
+    }
+
+    /// The language's own name, for a language switch.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::Nl => "Nederlands",
+            Lang::En => "English",
+            Lang::Fr => "Français",
+            Lang::Ar => "العربية",
+        }
+    }
+
+    /// `rtl` for a language written right to left, else `ltr`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Lang::Ar => "rtl",
+            _ => "ltr",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL
+        [Lang::Nl, Lang::En, Lang::Fr, Lang::Ar]
             .into_iter()
             .find(|l| l.code().eq_ignore_ascii_case(code.trim()))
     }
@@ -50,33 +77,43 @@ impl Lang {
         match self {
             Lang::Nl => langid!("nl"),
             Lang::En => langid!("en"),
+            Lang::Fr => langid!("fr"),
+            Lang::Ar => langid!("ar"),
         }
+    }
+
+    /// The staff UI's language: see [`Lang::among`].
+    pub fn of(req: &HttpRequest) -> (Self, bool) {
+        Self::among(req, &Self::ALL)
     }
 
     /// `?lang=` (and whether it was given: the caller then remembers it),
-    /// else the cookie, else the best of `Accept-Language`, else Dutch.
-    pub fn of(req: &HttpRequest) -> (Self, bool) {
+    /// else the cookie, else the best of `Accept-Language`, else the first
+    /// of `offered`; only ever one of `offered`.
+    pub fn among(req: &HttpRequest, offered: &[Lang]) -> (Self, bool) {
+        let offer = |code: &str| Lang::parse(code).filter(|l| offered.contains(l));
         let asked = url::form_urlencoded::parse(req.query_string().as_bytes())
             .find(|(k, _)| k == "lang")
-            .and_then(|(_, v)| Lang::parse(&v));
+            .and_then(|(_, v)| offer(&v));
         if let Some(lang) = asked {
             return (lang, true);
         }
-        if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+        if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| offer(c.value())) {
             return (lang, false);
         }
-        (Self::from_accept_language(req), false)
+        (Self::from_accept_language(req, offered), false)
     }
 
-    fn from_accept_language(req: &HttpRequest) -> Self {
+    fn from_accept_language(req: &HttpRequest, offered: &[Lang]) -> Self {
+        let first = offered.first().copied().unwrap_or(Lang::Nl);
         let header = req
             .headers()
             .get(actix_web::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let requested = fluent_langneg::accepted_languages::parse(header);
-        let available: Vec<LanguageIdentifier> = Self::ALL.iter().map(|l| l.id()).collect();
-        let default = Lang::Nl.id();
+        let available: Vec<LanguageIdentifier> = offered.iter().map(|l| l.id()).collect();
+        let default = first.id();
         let chosen = fluent_langneg::negotiate_languages(
             &requested,
             &available,
@@ -86,7 +123,19 @@ impl Lang {
         chosen
             .first()
             .and_then(|id| Lang::parse(id.language.as_str()))
-            .unwrap_or(Lang::Nl)
+            .filter(|l| offered.contains(l))
+            .unwrap_or(first)
+    }
+
+    /// Where a missing text is looked for next: the portal's languages fall
+    /// back to English, English to Dutch.
+    fn fallbacks(self) -> &'static [Lang] {
+        match self {
+            Lang::Nl => &[Lang::Nl, Lang::En],
+            Lang::En => &[Lang::En, Lang::Nl],
+            Lang::Fr => &[Lang::Fr, Lang::En],
+            Lang::Ar => &[Lang::Ar, Lang::En],
+        }
     }
 }
 
@@ -108,9 +157,20 @@ impl Texts {
     /// The text of `key`; a missing key shows as itself (a test keeps every
     /// key in every language).
     pub fn t(&self, key: &str) -> String {
-        LOCALES
-            .try_lookup(&self.lang.id(), key)
-            .unwrap_or_else(|| key.to_owned())
+        self.lookup(key, None).unwrap_or_else(|| key.to_owned())
+    }
+
+    /// `key` in this language, else in its fallbacks (never silently in a
+    /// language the reader did not choose when their own has it).
+    fn lookup(
+        &self,
+        key: &str,
+        args: Option<&HashMap<Cow<'static, str>, FluentValue>>,
+    ) -> Option<String> {
+        self.lang
+            .fallbacks()
+            .iter()
+            .find_map(|lang| LOCALES.lookup_single_language(&lang.id(), key, args).ok())
     }
 
     /// The text of `key` with one argument.
@@ -128,8 +188,7 @@ impl Texts {
     pub fn number(&self, key: &str, name: &'static str, n: u64) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
         args.insert(Cow::Borrowed(name), FluentValue::from(n));
-        LOCALES
-            .try_lookup_with_args(&self.lang.id(), key, &args)
+        self.lookup(key, Some(&args))
             .unwrap_or_else(|| key.to_owned())
     }
 
@@ -138,8 +197,7 @@ impl Texts {
             .iter()
             .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
             .collect();
-        LOCALES
-            .try_lookup_with_args(&self.lang.id(), key, &args)
+        self.lookup(key, Some(&args))
             .unwrap_or_else(|| key.to_owned())
     }
 
@@ -152,16 +210,13 @@ impl Texts {
         .into_iter()
         .map(|name| (Cow::Borrowed(name), FluentValue::from("")))
         .collect();
-        LOCALES
-            .try_lookup_with_args(&self.lang.id(), key, &args)
-            .is_some()
+        self.lookup(key, Some(&args)).is_some()
     }
 
     /// A code's label (`intention-return`), or the code itself.
     pub fn code_label(&self, prefix: &str, code: &str) -> String {
         let key = format!("{prefix}-{}", code.replace('_', "-"));
-        LOCALES
-            .try_lookup(&self.lang.id(), &key)
+        self.lookup(&key, None)
             .unwrap_or_else(|| code.to_owned())
     }
 }

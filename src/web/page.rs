@@ -41,7 +41,7 @@ impl Layout {
     pub fn other_lang(&self) -> (&'static str, &'static str) {
         match self.t.lang {
             Lang::Nl => ("en", "English"),
-            Lang::En => ("nl", "Nederlands"),
+            _ => ("nl", "Nederlands"),
         }
     }
 
@@ -304,6 +304,9 @@ pub fn date(t: &Texts, day: chrono::NaiveDate) -> String {
     match t.lang {
         Lang::Nl => day.format("%-d-%-m-%Y").to_string(),
         Lang::En => day.format("%-d %b %Y").to_string(),
+        Lang::Fr => day.format("%d/%m/%Y").to_string(),
+        // Unambiguous whichever way the line runs.
+        Lang::Ar => day.format("%Y-%m-%d").to_string(),
     }
 }
 

@@ -29,28 +29,33 @@ fn files(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
 fn defined(lang: Lang) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for file in files(&format!("locales/{}", lang.code()), "ftl") {
-        let text = std::fs::read_to_string(&file).expect("read ftl");
-        for line in text.lines() {
-            let Some((key, _)) = line.split_once('=') else {
-                continue;
-            };
-            let key = key.trim_end();
-            if !line.starts_with([' ', '#', '*', '['])
-                && !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                assert!(
-                    keys.insert(key.to_owned()),
-                    "{key} is defined twice in {}",
-                    lang.code()
-                );
-            }
+        for key in keys_of(&file) {
+            assert!(keys.insert(key.clone()), "{key} is defined twice in {}", lang.code());
         }
     }
     keys
 }
+
+/// The keys one `.ftl` file defines.
+fn keys_of(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).expect("read ftl");
+    text.lines()
+        .filter_map(|line| {
+            let (key, _) = line.split_once('=')?;
+            let key = key.trim_end();
+            (!line.starts_with([' ', '#', '*', '['])
+                && !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+            .then(|| key.to_owned())
+        })
+        .collect()
+}
+
+/// The files only the partner portal reads: in English and the portal's
+/// other languages, not in Dutch.
+const PORTAL_ONLY: &[&str] = &["portal.ftl"];
 
 /// The keys the templates and the page code look up by name.
 fn used() -> BTreeSet<String> {
@@ -94,7 +99,11 @@ fn used() -> BTreeSet<String> {
 #[test]
 fn every_key_is_in_every_language() {
     let dutch = defined(Lang::Nl);
-    let english = defined(Lang::En);
+    let english: BTreeSet<String> = files("locales/en", "ftl")
+        .iter()
+        .filter(|f| !PORTAL_ONLY.iter().any(|p| f.ends_with(p)))
+        .flat_map(|f| keys_of(f))
+        .collect();
     assert!(dutch.len() > 100, "the Dutch texts were not found");
     let only_dutch: Vec<_> = dutch.difference(&english).collect();
     let only_english: Vec<_> = english.difference(&dutch).collect();
@@ -103,6 +112,34 @@ fn every_key_is_in_every_language() {
         only_english.is_empty(),
         "missing in Dutch: {only_english:?}"
     );
+}
+
+/// The portal's other languages have each English file they have, with
+/// the same keys, and every file the portal reads.
+#[test]
+fn every_portal_language_has_the_english_keys() {
+    for lang in Lang::PORTAL.into_iter().filter(|l| *l != Lang::En) {
+        let dir = format!("locales/{}", lang.code());
+        let present = files(&dir, "ftl");
+        for only in PORTAL_ONLY {
+            assert!(
+                present.iter().any(|f| f.ends_with(only)),
+                "{dir} has no {only}"
+            );
+        }
+        for file in present {
+            let name = file.file_name().expect("name");
+            let english = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("locales/en")
+                .join(name);
+            let ours: BTreeSet<String> = keys_of(&file).into_iter().collect();
+            let theirs: BTreeSet<String> = keys_of(&english).into_iter().collect();
+            let missing: Vec<_> = theirs.difference(&ours).collect();
+            let extra: Vec<_> = ours.difference(&theirs).collect();
+            assert!(missing.is_empty(), "{}: missing {missing:?}", file.display());
+            assert!(extra.is_empty(), "{}: not in English {extra:?}", file.display());
+        }
+    }
 }
 
 #[test]

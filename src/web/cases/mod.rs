@@ -86,7 +86,7 @@ pub fn moment(t: &Texts, at: NaiveDateTime) -> String {
 pub fn decimal(t: &Texts, value: f64, places: usize) -> String {
     let text = format!("{value:.places$}");
     match t.lang {
-        Lang::Nl => text.replace('.', ","),
-        Lang::En => text,
+        Lang::Nl | Lang::Fr => text.replace('.', ","),
+        Lang::En | Lang::Ar => text,
     }
 }

@@ -1,0 +1,2 @@
+# The partner portal (/portal).
+portal-title = Portail partenaire Brug
