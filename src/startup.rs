@@ -363,6 +363,7 @@ impl Application {
                 })
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .configure(|cfg| http::register(cfg, routes()))
+                .configure(crate::portal::config)
                 .configure(crate::web::config)
                 .configure(|cfg| {
                     if let Some(extra) = extra {

@@ -239,6 +239,17 @@ pub fn add_partner_key(
     partner_id: &str,
     now: DateTime<Utc>,
 ) -> Result<NewToken, AdminError> {
+    add_partner_key_as(conn, &Actor::cli(), partner_id, now)
+}
+
+/// A new key for a partner, by whoever asked (the CLI, or a coordinator in
+/// the portal).
+pub fn add_partner_key_as(
+    conn: &mut DbConn,
+    actor: &Actor,
+    partner_id: &str,
+    now: DateTime<Utc>,
+) -> Result<NewToken, AdminError> {
     let status: String = partners::table
         .find(partner_id)
         .select(partners::status)
@@ -253,15 +264,44 @@ pub fn add_partner_key(
     let (key_id, token) = insert_token(conn, TokenKind::Partner, None, Some(partner_id), now)?;
     audit(
         conn,
-        NewEntry::new(Actor::cli(), "partner_keys.add", "partner", partner_id),
+        NewEntry::new(actor.clone(), "partner_keys.add", "partner", partner_id),
         now,
     )?;
     audit(
         conn,
-        NewEntry::new(Actor::cli(), "tokens.issue", "token", &key_id),
+        NewEntry::new(actor.clone(), "tokens.issue", "token", &key_id),
         now,
     )?;
     Ok(token)
+}
+
+/// Revokes one of a partner's own keys (a coordinator in the portal); a
+/// key of another partner is "not found".
+pub fn revoke_partner_key(
+    conn: &mut DbConn,
+    actor: &Actor,
+    partner_id: &str,
+    key_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    let revoked = diesel::update(
+        api_tokens::table
+            .find(key_id)
+            .filter(api_tokens::kind.eq(TokenKind::Partner.as_str()))
+            .filter(api_tokens::partner_id.eq(partner_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now.naive_utc()))
+    .execute(conn)?;
+    if revoked != 1 {
+        return Err(AdminError::NotFound("no such key of this partner".into()));
+    }
+    audit(
+        conn,
+        NewEntry::new(actor.clone(), "tokens.revoke", "token", key_id),
+        now,
+    )?;
+    Ok(())
 }
 
 /// A refused attempt is worth a trace in the audit log.

@@ -4,11 +4,14 @@
 
 pub mod assignment;
 pub mod commands;
+pub mod partner_users;
 pub mod policy;
+pub mod portal_sessions;
 pub mod routes;
 pub mod sessions;
 pub mod store;
 pub mod throttle;
+pub mod totp;
 
 use std::fmt;
 

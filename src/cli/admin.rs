@@ -77,7 +77,7 @@ pub(super) enum PartnerUserCommand {
         email: String,
         /// focal_point (does the work) or coordinator (also signs off).
         #[arg(long, value_parser = parse_partner_role)]
-        role: crate::portal::people::PartnerRole,
+        role: crate::auth::partner_users::PartnerRole,
         /// The portal's language for them: en, fr or ar (default en).
         #[arg(long, default_value = "en", value_parser = parse_portal_language)]
         language: String,
@@ -88,8 +88,8 @@ pub(super) enum PartnerUserCommand {
     List { partner_id: String },
 }
 
-fn parse_partner_role(value: &str) -> Result<crate::portal::people::PartnerRole, String> {
-    crate::portal::people::PartnerRole::parse(value)
+fn parse_partner_role(value: &str) -> Result<crate::auth::partner_users::PartnerRole, String> {
+    crate::auth::partner_users::PartnerRole::parse(value)
         .ok_or_else(|| format!("`{value}` is not a role: focal_point or coordinator"))
 }
 
@@ -326,7 +326,7 @@ pub(super) fn partner_command(
 }
 
 fn partner_user_command(settings: &Settings, command: PartnerUserCommand) -> anyhow::Result<()> {
-    use crate::portal::people;
+    use crate::auth::partner_users as people;
     let actor = crate::audit::Actor::cli();
     match command {
         PartnerUserCommand::Add {

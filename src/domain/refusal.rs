@@ -55,6 +55,10 @@ pub enum Conflict {
     ReferralClosed,
     /// The arrival was confirmed already.
     ArrivedAlready,
+    /// Four eyes: what a person drafted is submitted by another.
+    FourEyes,
+    /// The draft was submitted or discarded already.
+    DraftDecided,
 }
 
 impl Conflict {
@@ -82,6 +86,8 @@ impl Conflict {
         (Conflict::PartnerNotActive, "partner-not-active", "Conflict"),
         (Conflict::ReferralClosed, "referral-closed", "Conflict"),
         (Conflict::ArrivedAlready, "arrived-already", "Conflict"),
+        (Conflict::FourEyes, "four-eyes", "Conflict"),
+        (Conflict::DraftDecided, "draft-decided", "Conflict"),
     ];
 
     fn row(self) -> (&'static str, &'static str) {

@@ -369,3 +369,47 @@ pub async fn idempotent(
         head.set_body(bytes).map_into_boxed_body(),
     ))
 }
+
+/// A portal form's idempotency key (a hidden field, since a form cannot
+/// send a header), kept in the same table as the API's keys: what the
+/// first post of the form came to.
+pub(crate) enum FormOnce {
+    /// First time: run it, then [`keep_form`] or [`release_form`].
+    Fresh,
+    /// Done before: where its answer led.
+    Done(Option<String>),
+    /// The first post is still running.
+    InFlight,
+    /// The same form was posted with other values after it was done.
+    OtherBody,
+}
+
+pub(crate) fn reserve_form(
+    conn: &mut DbConn,
+    principal: &str,
+    key: &str,
+    request: (&str, &str, &str),
+    now: DateTime<Utc>,
+) -> Result<FormOnce, DbError> {
+    Ok(match reserve(conn, principal, key, request, now)? {
+        Reservation::Reserved => FormOnce::Fresh,
+        Reservation::Replay(kept) => FormOnce::Done(kept.location),
+        Reservation::InFlight => FormOnce::InFlight,
+        Reservation::OtherBody => FormOnce::OtherBody,
+    })
+}
+
+/// The form worked: a repeat of it leads to `location`.
+pub(crate) async fn keep_form(db: &Db, principal: &str, key: &str, location: Option<String>) {
+    let kept = Kept {
+        status: 303,
+        location,
+        ..Kept::default()
+    };
+    keep(db, principal, key, kept).await;
+}
+
+/// The form was refused: nothing was done, a repeat runs again.
+pub(crate) async fn release_form(db: &Db, principal: String, key: String) {
+    release(db, principal, key).await;
+}

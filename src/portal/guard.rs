@@ -12,9 +12,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 
-use super::people::PartnerRole;
-use super::sessions::{self, PortalSession};
+use crate::auth::partner_users::{self, PartnerRole};
 use crate::auth::policy::{Access, MatchedRule, PORTAL, PortalWho, find_portal};
+use crate::auth::portal_sessions::{self as sessions, PortalSession};
 use crate::auth::{PartnerCaller, Principal};
 use crate::http::AppError;
 use crate::state::AppState;
@@ -104,22 +104,35 @@ pub async fn enforce(
             }
         }
         if session.verified {
-            req.extensions_mut().insert(Principal::Partner(PartnerCaller {
-                partner_id: session.user.partner_id.clone(),
-                key_id: format!("portal:{}", session.user.id),
-            }));
+            req.extensions_mut()
+                .insert(Principal::Partner(PartnerCaller {
+                    partner_id: session.user.partner_id.clone(),
+                    key_id: format!("portal:{}", session.user.id),
+                }));
         }
     }
     req.extensions_mut().insert(FormToken {
         lang,
         expected: session.as_ref().map(|s| s.csrf_token.clone()),
     });
+    // A form of a signed-in person is applied once, however often it is sent.
+    let once_for = session
+        .as_ref()
+        .filter(|_| req.method() == actix_web::http::Method::POST)
+        .map(|s| s.user.id.clone());
     req.extensions_mut().insert(PortalSettled {
         lang,
         session,
         insecure_cookies: insecure,
     });
-    let res = crate::web::messages::within(lang, next.call(req)).await?;
+    let res = match once_for {
+        Some(user_id) => {
+            let db = state.db.clone();
+            let answer = super::once::around(&user_id, db, Texts::new(lang), req, next);
+            crate::web::messages::within(lang, answer).await?
+        }
+        None => crate::web::messages::within(lang, next.call(req)).await?,
+    };
     Ok(finish(res, lang))
 }
 
@@ -145,7 +158,12 @@ fn to_login(req: &ServiceRequest) -> HttpResponse {
         .map(|pq| pq.as_str().to_owned())
         .filter(|_| req.method() == actix_web::http::Method::GET)
         .filter(|back| back != "/portal")
-        .map(|back| format!("?{}", serde_urlencoded::to_string([("next", back)]).unwrap_or_default()))
+        .map(|back| {
+            format!(
+                "?{}",
+                serde_urlencoded::to_string([("next", back)]).unwrap_or_default()
+            )
+        })
         .unwrap_or_default();
     page::see_other(&format!("/portal/login{back}"))
 }
@@ -162,16 +180,7 @@ async fn deny(
     let written = state
         .db
         .write(move |conn| {
-            let entry = crate::audit::NewEntry::new(
-                super::people::actor(&user_id),
-                rule.operation,
-                "partner_user",
-                &user_id,
-            )
-            .request(request_id)
-            .outcome("denied");
-            crate::audit::store::append(conn, entry, now)
-                .map(|_| ())
+            partner_users::record_denied(conn, &user_id, rule.operation, request_id, now)
                 .map_err(AppError::from)
         })
         .await;

@@ -47,3 +47,23 @@ pub fn partner_referrals(
     }
     Ok(views)
 }
+
+/// The partner's open referrals (or its closed ones), newest first: the
+/// portal's inbox. Only those shown are recorded as read.
+pub fn partner_inbox(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    closed: bool,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Outcome<Vec<PartnerReferralView>> {
+    let rows = store::for_partner_by_openness(conn, partner, !closed, limit)?;
+    let mut views = Vec::new();
+    for row in rows {
+        let view = partner_view(conn, row, now.date_naive())?;
+        by.record(conn, "referral", &view.id, now)?;
+        views.push(view);
+    }
+    Ok(views)
+}

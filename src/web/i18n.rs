@@ -216,7 +216,6 @@ impl Texts {
     /// A code's label (`intention-return`), or the code itself.
     pub fn code_label(&self, prefix: &str, code: &str) -> String {
         let key = format!("{prefix}-{}", code.replace('_', "-"));
-        self.lookup(&key, None)
-            .unwrap_or_else(|| code.to_owned())
+        self.lookup(&key, None).unwrap_or_else(|| code.to_owned())
     }
 }

@@ -19,7 +19,7 @@ pub mod i18n;
 pub mod messages;
 pub mod page;
 mod partners;
-mod signin;
+pub(crate) mod signin;
 mod talks;
 mod team;
 pub mod work;
@@ -35,7 +35,7 @@ pub struct PageRoute {
     pub route: Route,
 }
 
-fn get<F, Args>(path: &'static str, handler: F) -> PageRoute
+pub(crate) fn get<F, Args>(path: &'static str, handler: F) -> PageRoute
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,
@@ -48,7 +48,7 @@ where
     }
 }
 
-fn post<F, Args>(path: &'static str, handler: F) -> PageRoute
+pub(crate) fn post<F, Args>(path: &'static str, handler: F) -> PageRoute
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,

@@ -26,7 +26,7 @@ struct LoginPage {
 /// Only a path on this site, never another host (`//evil`, `/\evil`).
 /// Browsers drop tabs and newlines from a URL and read `\\` as `/`, so
 /// `/\t/evil` would become `//evil`: any of them, anywhere, is refused.
-pub(super) fn safe_next(next: &str) -> String {
+pub(crate) fn safe_next(next: &str) -> String {
     let mut chars = next.chars();
     let ok = chars.next() == Some('/')
         && !matches!(chars.next(), Some('/' | '\\'))
@@ -38,7 +38,7 @@ pub(super) fn safe_next(next: &str) -> String {
 
 /// The token of forms shown before sign-in: kept in a cookie and sent back
 /// in the form (double submit).
-fn form_token(req: &HttpRequest) -> Result<(String, bool), AppError> {
+pub(crate) fn form_token(req: &HttpRequest) -> Result<(String, bool), AppError> {
     match req.cookie(FORM_COOKIE) {
         Some(c) if c.value().len() >= 32 => Ok((c.value().to_owned(), false)),
         _ => Ok((

@@ -30,7 +30,11 @@ fn defined(lang: Lang) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for file in files(&format!("locales/{}", lang.code()), "ftl") {
         for key in keys_of(&file) {
-            assert!(keys.insert(key.clone()), "{key} is defined twice in {}", lang.code());
+            assert!(
+                keys.insert(key.clone()),
+                "{key} is defined twice in {}",
+                lang.code()
+            );
         }
     }
     keys
@@ -136,8 +140,16 @@ fn every_portal_language_has_the_english_keys() {
             let theirs: BTreeSet<String> = keys_of(&english).into_iter().collect();
             let missing: Vec<_> = theirs.difference(&ours).collect();
             let extra: Vec<_> = ours.difference(&theirs).collect();
-            assert!(missing.is_empty(), "{}: missing {missing:?}", file.display());
-            assert!(extra.is_empty(), "{}: not in English {extra:?}", file.display());
+            assert!(
+                missing.is_empty(),
+                "{}: missing {missing:?}",
+                file.display()
+            );
+            assert!(
+                extra.is_empty(),
+                "{}: not in English {extra:?}",
+                file.display()
+            );
         }
     }
 }

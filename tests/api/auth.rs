@@ -116,6 +116,7 @@ async fn public_routes_are_open_and_partner_and_staff_credentials_never_cross() 
                     );
                 }
             }
+            Access::PartnerUser(_) => panic!("{} is a portal page, not an API route", rule.path),
         }
     }
 }

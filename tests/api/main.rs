@@ -23,6 +23,8 @@ mod migrations;
 mod openapi;
 mod partner_view;
 mod partners;
+mod portal;
+mod portal_helpers;
 mod privacy;
 mod referrals;
 mod reports;

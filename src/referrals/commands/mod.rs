@@ -5,6 +5,7 @@
 
 pub mod after_departure;
 pub mod checklist;
+pub mod drafts;
 pub mod send;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -3,6 +3,7 @@
 
 pub mod after_departure;
 pub mod checklist;
+pub mod drafts;
 pub mod partner_view;
 pub mod send;
 
@@ -332,6 +333,29 @@ pub fn for_partner(
     Ok(query
         .order(referrals::id.desc())
         .limit(fetch)
+        .select(ReferralRow::as_select())
+        .load(conn)?)
+}
+
+/// A partner's open (or closed) referrals, newest first.
+pub fn for_partner_by_openness(
+    conn: &mut DbConn,
+    partner_id: &str,
+    open: bool,
+    limit: i64,
+) -> Result<Vec<ReferralRow>, DbError> {
+    let open_statuses = ReferralStatus::open();
+    let query = referrals::table
+        .filter(referrals::partner_id.eq(partner_id.to_owned()))
+        .into_boxed();
+    let query = if open {
+        query.filter(referrals::status.eq_any(open_statuses))
+    } else {
+        query.filter(referrals::status.ne_all(open_statuses))
+    };
+    Ok(query
+        .order(referrals::id.desc())
+        .limit(limit)
         .select(ReferralRow::as_select())
         .load(conn)?)
 }

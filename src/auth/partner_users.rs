@@ -269,14 +269,23 @@ pub fn accept_invitation(
     end_sessions_of(conn, &user.id, now)?;
     audit(
         conn,
-        NewEntry::new(actor(&user.id), "partner_users.password", "partner_user", &user.id),
+        NewEntry::new(
+            actor(&user.id),
+            "partner_users.password",
+            "partner_user",
+            &user.id,
+        ),
         now,
     )?;
     Ok(user)
 }
 
 /// Ends every open session of a person.
-pub fn end_sessions_of(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+pub fn end_sessions_of(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     diesel::update(
         partner_sessions::table
             .filter(partner_sessions::partner_user_id.eq(user_id))
@@ -341,7 +350,12 @@ pub fn disable(
     end_sessions_of(conn, &user.id, now)?;
     audit(
         conn,
-        NewEntry::new(by.clone(), "partner_users.disable", "partner_user", &user.id),
+        NewEntry::new(
+            by.clone(),
+            "partner_users.disable",
+            "partner_user",
+            &user.id,
+        ),
         now,
     )?;
     Ok(())
@@ -363,8 +377,28 @@ pub fn set_preferences(
         .execute(conn)?;
     audit(
         conn,
-        NewEntry::new(actor(user_id), "partner_users.preferences", "partner_user", user_id),
+        NewEntry::new(
+            actor(user_id),
+            "partner_users.preferences",
+            "partner_user",
+            user_id,
+        ),
         now,
     )?;
     Ok(())
+}
+
+/// Something refused to a person at a partner (a wrong password or code, a
+/// page their role does not open), in the audit log as `denied`.
+pub fn record_denied(
+    conn: &mut DbConn,
+    user_id: &str,
+    operation: &str,
+    request_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let entry = NewEntry::new(actor(user_id), operation, "partner_user", user_id)
+        .request(request_id)
+        .outcome("denied");
+    audit(conn, entry, now).map(|_| ())
 }

@@ -7,13 +7,13 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::people::{self, PartnerUser};
+use super::partner_users::{self as people, PartnerUser};
 use crate::audit::NewEntry;
 use crate::audit::store::append as audit;
 use crate::auth::hash_token;
 use crate::auth::sessions::{IDLE, LONGEST, random_secret};
 use crate::auth::store::AdminError;
-use crate::db::schema::partner_sessions;
+use crate::db::schema::{partner_sessions, partners};
 use crate::db::{DbConn, DbError};
 
 /// `last_seen_at` is written at most this often.
@@ -24,6 +24,8 @@ const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 pub struct PortalSession {
     pub id_hash: String,
     pub user: PartnerUser,
+    /// The partner organisation's name, for the header.
+    pub partner_name: String,
     pub csrf_token: String,
     /// The second factor was given in this session.
     pub verified: bool,
@@ -37,7 +39,11 @@ pub struct NewSession {
 }
 
 /// Starts a session after the password was checked: not yet verified.
-pub fn start(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<NewSession, AdminError> {
+pub fn start(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<NewSession, AdminError> {
     let secret = random_secret()?;
     let csrf_token = random_secret()?;
     let stale = (now - LONGEST).naive_utc();
@@ -62,7 +68,12 @@ pub fn start(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<New
         .execute(conn)?;
     audit(
         conn,
-        NewEntry::new(people::actor(user_id), "portal.session.start", "partner_user", user_id),
+        NewEntry::new(
+            people::actor(user_id),
+            "portal.session.start",
+            "partner_user",
+            user_id,
+        ),
         now,
     )?;
     Ok(NewSession { secret, csrf_token })
@@ -70,9 +81,20 @@ pub fn start(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> Result<New
 
 /// The session behind a cookie's value, unless it ended, expired, or its
 /// person was disabled.
-pub fn find(conn: &mut DbConn, secret: &str, now: DateTime<Utc>) -> Result<Option<PortalSession>, DbError> {
+pub fn find(
+    conn: &mut DbConn,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PortalSession>, DbError> {
     let id_hash = hash_token(secret);
-    type Row = (String, String, Option<NaiveDateTime>, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>);
+    type Row = (
+        String,
+        String,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
     let row: Option<Row> = partner_sessions::table
         .find(&id_hash)
         .select((
@@ -95,9 +117,14 @@ pub fn find(conn: &mut DbConn, secret: &str, now: DateTime<Utc>) -> Result<Optio
     let Some(user) = people::get(conn, &user_id)?.filter(|u| !u.disabled) else {
         return Ok(None);
     };
+    let partner_name: String = partners::table
+        .find(&user.partner_id)
+        .select(partners::name)
+        .first(conn)?;
     Ok(Some(PortalSession {
         id_hash,
         user,
+        partner_name,
         csrf_token,
         verified: verified.is_some(),
         touch: now - seen > TOUCH_EVERY,

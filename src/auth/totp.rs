@@ -45,12 +45,21 @@ fn totp(secret: &str, account: &str) -> Option<Totp> {
 
 /// The code of a moment (tests and the browser tests' authenticator).
 pub fn code_at(secret: &str, unix_seconds: u64) -> Option<String> {
-    Some(totp(secret, "x@example.org")?.generate(unix_seconds).to_string())
+    Some(
+        totp(secret, "x@example.org")?
+            .generate(unix_seconds)
+            .to_string(),
+    )
 }
 
 /// The step a code belongs to, if it is right now (one step of drift
 /// either way) and later than `after`.
-pub fn matching_step(secret: &str, code: &str, now: DateTime<Utc>, after: Option<i64>) -> Option<i64> {
+pub fn matching_step(
+    secret: &str,
+    code: &str,
+    now: DateTime<Utc>,
+    after: Option<i64>,
+) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != usize::from(DIGITS) || !code.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -82,11 +91,10 @@ pub fn qr_svg(secret: &str, account: &str) -> Option<String> {
 
 /// The person's secret, made now if they have none yet (enrolment starts).
 pub fn secret_for_enrolment(conn: &mut DbConn, user_id: &str) -> Result<Option<String>, DbError> {
-    let (secret, enrolled): (Option<String>, Option<chrono::NaiveDateTime>) =
-        partner_users::table
-            .find(user_id)
-            .select((partner_users::totp_secret, partner_users::totp_enrolled_at))
-            .first(conn)?;
+    let (secret, enrolled): (Option<String>, Option<chrono::NaiveDateTime>) = partner_users::table
+        .find(user_id)
+        .select((partner_users::totp_secret, partner_users::totp_enrolled_at))
+        .first(conn)?;
     if enrolled.is_some() {
         return Ok(None);
     }
@@ -120,7 +128,7 @@ pub fn check(
     let step = secret
         .as_deref()
         .and_then(|secret| matching_step(secret, code, now, last));
-    let actor = super::people::actor(user_id);
+    let actor = super::partner_users::actor(user_id);
     let operation = if enrolled.is_some() {
         "partner_users.second_factor"
     } else {
@@ -140,7 +148,11 @@ pub fn check(
             partner_users::totp_enrolled_at.eq(Some(enrolled.unwrap_or(now.naive_utc()))),
         ))
         .execute(conn)?;
-    audit(conn, NewEntry::new(actor, operation, "partner_user", user_id), now)?;
+    audit(
+        conn,
+        NewEntry::new(actor, operation, "partner_user", user_id),
+        now,
+    )?;
     Ok(true)
 }
 

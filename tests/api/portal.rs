@@ -1,0 +1,335 @@
+//! The partner portal over HTTP: sign-in with a second factor, the inbox,
+//! the referral as the API shows it, four eyes, forms applied once, and a
+//! partner's isolation from every other.
+
+use brug::auth::partner_users::PartnerRole;
+use serde_json::{Value, json};
+
+use crate::portal_helpers::{code, invite, portal_user, shown_fields, submit};
+use crate::referrals::{ACCRA, KUMASI, Stage, ok};
+use crate::web_helpers::{Browser, PASSWORD};
+
+#[tokio::test]
+async fn a_partner_user_needs_a_password_and_a_code_and_sees_only_its_inbox() {
+    let stage = Stage::new().await;
+    let referral = ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let id = referral["id"].as_str().expect("id");
+    let (email, token) = invite(&stage.app, ACCRA, PartnerRole::FocalPoint, "en").await;
+    let mut browser = Browser::new(&stage.app);
+
+    // Without a session, the portal asks to sign in.
+    let inbox = browser.get("/portal").await;
+    assert_eq!(inbox.status, 303);
+    assert_eq!(inbox.location.as_deref(), Some("/portal/login"));
+
+    // The invitation sets a password, then enrolment shows a QR code.
+    browser.get(&format!("/portal/invite/{token}")).await;
+    let short = browser
+        .post(
+            &format!("/portal/invite/{token}"),
+            &[("password", "short"), ("again", "short")],
+        )
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(short.contains("at least 12 characters"), "{}", short.html);
+    let set = browser
+        .post(
+            &format!("/portal/invite/{token}"),
+            &[("password", PASSWORD), ("again", PASSWORD)],
+        )
+        .await;
+    assert_eq!(set.location.as_deref(), Some("/portal/second-factor"));
+    // Before the second factor, nothing of the partner's opens.
+    let early = browser.get(&format!("/portal/referrals/{id}")).await;
+    assert_eq!(early.status, 303);
+    assert_eq!(early.location.as_deref(), Some("/portal/second-factor"));
+    let enrol = browser.get("/portal/second-factor").await;
+    assert!(enrol.contains("<svg"), "the QR code is drawn on the page");
+    let secret = crate::portal_helpers::secret_of(&enrol);
+    let wrong = browser
+        .post(
+            "/portal/second-factor",
+            &[("code", "000000"), ("next", "/portal")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.contains("This code is not right"), "{}", wrong.html);
+    let right = browser
+        .post(
+            "/portal/second-factor",
+            &[("code", &code(&secret, 0)), ("next", "/portal")],
+        )
+        .await;
+    assert_eq!(right.status, 303, "{}", right.html);
+    assert_eq!(right.location.as_deref(), Some("/portal"));
+
+    let inbox = browser.get("/portal").await;
+    assert_eq!(inbox.status, 200);
+    assert!(
+        inbox.contains(&format!("/portal/referrals/{id}")),
+        "{}",
+        inbox.html
+    );
+    assert!(inbox.contains("Acknowledge that you received it"));
+    assert!(!inbox.contains("<script"), "the portal sends no script");
+
+    // Signed out, and the same code does not sign in again.
+    browser.post("/portal/logout", &[]).await;
+    browser.get("/portal/login").await;
+    let again = browser
+        .post(
+            "/portal/login",
+            &[
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", "/portal"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    browser.get("/portal/second-factor").await;
+    let reused = browser
+        .post(
+            "/portal/second-factor",
+            &[("code", &code(&secret, 0)), ("next", "/portal")],
+        )
+        .await;
+    assert_eq!(reused.status, 422, "a code is good once");
+
+    // Kumasi's people see none of Accra's referral.
+    let mut kumasi = portal_user(&stage.app, KUMASI, PartnerRole::Coordinator).await;
+    let theirs = kumasi.browser.get("/portal").await;
+    assert!(
+        !theirs.contains(id),
+        "another partner's referral is not listed"
+    );
+    let page = kumasi.browser.get(&format!("/portal/referrals/{id}")).await;
+    assert_eq!(page.status, 404);
+    assert!(!page.contains("Abena"));
+}
+
+#[tokio::test]
+async fn the_portal_shows_the_fields_the_api_shows_for_the_same_referral() {
+    let stage = Stage::new().await;
+    let referral = ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let id = referral["id"].as_str().expect("id");
+    let api = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    let mut user = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    let page = user.browser.get(&format!("/portal/referrals/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let mut expected: Vec<String> = api["client"]
+        .as_object()
+        .expect("client")
+        .keys()
+        .cloned()
+        .collect();
+    for optional in ["destination_region", "planned_departure_on"] {
+        if api.get(optional).is_some() {
+            expected.push(optional.to_owned());
+        }
+    }
+    let mut shown = shown_fields(&page.html);
+    expected.sort();
+    shown.sort();
+    assert_eq!(shown, expected);
+    // Identity and needs are consented; contact and travel documents are not.
+    assert!(shown.contains(&"given_name".to_owned()));
+    assert!(!shown.contains(&"location".to_owned()));
+    assert!(page.contains("Abena"));
+    assert!(
+        !page.contains("Example-Zuid"),
+        "the location is not consented"
+    );
+    assert!(
+        !page.contains("Private notes"),
+        "talk notes never reach a partner"
+    );
+}
+
+/// The acknowledgement's entries in the referral's history, by the API.
+async fn statuses(stage: &Stage, id: &str) -> Vec<String> {
+    let view = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    view["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["status"].as_str().expect("status").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_form_sent_twice_is_applied_once() {
+    let stage = Stage::new().await;
+    let referral = ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let id = referral["id"].as_str().expect("id");
+    let mut user = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    user.browser.get(&format!("/portal/referrals/{id}")).await;
+    let path = format!("/portal/referrals/{id}/acknowledge");
+    let fields = [("idempotency_key", "flaky-link-1"), ("ack_note", "")];
+    let first = user.browser.post(&path, &fields).await;
+    assert_eq!(first.status, 303, "{}", first.html);
+    let second = user.browser.post(&path, &fields).await;
+    assert_eq!(second.status, 303, "the repeat leads where the first did");
+    assert_eq!(second.location, first.location);
+    assert_eq!(statuses(&stage, id).await, ["requested", "received"]);
+    // Without the key, a second acknowledgement is refused by the machine.
+    let again = submit(&mut user.browser, &path, &[]).await;
+    assert_eq!(again.status, 409, "{}", again.html);
+}
+
+#[tokio::test]
+async fn a_coordinator_submits_what_a_focal_point_drafted_and_never_their_own() {
+    let stage = Stage::new().await;
+    let id = stage.accepted_referral().await;
+    let mut focal = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    let mut coordinator = portal_user(&stage.app, ACCRA, PartnerRole::Coordinator).await;
+
+    let form = focal
+        .browser
+        .get(&format!("/portal/referrals/{id}/plan"))
+        .await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let bad = submit(
+        &mut focal.browser,
+        &format!("/portal/referrals/{id}/plan"),
+        &[
+            ("items[0].need", "housing"),
+            ("items[0].support", "Three months' rent"),
+            ("items[0].amount", "lots"),
+            ("items[0].currency", "GHS"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.field_error("items[0].amount").is_some(), "{}", bad.html);
+    let saved = submit(
+        &mut focal.browser,
+        &format!("/portal/referrals/{id}/plan"),
+        &[
+            ("items[0].need", "housing"),
+            ("items[0].support", "Three months' rent"),
+            ("items[0].amount", "1200"),
+            ("items[0].currency", "ghs"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    // Nothing reached the caseworker yet.
+    let api = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(api["reintegration_plan"], Value::Null);
+
+    let page = focal.browser.get(&format!("/portal/referrals/{id}")).await;
+    let first = draft_id(&page.html);
+    // A focal point may not submit.
+    let refused = submit(
+        &mut focal.browser,
+        &format!("/portal/drafts/{first}/submit"),
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+
+    coordinator
+        .browser
+        .get(&format!("/portal/referrals/{id}"))
+        .await;
+    let submitted = submit(
+        &mut coordinator.browser,
+        &format!("/portal/drafts/{first}/submit"),
+        &[],
+    )
+    .await;
+    assert_eq!(submitted.status, 303, "{}", submitted.html);
+    let api = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    let plan = &api["reintegration_plan"];
+    assert_eq!(plan["status"], "submitted");
+    assert_eq!(plan["items"][0]["currency"], "GHS");
+    assert_eq!(plan["items"][0]["amount"], 1200.0);
+
+    // The caseworker returns it; the comment shows on the form.
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/referrals/{id}/reintegration-plan/reject"),
+                json!({"comment": "Please add the school fees."}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let form = coordinator
+        .browser
+        .get(&format!("/portal/referrals/{id}/plan"))
+        .await;
+    assert!(
+        form.contains("Please add the school fees."),
+        "{}",
+        form.html
+    );
+    assert_eq!(
+        form.field_value("items[0].amount").as_deref(),
+        Some("1200.0")
+    );
+
+    // A coordinator who drafts may not submit their own draft.
+    submit(
+        &mut coordinator.browser,
+        &format!("/portal/referrals/{id}/plan"),
+        &[
+            ("items[0].need", "housing"),
+            ("items[0].support", "Three months' rent"),
+            ("items[0].amount", "1200"),
+            ("items[0].currency", "GHS"),
+            ("items[1].need", "education"),
+            ("items[1].support", "School fees"),
+            ("items[1].amount", "300"),
+            ("items[1].currency", "GHS"),
+        ],
+    )
+    .await;
+    let page = coordinator
+        .browser
+        .get(&format!("/portal/referrals/{id}"))
+        .await;
+    let own = draft_id(&page.html);
+    let four_eyes = submit(
+        &mut coordinator.browser,
+        &format!("/portal/drafts/{own}/submit"),
+        &[],
+    )
+    .await;
+    assert_eq!(four_eyes.status, 409, "{}", four_eyes.html);
+    assert!(four_eyes.contains("colleague"), "{}", four_eyes.html);
+}
+
+/// The first draft's id on a referral page.
+fn draft_id(html: &str) -> String {
+    let marker = "/portal/drafts/";
+    let start = html.find(marker).expect("a draft is listed") + marker.len();
+    html[start..start + html[start..].find('/').expect("end")].to_owned()
+}
