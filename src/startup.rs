@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::db::deferred::Seal;
 use crate::db::{Db, DbError, Target, migrations};
 use crate::http::{self, AppError, RouteSpec};
-use crate::monitoring::Model;
+use crate::monitoring::{Model, ModelTexts};
 use crate::partners::commands as partner_commands;
 use crate::partners::file::{LoadError, load_dir};
 use crate::partners::store::SyncReport;
@@ -321,6 +321,10 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let model =
             Arc::new(Model::load(settings.monitoring_model.as_deref()).map_err(StartError::Model)?);
+        let model_texts = Arc::new(
+            ModelTexts::load(settings.monitoring_model.as_deref(), &model)
+                .map_err(StartError::Model)?,
+        );
         let webhooks = Arc::new(webhook_sender(&settings)?);
         let settings = Arc::new(settings);
         // The middleware of `http` reach the database and the throttle on
@@ -337,6 +341,7 @@ impl Application {
             db,
             settings: settings.clone(),
             model,
+            model_texts,
             webhooks,
             directory: Arc::default(),
         });

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::monitoring::Model;
+use crate::monitoring::{Model, ModelTexts};
 use crate::partners::directory::Directory;
 use crate::webhooks::worker::Sender;
 
@@ -15,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The reintegration sustainability model that scores monitoring visits.
     pub model: Arc<Model>,
+    /// The model's questions and answers in the portal's languages.
+    pub model_texts: Arc<ModelTexts>,
     /// Sends signed messages to partners' webhooks.
     pub webhooks: Arc<Sender>,
     /// The partner directory, from memory.

@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod routes;
 pub mod store;
+pub mod texts;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -17,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::domain::{FieldError, text_enum};
+
+pub use texts::{LocalIndicator, ModelTexts};
 
 const DEFAULT_MODEL: &str = include_str!("default_model.toml");
 

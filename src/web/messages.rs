@@ -155,6 +155,19 @@ mod tests {
     }
 
     #[test]
+    fn portal_pages_say_the_apis_messages_in_french_and_arabic() {
+        let fr = Texts::new(Lang::Fr);
+        assert_eq!(say_in(&fr, "is required"), "est obligatoire");
+        assert_eq!(
+            say_in(&fr, "must be between 5 and 480"),
+            "doit être compris entre 5 et 480"
+        );
+        let ar = Texts::new(Lang::Ar);
+        assert_eq!(say_in(&ar, "is required"), "مطلوب");
+        assert_eq!(say_in(&ar, "`xx` is listed twice"), "`xx` مذكور مرتين");
+    }
+
+    #[test]
     fn english_pages_say_them_as_the_api_does() {
         let en = Texts::new(Lang::En);
         assert_eq!(
