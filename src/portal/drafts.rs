@@ -238,15 +238,24 @@ async fn draft_page(
                     .codes(&t, "portal-mode", &modes)
                     .value(value("mode")),
             );
-            for indicator in portal.state.model.indicators.iter() {
+            // Each question in the page's language, from the texts beside
+            // the model.
+            let local = portal
+                .state
+                .model
+                .in_language(&portal.state.model_texts, t.lang.code());
+            for indicator in local {
                 let name = format!("answers.{}", indicator.id);
                 let chosen = form.map_or_else(|| value(&name), |f| f.get(&name).to_owned());
                 questions.push(Question {
                     question: indicator.question.clone(),
                     answers: indicator
                         .answers
-                        .iter()
-                        .map(|a| (a.value.clone(), a.label.clone(), a.value == chosen))
+                        .into_iter()
+                        .map(|(v, label)| {
+                            let picked = v == chosen;
+                            (v, label, picked)
+                        })
                         .collect(),
                     error: refused.as_ref().and_then(|r| r.error_for(&name)),
                     name,

@@ -18,6 +18,8 @@ pub mod page;
 mod referral;
 mod settings;
 mod signin;
+#[cfg(test)]
+mod tests;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;

@@ -439,8 +439,17 @@ async fn invite_page(
         Ok(token) => token,
         Err(err) => return portal.fail(err),
     };
-    let t = portal.t;
+    // The language the person was invited in, unless they chose one here.
+    let chosen = req.query_string().contains("lang=")
+        || req.cookie(crate::web::i18n::LANG_COOKIE).is_some();
+    let t = match crate::web::i18n::Lang::parse(&user.language) {
+        Some(lang) if !chosen && crate::web::i18n::Lang::PORTAL.contains(&lang) => {
+            crate::web::i18n::Texts::new(lang)
+        }
+        _ => portal.t,
+    };
     let mut l = portal.layout(t.t("portal-invite-title"), "");
+    l.t = t;
     l.user = None;
     l.csrf = if portal.session.is_some() {
         portal.csrf()

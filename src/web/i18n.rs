@@ -205,7 +205,8 @@ impl Texts {
     /// arguments it takes.
     pub fn has(&self, key: &str) -> bool {
         let args: HashMap<Cow<'static, str>, FluentValue> = [
-            "value", "n", "min", "max", "count", "country", "email", "minutes",
+            "value", "n", "min", "max", "count", "country", "email", "minutes", "date",
+            "task", "reference", "pending", "delivered", "dead",
         ]
         .into_iter()
         .map(|name| (Cow::Borrowed(name), FluentValue::from("")))

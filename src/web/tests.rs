@@ -67,7 +67,9 @@ fn used() -> BTreeSet<String> {
     let mut sources = files("templates", "html");
     sources.extend(files("src/web", "rs"));
     for file in sources {
-        if file.ends_with("tests.rs") {
+        // The portal's pages are checked against its own languages
+        // (`crate::portal::tests`).
+        if file.ends_with("tests.rs") || file.components().any(|c| c.as_os_str() == "portal") {
             continue;
         }
         let text = std::fs::read_to_string(&file).expect("read source");

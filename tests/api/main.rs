@@ -25,6 +25,7 @@ mod partner_view;
 mod partners;
 mod portal;
 mod portal_helpers;
+mod portal_settings;
 mod privacy;
 mod referrals;
 mod reports;

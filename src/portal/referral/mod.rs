@@ -5,6 +5,9 @@
 
 mod view;
 
+#[cfg(test)]
+pub(super) use view::DECLINE_CODES;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
