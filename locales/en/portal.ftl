@@ -90,7 +90,7 @@ portal-status-cancelled = Cancelled
 
 # The referral
 portal-shared-title = What the programme shares
-portal-shared-intro = Shared with your consent:
+portal-shared-intro = Shared with the person's consent:
 portal-shared-none = Nothing beyond the reference and the country is shared now.
 portal-category-identity = identity
 portal-category-contact = contact
