@@ -402,3 +402,18 @@ pub fn record_denied(
         .outcome("denied");
     audit(conn, entry, now).map(|_| ())
 }
+
+/// A form a person at a partner sent that did something: the command wrote
+/// its entry as the partner's (as for an API key); this one says who it
+/// was, under the same request id.
+pub fn record_act(
+    conn: &mut DbConn,
+    user_id: &str,
+    operation: &str,
+    path: &str,
+    request_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let entry = NewEntry::new(actor(user_id), operation, "portal_form", path).request(request_id);
+    audit(conn, entry, now).map(|_| ())
+}

@@ -125,6 +125,16 @@ pub async fn enforce(
         session,
         insecure_cookies: insecure,
     });
+    let acted = once_for
+        .clone()
+        .filter(|_| rule.access != Access::Public && req.extensions().get::<Principal>().is_some())
+        .map(|user_id| {
+            (
+                user_id,
+                req.path().to_owned(),
+                crate::http::caller::request_id(req.request()),
+            )
+        });
     let res = match once_for {
         Some(user_id) => {
             let db = state.db.clone();
@@ -133,6 +143,22 @@ pub async fn enforce(
         }
         None => crate::web::messages::within(lang, next.call(req)).await?,
     };
+    // Who at the partner it was, beside the partner's own entry.
+    let done = matches!(res.status(), StatusCode::SEE_OTHER | StatusCode::OK);
+    let replayed = res.headers().contains_key(super::once::REPLAYED);
+    if let (true, false, Some((user_id, path, request_id))) = (done, replayed, acted) {
+        let now = chrono::Utc::now();
+        let written = state
+            .db
+            .write(move |conn| {
+                partner_users::record_act(conn, &user_id, rule.operation, &path, request_id, now)
+                    .map_err(AppError::from)
+            })
+            .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "could not audit who sent a portal form");
+        }
+    }
     Ok(finish(res, lang))
 }
 

@@ -19,6 +19,10 @@ use crate::http::idempotency::{FormOnce, keep_form, release_form, reserve_form};
 use crate::web::form::MAX_FORM_BYTES;
 use crate::web::i18n::Texts;
 
+/// Marks an answer that repeats an earlier one (nothing was done).
+pub const REPLAYED: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("idempotent-replayed");
+
 /// The hidden field every portal form carries.
 pub const FIELD: &str = "idempotency_key";
 
@@ -86,7 +90,12 @@ pub async fn around(
         Err(err) => Ok(req.error_response(err)),
         Ok(FormOnce::Done(location)) => {
             let to = location.unwrap_or_else(|| "/portal".to_owned());
-            Ok(req.into_response(crate::web::page::see_other(&to)))
+            let mut res = crate::web::page::see_other(&to);
+            res.headers_mut().insert(
+                REPLAYED,
+                actix_web::http::header::HeaderValue::from_static("true"),
+            );
+            Ok(req.into_response(res))
         }
         Ok(FormOnce::InFlight | FormOnce::OtherBody) => {
             let res = super::page::plain(

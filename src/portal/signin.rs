@@ -440,8 +440,8 @@ async fn invite_page(
         Err(err) => return portal.fail(err),
     };
     // The language the person was invited in, unless they chose one here.
-    let chosen = req.query_string().contains("lang=")
-        || req.cookie(crate::web::i18n::LANG_COOKIE).is_some();
+    let chosen =
+        req.query_string().contains("lang=") || req.cookie(crate::web::i18n::LANG_COOKIE).is_some();
     let t = match crate::web::i18n::Lang::parse(&user.language) {
         Some(lang) if !chosen && crate::web::i18n::Lang::PORTAL.contains(&lang) => {
             crate::web::i18n::Texts::new(lang)

@@ -33,7 +33,10 @@ fn named_keys() -> BTreeSet<String> {
             let rest = &text[at + 1..];
             let end = rest.find('"').expect("end of key");
             let key = &rest[..end];
-            if key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            if key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
                 keys.insert(key.to_owned());
             }
         }
@@ -64,12 +67,18 @@ const CODE_PREFIXES: &[&str] = &[
 fn every_key_the_portal_names_is_in_english() {
     let english = Texts::new(Lang::En);
     let named = named_keys();
-    assert!(named.contains("portal-login-title"), "the portal was not read");
+    assert!(
+        named.contains("portal-login-title"),
+        "the portal was not read"
+    );
     let missing: Vec<&String> = named
         .iter()
         .filter(|k| !CODE_PREFIXES.contains(&k.as_str()) && !english.has(k))
         .collect();
-    assert!(missing.is_empty(), "named but not in locales/en/portal.ftl: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "named but not in locales/en/portal.ftl: {missing:?}"
+    );
 }
 
 #[test]
@@ -79,26 +88,56 @@ fn every_code_the_portal_shows_has_a_label_in_every_portal_language() {
     let mut add = |prefix: &'static str, values: Vec<&str>| {
         codes.extend(values.into_iter().map(|v| (prefix, v.to_owned())));
     };
-    add("portal-status", ReferralStatus::ALL.iter().map(|s| s.as_str()).collect());
-    add("portal-need", crate::cases::Need::ALL.iter().map(|s| s.as_str()).collect());
-    add("portal-outcome", Outcome::ALL.iter().map(|s| s.as_str()).collect());
-    add("portal-task-status", ChecklistStatus::ALL.iter().map(|s| s.as_str()).collect());
-    add("portal-mode", crate::talks::TalkMode::ALL.iter().map(|s| s.as_str()).collect());
+    add(
+        "portal-status",
+        ReferralStatus::ALL.iter().map(|s| s.as_str()).collect(),
+    );
+    add(
+        "portal-need",
+        crate::cases::Need::ALL.iter().map(|s| s.as_str()).collect(),
+    );
+    add(
+        "portal-outcome",
+        Outcome::ALL.iter().map(|s| s.as_str()).collect(),
+    );
+    add(
+        "portal-task-status",
+        ChecklistStatus::ALL.iter().map(|s| s.as_str()).collect(),
+    );
+    add(
+        "portal-mode",
+        crate::talks::TalkMode::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    );
     add(
         "portal-category",
-        crate::domain::categories::DataCategory::ALL.iter().map(|s| s.as_str()).collect(),
+        crate::domain::categories::DataCategory::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
     );
     add(
         "portal-role",
-        crate::auth::partner_users::PartnerRole::ALL.iter().map(|s| s.as_str()).collect(),
+        crate::auth::partner_users::PartnerRole::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
     );
     add(
         "portal-plan-status",
-        crate::referrals::plan::PlanStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        crate::referrals::plan::PlanStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
     );
     add(
         "portal-draft",
-        crate::referrals::store::drafts::DraftKind::ALL.iter().map(|s| s.as_str()).collect(),
+        crate::referrals::store::drafts::DraftKind::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
     );
     add("portal-decline", super::referral::DECLINE_CODES.to_vec());
     add("portal-visit-status", vec!["scheduled", "done", "missed"]);
@@ -114,7 +153,11 @@ fn every_code_the_portal_shows_has_a_label_in_every_portal_language() {
             .map(|(prefix, code)| format!("{prefix}-{}", code.replace('_', "-")))
             .filter(|key| !t.has(key))
             .collect();
-        assert!(missing.is_empty(), "{}: no label for {missing:?}", lang.code());
+        assert!(
+            missing.is_empty(),
+            "{}: no label for {missing:?}",
+            lang.code()
+        );
     }
 }
 
@@ -130,8 +173,14 @@ fn every_portal_page_is_in_the_policy_and_nothing_else() {
         .collect();
     let unruled: Vec<_> = served.difference(&ruled).collect();
     let unserved: Vec<_> = ruled.difference(&served).collect();
-    assert!(unruled.is_empty(), "portal pages without a rule: {unruled:?}");
-    assert!(unserved.is_empty(), "portal rules without a page: {unserved:?}");
+    assert!(
+        unruled.is_empty(),
+        "portal pages without a rule: {unruled:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "portal rules without a page: {unserved:?}"
+    );
     assert!(PORTAL.iter().all(|r| r.path.starts_with("/portal")));
 }
 
@@ -144,9 +193,20 @@ fn a_portal_form_named_after_an_api_operation_is_a_partner_operation() {
     for page in PORTAL {
         if let Some(api) = POLICY.iter().find(|r| r.operation == page.operation) {
             shared += 1;
-            assert_eq!(api.access, Access::Partner, "{} is {:?} in the API", page.operation, api.access);
+            assert_eq!(
+                api.access,
+                Access::Partner,
+                "{} is {:?} in the API",
+                page.operation,
+                api.access
+            );
             assert!(api.path.starts_with("/partner/v1/"), "{}", api.path);
-            assert_ne!(page.access, Access::PartnerUser(PortalWho::SignedIn), "{} needs the second factor", page.path);
+            assert_ne!(
+                page.access,
+                Access::PartnerUser(PortalWho::SignedIn),
+                "{} needs the second factor",
+                page.path
+            );
         } else {
             assert!(
                 page.operation.starts_with("portal."),
@@ -155,5 +215,8 @@ fn a_portal_form_named_after_an_api_operation_is_a_partner_operation() {
             );
         }
     }
-    assert!(shared >= 6, "only {shared} portal forms share an API operation");
+    assert!(
+        shared >= 6,
+        "only {shared} portal forms share an API operation"
+    );
 }

@@ -205,8 +205,20 @@ impl Texts {
     /// arguments it takes.
     pub fn has(&self, key: &str) -> bool {
         let args: HashMap<Cow<'static, str>, FluentValue> = [
-            "value", "n", "min", "max", "count", "country", "email", "minutes", "date",
-            "task", "reference", "pending", "delivered", "dead",
+            "value",
+            "n",
+            "min",
+            "max",
+            "count",
+            "country",
+            "email",
+            "minutes",
+            "date",
+            "task",
+            "reference",
+            "pending",
+            "delivered",
+            "dead",
         ]
         .into_iter()
         .map(|name| (Cow::Borrowed(name), FluentValue::from("")))

@@ -184,6 +184,37 @@ async fn a_form_sent_twice_is_applied_once() {
     assert_eq!(second.status, 303, "the repeat leads where the first did");
     assert_eq!(second.location, first.location);
     assert_eq!(statuses(&stage, id).await, ["requested", "received"]);
+    // The partner acknowledged (as with its key), and the person who sent
+    // the form is beside it under the same request id, once.
+    let admin = stage.app.staff_token(&[brug::auth::Role::Admin]).await;
+    let log = ok(stage.get(&admin, "/api/v1/audit?limit=500").await, 200).await;
+    let entries = log["items"].as_array().expect("items");
+    let by_partner: Vec<&Value> = entries
+        .iter()
+        .filter(|e| {
+            e["operation"] == "partner.referrals.acknowledge" && e["actor_type"] == "partner"
+        })
+        .collect();
+    let by_person: Vec<&Value> = entries
+        .iter()
+        .filter(|e| {
+            e["operation"] == "partner.referrals.acknowledge" && e["actor_type"] == "partner_user"
+        })
+        .collect();
+    let operations: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["actor_type"], e["operation"], e["subject_type"]
+            )
+        })
+        .collect();
+    assert_eq!(by_partner.len(), 1, "{operations:#?}");
+    assert_eq!(by_person.len(), 1, "{by_person:?}");
+    assert_eq!(by_partner[0]["actor_id"], ACCRA);
+    assert_eq!(by_person[0]["actor_id"], user.id.as_str());
+    assert_eq!(by_person[0]["request_id"], by_partner[0]["request_id"]);
     // Without the key, a second acknowledgement is refused by the machine.
     let again = submit(&mut user.browser, &path, &[]).await;
     assert_eq!(again.status, 409, "{}", again.html);

@@ -19,6 +19,7 @@ use crate::referrals::{Closure, ReferralStatus};
 
 /// Keeps a draft (already parsed as the API would parse it) for the
 /// partner's own referral, while that step can still be taken.
+#[allow(clippy::too_many_arguments)]
 pub fn save(
     conn: &mut DbConn,
     by: &AuditContext,
