@@ -21,5 +21,6 @@ mod flow;
 mod harness;
 mod harness_test;
 mod pages;
+mod portal;
 mod screenshots;
 mod sessions;
