@@ -225,6 +225,42 @@ async fn a_person_chooses_the_portals_language_and_arabic_reads_right_to_left() 
         .get("/portal/settings?done=preferences&lang=fr")
         .await;
     assert!(page.contains("<html lang=\"fr\" dir=\"ltr\">"));
+    // Signed in again on another day's browser, the portal is in their language.
+    user.browser.post("/portal/logout", &[]).await;
+    user.browser.cookies.clear();
+    user.browser.get("/portal/login").await;
+    let email = user.email.clone();
+    let signed = user
+        .browser
+        .post(
+            "/portal/login",
+            &[
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", "/portal"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    user.browser.get("/portal/second-factor").await;
+    let code = crate::portal_helpers::code(&user.secret, 1);
+    user.browser
+        .post(
+            "/portal/second-factor",
+            &[("code", &code), ("next", "/portal")],
+        )
+        .await;
+    let inbox = user.browser.get("/portal").await;
+    assert_eq!(inbox.status, 200);
+    assert!(
+        inbox.contains("<html lang=\"fr\" dir=\"ltr\">"),
+        "{}",
+        &inbox.html[..120]
+    );
+    assert!(
+        inbox.contains("<h1>Boîte de réception</h1>"),
+        "French texts"
+    );
     let mut fresh = Browser::new(&app);
     fresh.accept_language = Some("ar, en;q=0.5".into());
     let login = fresh.get("/portal/login").await;
