@@ -224,8 +224,18 @@ async fn every_portal_page_passes_axe_in_english_and_in_arabic() {
         "not found",
     )
     .await;
-    harness::goto(client, &app.url(&referral_page("no-such-referral"))).await;
+    harness::goto(
+        client,
+        &app.url(&with_lang(&referral_page("no-such-referral"), "en")),
+    )
+    .await;
     heading(client, "Not found").await;
+    harness::goto(
+        client,
+        &app.url(&with_lang(&referral_page("no-such-referral"), "ar")),
+    )
+    .await;
+    heading(client, "غير موجود").await;
 
     // The code page of the next sign-in.
     harness::goto(client, &app.url("/portal?lang=en")).await;
