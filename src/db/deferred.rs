@@ -25,17 +25,31 @@ pub type Append = Box<dyn FnOnce(&mut DbConn, &Seal) -> Result<(), DbError>>;
 /// it lives outside the database, so that someone who can change the
 /// database cannot forge what it seals. `None` only where no key was set up
 /// (unit tests of the database layer).
+///
+/// It also carries the one other thing of this instance an append needs:
+/// whether it sends mail (`smtp_url` is set), for the appends that queue
+/// email notifications. Kept per database handle, not per process, since
+/// one process may hold several (the tests do).
 #[derive(Clone, Default)]
-pub struct Seal(Option<std::sync::Arc<[u8]>>, bool);
+pub struct Seal(Option<std::sync::Arc<[u8]>>, bool, bool);
 
 impl Seal {
     pub fn new(key: &[u8]) -> Self {
-        Self(Some(key.into()), false)
+        Self(Some(key.into()), false, false)
     }
 
     /// The key was made by this process, just now.
     pub fn made_now(self) -> Self {
-        Self(self.0, true)
+        Self(self.0, true, self.2)
+    }
+
+    /// Whether this instance mails: when not, no notification is queued.
+    pub fn with_mail(self, on: bool) -> Self {
+        Self(self.0, self.1, on)
+    }
+
+    pub fn mails(&self) -> bool {
+        self.2
     }
 
     pub fn key(&self) -> Option<&[u8]> {

@@ -21,7 +21,7 @@ use quote::ToTokens;
 const LAYERS: &[&[&str]] = &[
     &["domain", "db"],
     &["config", "telemetry"],
-    &["audit", "events"],
+    &["audit", "events", "mail"],
     &["auth"],
     &["clients"],
     &["talks"],
@@ -35,6 +35,7 @@ const LAYERS: &[&[&str]] = &[
     &["http"],
     &["state"],
     &["routes", "web"],
+    &["mailer"],
     &["demo"],
     &["startup", "openapi", "cli"],
 ];
