@@ -143,7 +143,8 @@ pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
 /// Opens the database from the settings, with the audit key as `rule` says.
 pub fn open_db_with(settings: &Settings, rule: AuditKey) -> Result<Db, DbError> {
     // Mail is queued only by an instance that sends it.
-    let seal = audit_seal(settings, rule)?.with_mail(settings.smtp_url.is_some());
+    let mail: Option<crate::db::deferred::OnEvent> = Some(crate::mail::enqueue_for_event);
+    let seal = audit_seal(settings, rule)?.with_mail(mail.filter(|_| settings.smtp_url.is_some()));
     Db::new(
         settings.database_url.expose(),
         settings.db_pool_size,

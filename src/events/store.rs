@@ -76,16 +76,19 @@ pub fn publish(
     crate::db::deferred::note_published();
     let _ = conn;
     crate::db::deferred::defer(Box::new(move |conn, seal| {
-        let mails = seal.mails().then_some(now);
-        write(conn, event, mails)
+        write(conn, event, seal.on_event().map(|queue| (queue, now)))
     }))?;
     Ok(id)
 }
 
 /// Writes one event after the last one, and queues it for the partner's
-/// webhook, and (when this instance mails, `mails` being the time) the
-/// email notifications it calls for; the caller holds the head lock.
-fn write(conn: &mut DbConn, mut event: Event, mails: Option<DateTime<Utc>>) -> Result<(), DbError> {
+/// webhook, and (when this instance mails) the email notifications it
+/// calls for; the caller holds the head lock.
+fn write(
+    conn: &mut DbConn,
+    mut event: Event,
+    mails: Option<(crate::db::deferred::OnEvent, DateTime<Utc>)>,
+) -> Result<(), DbError> {
     let last: Option<i64> = events::table
         .select(diesel::dsl::max(events::seq))
         .first(conn)?;
@@ -102,8 +105,8 @@ fn write(conn: &mut DbConn, mut event: Event, mails: Option<DateTime<Utc>>) -> R
         ))
         .execute(conn)?;
     super::deliveries::enqueue(conn, &event)?;
-    if let Some(now) = mails {
-        crate::mail::enqueue_for_event(
+    if let Some((queue, now)) = mails {
+        queue(
             conn,
             &event.event_type,
             &event.partner_id,

@@ -4,12 +4,13 @@
 //! and a draft waiting for sign-off; a caseworker of a plan to approve. A
 //! queued mail holds ids, a reference and a count, never personal data; the
 //! address is looked up when it is sent (`crate::mailer`). Nothing is
-//! queued on an instance without `smtp_url` ([`crate::db::deferred::Seal::mails`]).
+//! queued on an instance without `smtp_url` ([`deferred::Seal::mails`]).
 
 pub mod store;
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::partner_users::PartnerRole;
 use crate::db::{DbConn, DbError, deferred};
 use crate::domain::text_enum;
 
@@ -72,7 +73,8 @@ pub fn case_link(case_id: &str) -> String {
 
 /// Queues the mails an event calls for: to every opted-in person at the
 /// partner, or to the case's caseworker. Run where the event is written,
-/// at the end of its transaction, and only when this instance mails.
+/// at the end of its transaction, and only when this instance mails (the
+/// assembly hands it to the database handle: [`deferred::Seal::with_mail`]).
 pub fn enqueue_for_event(
     conn: &mut DbConn,
     event_type: &str,
@@ -96,30 +98,21 @@ pub fn enqueue_for_event(
 /// something about a referral waits for them, such as a draft waiting for
 /// a coordinator's sign-off ([`MailKind::DraftWaiting`]). Called inside the
 /// caller's write transaction; the mails are queued at its end, with it,
-/// and only when this instance mails. `role` is the portal's `PartnerRole`
-/// (or its stored code): its text is what is compared.
+/// and only when this instance mails.
 pub fn notify_partner_users(
     conn: &mut DbConn,
     partner_id: &str,
-    role: Option<impl std::fmt::Display>,
+    role: Option<PartnerRole>,
     kind: MailKind,
     referral_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let _ = conn;
     let partner_id = partner_id.to_owned();
-    let role = role.map(|r| r.to_string());
     let referral_id = referral_id.to_owned();
     deferred::defer(Box::new(move |conn, seal| {
         if seal.mails() {
-            store::enqueue_partner_users(
-                conn,
-                &partner_id,
-                role.as_deref(),
-                kind,
-                &referral_id,
-                now,
-            )?;
+            store::enqueue_partner_users(conn, &partner_id, role, kind, &referral_id, now)?;
         }
         Ok(())
     }))

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::{MailKind, RecipientKind, case_link, portal_link};
 use crate::audit::{Actor, NewEntry, stored_time};
+use crate::auth::partner_users::PartnerRole;
 use crate::db::schema::{mail_outbox, partner_users, referrals, return_cases, staff_mail};
 use crate::db::{DbConn, DbError};
 
@@ -19,7 +20,7 @@ pub const STAFF_LANGUAGE: &str = "nl";
 pub fn enqueue_partner_users(
     conn: &mut DbConn,
     partner_id: &str,
-    role: Option<&str>,
+    role: Option<PartnerRole>,
     kind: MailKind,
     referral_id: &str,
     now: DateTime<Utc>,
@@ -31,7 +32,7 @@ pub fn enqueue_partner_users(
         .filter(partner_users::password_hash.is_not_null())
         .into_boxed();
     if let Some(role) = role {
-        query = query.filter(partner_users::role.eq(role.to_owned()));
+        query = query.filter(partner_users::role.eq(role.as_str()));
     }
     let people: Vec<(String, String)> = query
         .order(partner_users::id.asc())

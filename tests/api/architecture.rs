@@ -21,8 +21,9 @@ use quote::ToTokens;
 const LAYERS: &[&[&str]] = &[
     &["domain", "db"],
     &["config", "telemetry"],
-    &["audit", "events", "mail"],
+    &["audit", "events"],
     &["auth"],
+    &["mail"],
     &["clients"],
     &["talks"],
     &["monitoring"],

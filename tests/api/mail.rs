@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use brug::auth::Role;
+use brug::auth::partner_users::{self as people, PartnerRole};
 use brug::config::{Settings, SmtpUrl};
 use brug::mail::MailKind;
 use brug::mail::store::{self as outbox, Queued};
-use brug::portal::people::{self, PartnerRole};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -123,15 +123,21 @@ fn read_mail(data: &str) -> (String, String) {
             .expect("base64");
         String::from_utf8(bytes).expect("UTF-8")
     };
-    let subject = header("Subject")
-        .split_whitespace()
-        .map(|word| match word.strip_prefix("=?utf-8?b?") {
-            Some(rest) => b64(rest.trim_end_matches("?=")),
-            None => format!("{word} "),
-        })
-        .collect::<String>()
-        .trim()
-        .to_owned();
+    // Words with a space between them, but for the space between two
+    // encoded words, which is not part of the text (RFC 2047).
+    let mut subject = String::new();
+    let mut after_encoded = false;
+    for word in header("Subject").split_whitespace() {
+        let encoded = word.strip_prefix("=?utf-8?b?");
+        if !subject.is_empty() && !(after_encoded && encoded.is_some()) {
+            subject.push(' ');
+        }
+        match encoded {
+            Some(rest) => subject.push_str(&b64(rest.trim_end_matches("?="))),
+            None => subject.push_str(word),
+        }
+        after_encoded = encoded.is_some();
+    }
     let body = match header("Content-Transfer-Encoding")
         .to_ascii_lowercase()
         .as_str()
@@ -196,35 +202,35 @@ impl Case {
             })
             .await
             .secret;
-        let post = |token: &str, path: &str, body: Value| {
-            send(&app, token, reqwest::Method::POST, path, Some(body))
-        };
-        let client = ok(
-            post(
-                &counsellor,
-                "/api/v1/clients",
-                json!({
-                    "given_name": GIVEN, "family_name": FAMILY, "date_of_birth": "1979-11-23",
-                    "country_of_origin": "GH", "languages": ["tw"], "location": "Example-Noord"
-                }),
-            )
-            .await,
-            201,
+        let client = created(
+            &app,
+            &counsellor,
+            "/api/v1/clients",
+            json!({
+                "given_name": GIVEN, "family_name": FAMILY, "date_of_birth": "1979-11-23",
+                "country_of_origin": "GH", "languages": ["tw"], "location": "Example-Noord"
+            }),
         )
         .await;
         let client_id = client["id"].as_str().expect("id").to_owned();
-        let talk = ok(post(&counsellor, &format!("/api/v1/clients/{client_id}/talks"), json!({
+        let talk = created(&app, &counsellor, &format!("/api/v1/clients/{client_id}/talks"), json!({
             "held_on": day(-1), "mode": "in_person", "topics": ["return"], "intention": "return",
             "duration_minutes": 30, "notes": "A note that no mail may carry."
-        })).await, 201).await;
-        let consent = ok(post(&caseworker, &format!("/api/v1/clients/{client_id}/consents"), json!({
+        })).await;
+        let consent = created(&app, &caseworker, &format!("/api/v1/clients/{client_id}/consents"), json!({
             "purpose": "referral", "data_categories": ["identity", "needs"], "partner_id": ACCRA,
             "given_on": day(0), "method": "written", "language": "tw"
-        })).await, 201).await;
-        let case = ok(post(&caseworker, "/api/v1/return-cases", json!({
-            "client_id": client_id, "talk_id": talk["id"], "destination_country": "GH",
-            "destination_region": "GH-AA", "needs": ["housing"], "planned_departure_on": day(40)
-        })).await, 201).await;
+        })).await;
+        let case = created(
+            &app,
+            &caseworker,
+            "/api/v1/return-cases",
+            json!({
+                "client_id": client_id, "talk_id": talk["id"], "destination_country": "GH",
+                "destination_region": "GH-AA", "needs": ["housing"], "planned_departure_on": day(40)
+            }),
+        )
+        .await;
         Self {
             caseworker,
             caseworker_email,
@@ -275,6 +281,14 @@ impl Case {
     async fn queued(&self) -> Vec<Queued> {
         self.app.write(|conn, _| Ok(outbox::all(conn)?)).await
     }
+}
+
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    ok(
+        send(app, token, reqwest::Method::POST, path, Some(body)).await,
+        201,
+    )
+    .await
 }
 
 fn kinds_for(queued: &[Queued], recipient: &str) -> Vec<MailKind> {
