@@ -306,19 +306,17 @@ pub fn dead(conn: &mut DbConn) -> Result<Vec<DeadMail>, DbError> {
         .load(conn)?)
 }
 
+/// Where a queued mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable)]
+pub struct MailState {
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub dead_at: Option<NaiveDateTime>,
+}
+
 /// A queued mail's attempts and next attempt (for tests and operators).
-pub fn state(
-    conn: &mut DbConn,
-    id: &str,
-) -> Result<
-    Option<(
-        i32,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    )>,
-    DbError,
-> {
+pub fn state(conn: &mut DbConn, id: &str) -> Result<Option<MailState>, DbError> {
     Ok(mail_outbox::table
         .find(id)
         .select((

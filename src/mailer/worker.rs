@@ -251,12 +251,12 @@ fn hide(text: &str, address: &str) -> String {
     out
 }
 
+/// A running worker: send `true` to stop it, then await it.
+pub type Running = (watch::Sender<bool>, tokio::task::JoinHandle<()>);
+
 /// Starts the mail worker on the current runtime when mail is on; send
 /// `true` to stop it.
-pub fn spawn(
-    db: Db,
-    settings: &Settings,
-) -> Result<Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>, MailerError> {
+pub fn spawn(db: Db, settings: &Settings) -> Result<Option<Running>, MailerError> {
     let Some(mailer) = Mailer::new(db, settings)? else {
         return Ok(None);
     };

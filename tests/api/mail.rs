@@ -129,7 +129,8 @@ fn read_mail(data: &str) -> (String, String) {
     let mut after_encoded = false;
     for word in header("Subject").split_whitespace() {
         let encoded = word.strip_prefix("=?utf-8?b?");
-        if !subject.is_empty() && !(after_encoded && encoded.is_some()) {
+        let joined = after_encoded && encoded.is_some();
+        if !subject.is_empty() && !joined {
             subject.push(' ');
         }
         match encoded {
@@ -471,12 +472,12 @@ async fn a_mail_that_cannot_go_is_retried_then_dead_and_replay_sends_it_again() 
         if seen.last() != Some(&state) {
             seen.push(state);
         }
-        if state.3.is_some() || Instant::now() > until {
+        if state.dead_at.is_some() || Instant::now() > until {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let attempts: Vec<i32> = seen.iter().map(|s| s.0).collect();
+    let attempts: Vec<i32> = seen.iter().map(|s| s.attempts).collect();
     assert_eq!(
         attempts.last(),
         Some(&3),
@@ -485,8 +486,8 @@ async fn a_mail_that_cannot_go_is_retried_then_dead_and_replay_sends_it_again() 
     assert!(attempts.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
     let waiting = |n: i32| {
         seen.iter()
-            .find(|s| s.0 == n && s.3.is_none())
-            .map(|s| s.1)
+            .find(|s| s.attempts == n && s.dead_at.is_none())
+            .map(|s| s.next_attempt_at)
             .unwrap_or_else(|| panic!("no retry waiting after attempt {n}: {seen:?}"))
     };
     assert!(
@@ -525,7 +526,7 @@ async fn a_mail_that_cannot_go_is_retried_then_dead_and_replay_sends_it_again() 
         .write(move |conn, _| Ok(outbox::state(conn, &mail)?))
         .await
         .expect("the mail");
-    assert_eq!((state.0, state.3), (0, None), "queued afresh");
+    assert_eq!((state.attempts, state.dead_at), (0, None), "queued afresh");
 
     // With the server up, it goes.
     let smtp = SmtpServer::start().await;
