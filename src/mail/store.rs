@@ -11,9 +11,6 @@ use crate::auth::partner_users::PartnerRole;
 use crate::db::schema::{mail_outbox, partner_users, referrals, return_cases, staff_mail};
 use crate::db::{DbConn, DbError};
 
-/// The language of a staff user's mail when theirs is not one of the staff UI's.
-pub const STAFF_LANGUAGE: &str = "nl";
-
 /// Queues `kind` about `referral_id` for every person at `partner_id` who
 /// takes mail: opted in, not disabled, with a password set (and of `role`,
 /// when given), each in their language.
