@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::checklist::{ChecklistTemplateItem, default_checklist};
 use crate::domain::retry::RetrySchedule;
 
+mod mail;
+pub use mail::SmtpUrl;
+
 /// Where the database lives. Held as a secret (wiped from memory when
 /// dropped); printed, logged and serialized only with its password hidden.
 #[derive(Clone, Deserialize)]
@@ -210,6 +213,12 @@ pub struct Settings {
     /// (`BRUG_INSECURE_COOKIES=1`).
     #[serde(deserialize_with = "figment::util::bool_from_str_or_int")]
     pub insecure_cookies: bool,
+    /// The SMTP server for email notifications; no mail is queued or sent
+    /// when unset.
+    pub smtp_url: Option<SmtpUrl>,
+    /// The sender of email notifications, such as `Brug <brug@example.org>`;
+    /// required with `smtp_url`.
+    pub mail_from: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://brug.sqlite";
@@ -241,6 +250,8 @@ impl Default for Settings {
             webhook_poll_ms: 1000,
             public_url: None,
             insecure_cookies: false,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -301,6 +312,7 @@ impl Settings {
         if self.webhook_retry_schedule.longest() > std::time::Duration::from_secs(7 * 24 * 3600) {
             return out("webhook_retry_schedule: no wait may be longer than 7 days");
         }
+        mail::check(self)?;
         Ok(())
     }
 

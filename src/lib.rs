@@ -17,6 +17,8 @@ pub mod domain;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod mail;
+pub mod mailer;
 pub mod monitoring;
 pub mod openapi;
 pub mod partners;

@@ -61,6 +61,8 @@ pub enum StartError {
     Model(String),
     #[error("cannot set up webhook delivery: {0}")]
     Webhooks(String),
+    #[error(transparent)]
+    Mail(#[from] crate::mailer::worker::MailerError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -140,7 +142,9 @@ pub fn open_db(settings: &Settings) -> Result<Db, DbError> {
 
 /// Opens the database from the settings, with the audit key as `rule` says.
 pub fn open_db_with(settings: &Settings, rule: AuditKey) -> Result<Db, DbError> {
-    let seal = audit_seal(settings, rule)?;
+    // Mail is queued only by an instance that sends it.
+    let mail: Option<crate::db::deferred::OnEvent> = Some(crate::mail::enqueue_for_event);
+    let seal = audit_seal(settings, rule)?.with_mail(mail.filter(|_| settings.smtp_url.is_some()));
     Db::new(
         settings.database_url.expose(),
         settings.db_pool_size,
@@ -228,19 +232,17 @@ pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
         let worker_settings = settings.clone();
         let worker_db = db.clone();
         let app = Application::build(settings, db, None)?;
-        let worker = if with_worker {
+        let (worker, mailer) = if with_worker {
             let sender = Arc::new(webhook_sender(&worker_settings)?);
-            Some(crate::webhooks::worker::spawn(
-                worker_db,
-                &worker_settings,
-                sender,
-            ))
+            let mailer = crate::mailer::worker::spawn(worker_db.clone(), &worker_settings)?;
+            let worker = crate::webhooks::worker::spawn(worker_db, &worker_settings, sender);
+            (Some(worker), mailer)
         } else {
-            None
+            (None, None)
         };
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await?;
-        if let Some((stop, running)) = worker {
+        for (stop, running) in worker.into_iter().chain(mailer) {
             let _ = stop.send(true);
             running.await?;
         }
@@ -249,15 +251,18 @@ pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
     })
 }
 
-/// `brug worker`: delivers webhooks from `db` (already migrated) until
-/// SIGTERM or ctrl-c, without serving HTTP.
+/// `brug worker`: delivers webhooks (and, with `smtp_url`, sends mail)
+/// from `db` (already migrated) until SIGTERM or ctrl-c, without serving HTTP.
 pub fn run_worker(settings: Settings, db: Db) -> Result<(), StartError> {
     let sender = Arc::new(webhook_sender(&settings)?);
     runtime()?.block_on(async move {
-        let (stop, running) = crate::webhooks::worker::spawn(db, &settings, sender);
+        let mailer = crate::mailer::worker::spawn(db.clone(), &settings)?;
+        let worker = crate::webhooks::worker::spawn(db, &settings, sender);
         shutdown_signal().await;
-        let _ = stop.send(true);
-        running.await?;
+        for (stop, running) in std::iter::once(worker).chain(mailer) {
+            let _ = stop.send(true);
+            running.await?;
+        }
         Ok(())
     })
 }

@@ -43,6 +43,14 @@ pub(super) enum UserCommand {
     Disable { email: String },
     /// Print a new API token for an existing user (alone on standard output, once).
     Token { email: String },
+    /// Turn a user's email notifications (a plan to approve) on or off.
+    Notify {
+        email: String,
+        switch: super::mail::Switch,
+        /// The mails' language: nl (the default) or en.
+        #[arg(long, value_parser = ["nl", "en"])]
+        language: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +260,11 @@ pub(super) fn user_command(settings: &Settings, command: UserCommand) -> anyhow:
             })?;
             println!("{}", token.secret);
         }
+        UserCommand::Notify {
+            email,
+            switch,
+            language,
+        } => super::mail::notify(settings, &email, switch, language.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod events;
+mod mail;
 mod partners;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use crate::db::migrations;
 use crate::startup;
 use admin::{AuditCommand, PartnerCommand, TokenCommand, UserCommand};
 use events::EventsCommand;
+use mail::MailCommand;
 use partners::PartnersCommand;
 
 #[derive(Debug, Parser)]
@@ -56,7 +58,7 @@ enum Command {
         #[arg(long)]
         no_worker: bool,
     },
-    /// Deliver webhooks only, without serving HTTP; several may run at once.
+    /// Deliver webhooks (and send mail, with smtp_url) only, without serving HTTP; several may run at once.
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -91,6 +93,11 @@ enum Command {
     Events {
         #[command(subcommand)]
         command: EventsCommand,
+    },
+    /// Email notifications that gave up: list them, send them again.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
     },
     /// Fill an empty database with a synthetic programme over the partner directory
     /// (invented people), for trying Brug out and for benchmarks.
@@ -179,6 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Partner { command } => admin::partner_command(&settings, command),
         Command::Audit { command } => admin::audit_command(&settings, command),
         Command::Events { command } => events::command(&settings, command),
+        Command::Mail { command } => mail::command(&settings, command),
         Command::DemoData { years, seed, until } => admin::demo_data(&settings, years, seed, until),
     }
 }

@@ -25,17 +25,48 @@ pub type Append = Box<dyn FnOnce(&mut DbConn, &Seal) -> Result<(), DbError>>;
 /// it lives outside the database, so that someone who can change the
 /// database cannot forge what it seals. `None` only where no key was set up
 /// (unit tests of the database layer).
+///
+/// It also carries what else this instance does as an event is written:
+/// queue the email notifications it calls for, when it mails (`smtp_url`
+/// is set). Kept per database handle, not per process, since one process
+/// may hold several (the tests do); set by the assembly, so that the
+/// outbox need not know the mail.
 #[derive(Clone, Default)]
-pub struct Seal(Option<std::sync::Arc<[u8]>>, bool);
+pub struct Seal(Option<std::sync::Arc<[u8]>>, bool, Option<OnEvent>);
+
+/// Run as each event is written, in its transaction: the event's type, its
+/// partner, its referral, and when it happened.
+pub type OnEvent = fn(
+    &mut DbConn,
+    &str,
+    &str,
+    Option<&str>,
+    chrono::DateTime<chrono::Utc>,
+) -> Result<usize, DbError>;
 
 impl Seal {
     pub fn new(key: &[u8]) -> Self {
-        Self(Some(key.into()), false)
+        Self(Some(key.into()), false, None)
     }
 
     /// The key was made by this process, just now.
     pub fn made_now(self) -> Self {
-        Self(self.0, true)
+        Self(self.0, true, self.2)
+    }
+
+    /// This instance mails: `queue` queues an event's notifications.
+    pub fn with_mail(self, queue: Option<OnEvent>) -> Self {
+        Self(self.0, self.1, queue)
+    }
+
+    /// Whether this instance mails: when not, no notification is queued.
+    pub fn mails(&self) -> bool {
+        self.2.is_some()
+    }
+
+    /// What queues an event's notifications, when this instance mails.
+    pub fn on_event(&self) -> Option<OnEvent> {
+        self.2
     }
 
     pub fn key(&self) -> Option<&[u8]> {

@@ -542,3 +542,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     partners,
     referrals
 );
+
+diesel::table! {
+    /// Email notifications to send: ids, a reference and a count, no
+    /// personal data.
+    mail_outbox (id) {
+        id -> Text,
+        recipient_kind -> Text,
+        recipient_id -> Text,
+        kind -> Text,
+        reference -> Text,
+        item_count -> Integer,
+        link_path -> Text,
+        language -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        dead_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The staff's mail preferences: the `users` table, seen by the mail.
+    #[sql_name = "users"]
+    staff_mail (id) {
+        id -> Text,
+        email -> Text,
+        disabled_at -> Nullable<Timestamp>,
+        notify_by_email -> Bool,
+        language -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(mail_outbox, partner_users, staff_mail);

@@ -75,13 +75,20 @@ pub fn publish(
     };
     crate::db::deferred::note_published();
     let _ = conn;
-    crate::db::deferred::defer(Box::new(move |conn, _| write(conn, event)))?;
+    crate::db::deferred::defer(Box::new(move |conn, seal| {
+        write(conn, event, seal.on_event().map(|queue| (queue, now)))
+    }))?;
     Ok(id)
 }
 
 /// Writes one event after the last one, and queues it for the partner's
-/// webhook; the caller holds the head lock.
-fn write(conn: &mut DbConn, mut event: Event) -> Result<(), DbError> {
+/// webhook, and (when this instance mails) the email notifications it
+/// calls for; the caller holds the head lock.
+fn write(
+    conn: &mut DbConn,
+    mut event: Event,
+    mails: Option<(crate::db::deferred::OnEvent, DateTime<Utc>)>,
+) -> Result<(), DbError> {
     let last: Option<i64> = events::table
         .select(diesel::dsl::max(events::seq))
         .first(conn)?;
@@ -98,6 +105,15 @@ fn write(conn: &mut DbConn, mut event: Event) -> Result<(), DbError> {
         ))
         .execute(conn)?;
     super::deliveries::enqueue(conn, &event)?;
+    if let Some((queue, now)) = mails {
+        queue(
+            conn,
+            &event.event_type,
+            &event.partner_id,
+            event.referral_id.as_deref(),
+            now,
+        )?;
+    }
     Ok(())
 }
 

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["config", "telemetry"],
     &["audit", "events"],
     &["auth"],
+    &["mail"],
     &["clients"],
     &["talks"],
     &["monitoring"],
@@ -35,6 +36,7 @@ const LAYERS: &[&[&str]] = &[
     &["http"],
     &["state"],
     &["routes", "web"],
+    &["mailer"],
     &["demo"],
     &["startup", "openapi", "cli"],
 ];

@@ -19,6 +19,7 @@ mod helpers;
 mod hostile_bodies;
 mod idempotency;
 mod instances;
+mod mail;
 mod migrations;
 mod openapi;
 mod partner_view;
