@@ -86,7 +86,14 @@ pub fn enqueue_for_event(
         return Ok(0);
     };
     if let Some(kind) = MailKind::for_partner_event(event_type) {
-        return store::enqueue_partner_users(conn, partner_id, None, kind, referral_id, now);
+        return store::enqueue_partner_users(
+            conn,
+            partner_id,
+            (None, None),
+            kind,
+            referral_id,
+            now,
+        );
     }
     if let Some(kind) = MailKind::for_staff_event(event_type) {
         return store::enqueue_caseworker(conn, kind, referral_id, now);
@@ -107,12 +114,28 @@ pub fn notify_partner_users(
     referral_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    notify_colleagues(conn, partner_id, role, kind, referral_id, None, now)
+}
+
+/// As [`notify_partner_users`], leaving out one person (who did the thing
+/// the others are told of: a coordinator's own draft).
+pub fn notify_colleagues(
+    conn: &mut DbConn,
+    partner_id: &str,
+    role: Option<PartnerRole>,
+    kind: MailKind,
+    referral_id: &str,
+    except: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     let _ = conn;
     let partner_id = partner_id.to_owned();
     let referral_id = referral_id.to_owned();
+    let except = except.map(str::to_owned);
     deferred::defer(Box::new(move |conn, seal| {
         if seal.mails() {
-            store::enqueue_partner_users(conn, &partner_id, role, kind, &referral_id, now)?;
+            let who = (role, except.as_deref());
+            store::enqueue_partner_users(conn, &partner_id, who, kind, &referral_id, now)?;
         }
         Ok(())
     }))

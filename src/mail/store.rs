@@ -17,7 +17,7 @@ use crate::db::{DbConn, DbError};
 pub fn enqueue_partner_users(
     conn: &mut DbConn,
     partner_id: &str,
-    role: Option<PartnerRole>,
+    (role, except): (Option<PartnerRole>, Option<&str>),
     kind: MailKind,
     referral_id: &str,
     now: DateTime<Utc>,
@@ -30,6 +30,9 @@ pub fn enqueue_partner_users(
         .into_boxed();
     if let Some(role) = role {
         query = query.filter(partner_users::role.eq(role.as_str()));
+    }
+    if let Some(except) = except {
+        query = query.filter(partner_users::id.ne(except.to_owned()));
     }
     let people: Vec<(String, String)> = query
         .order(partner_users::id.asc())

@@ -566,3 +566,55 @@ async fn without_smtp_url_nothing_is_queued() {
     );
     assert_eq!(case.queued().await, []);
 }
+
+/// A draft saved in the portal tells the partner's coordinators, never the
+/// one who drafted it nor the focal points.
+#[tokio::test]
+async fn a_draft_saved_in_the_portal_is_mailed_to_the_other_coordinators() {
+    let case = Case::new(mail_settings("smtp://127.0.0.1:9", "1h")).await;
+    let referral = case.refer().await;
+    let accra = case.app.partner_key(ACCRA).await;
+    for step in ["acknowledge", "accept"] {
+        case.post(
+            &accra,
+            &format!("/partner/v1/referrals/{referral}/{step}"),
+            json!({}),
+        )
+        .await;
+    }
+    let mut drafter =
+        crate::portal_helpers::portal_user(&case.app, ACCRA, PartnerRole::Coordinator).await;
+    let (other, _) = case
+        .person(ACCRA, PartnerRole::Coordinator, "en", true, false)
+        .await;
+    let (focal, _) = case
+        .person(ACCRA, PartnerRole::FocalPoint, "en", true, false)
+        .await;
+    drafter
+        .browser
+        .get(&format!("/portal/referrals/{referral}/plan"))
+        .await;
+    let saved = crate::portal_helpers::submit(
+        &mut drafter.browser,
+        &format!("/portal/referrals/{referral}/plan"),
+        &[
+            ("items[0].need", "housing"),
+            ("items[0].support", "Rent"),
+            ("items[0].amount", "100"),
+            ("items[0].currency", "GHS"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let queued = case.queued().await;
+    // (Both joined after the referral came: the draft is all they hear of.)
+    assert_eq!(kinds_for(&queued, &other), [MailKind::DraftWaiting]);
+    assert!(
+        kinds_for(&queued, &focal).is_empty(),
+        "focal points sign nothing off"
+    );
+    assert!(
+        !kinds_for(&queued, &drafter.id).contains(&MailKind::DraftWaiting),
+        "the drafter is not told of their own draft"
+    );
+}

@@ -48,6 +48,17 @@ pub fn save(
         _ => {}
     }
     let id = drafts::insert(conn, &row.id, kind, body, user_id, now.naive_utc())?;
+    // The coordinators hear that something waits for their sign-off (the
+    // one who drafted it excepted: another must sign).
+    crate::mail::notify_colleagues(
+        conn,
+        partner,
+        Some(crate::auth::partner_users::PartnerRole::Coordinator),
+        crate::mail::MailKind::DraftWaiting,
+        &row.id,
+        Some(user_id),
+        now,
+    )?;
     let entry = NewEntry::new(actor(user_id), "portal.drafts.save", "referral", &row.id)
         .request(by.request_id.clone());
     audit(conn, entry, now)?;
