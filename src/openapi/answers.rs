@@ -257,6 +257,18 @@ pub fn response_bodies() -> Vec<ResponseBody> {
         ),
         entry("POST", "/partner/v1/referrals/{id}/accept", partner_view()),
         entry("POST", "/partner/v1/referrals/{id}/decline", partner_view()),
+        entry("POST", "/partner/v1/referrals/{id}/hold", partner_view()),
+        entry("POST", "/partner/v1/referrals/{id}/resume", partner_view()),
+        entry(
+            "GET",
+            "/partner/v1/capacity",
+            schema_of::<crate::partners::capacity::CapacityView>(),
+        ),
+        entry(
+            "PUT",
+            "/partner/v1/capacity",
+            schema_of::<crate::partners::capacity::CapacityView>(),
+        ),
         entry("POST", "/partner/v1/referrals/{id}/arrival", partner_view()),
         entry(
             "POST",

@@ -95,6 +95,7 @@ pub fn partners(
                     referral_history::status
                         .eq_any([ReferralStatus::Accepted, ReferralStatus::Rejected]),
                 )
+                .filter(referral_history::resumed.eq(false))
                 .select((referrals::partner_id, referral_history::status))
                 .load(conn)?
         }
