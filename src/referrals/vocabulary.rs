@@ -218,11 +218,11 @@ mod tests {
             Ok((DeclineReason::Other, Some("full until May"))),
             "the first version's body is read as other"
         );
-        let refused = decline(Some(DeclineReason::Other), None).resolved();
+        let refused = decline(Some(DeclineReason::Other), None).resolved().map(|_| ());
         assert_eq!(fields(refused.expect_err("other without words")), ["reason"]);
-        let refused = decline(None, None).resolved();
+        let refused = decline(None, None).resolved().map(|_| ());
         assert_eq!(fields(refused.expect_err("nothing")), ["reason_code"]);
-        let refused = decline(Some(DeclineReason::Other), Some("no")).resolved();
+        let refused = decline(Some(DeclineReason::Other), Some("no")).resolved().map(|_| ());
         assert_eq!(fields(refused.expect_err("too short")), ["reason"]);
         assert_eq!(
             serde_json::to_value(StatusReason::from(DeclineReason::NotInArea)).expect("json"),
