@@ -64,7 +64,8 @@ pub fn rank(partners: &[PartnerProfile], request: &MatchRequest) -> Vec<PartnerM
                 .service_areas
                 .iter()
                 .find(|a| a.country == request.country)?;
-            let availability = Availability::of(&p.capacity_answers, &request.country, &request.needs);
+            let availability =
+                Availability::of(&p.capacity_answers, &request.country, &request.needs);
             let (mut found, free) = score(p, area, request);
             found.reasons.push(availability.reason());
             Some((found, availability, free))

@@ -9,9 +9,9 @@ use super::capacity::{self, CapacityInput};
 use super::directory;
 use super::store::PartnerFilter;
 use super::{PartnerStatus, Service};
-use crate::domain::{CountryCode, LanguageCode};
 use crate::audit::AuditContext;
 use crate::auth::PartnerCaller;
+use crate::domain::{CountryCode, LanguageCode};
 use crate::http::{AppError, JsonBody, Page, PageRequest, QueryParams, RouteSpec};
 use crate::state::AppState;
 

@@ -207,9 +207,7 @@ async fn hold(
     let hold = body.into_inner();
     let view = state
         .db
-        .write(move |conn| {
-            commands::hold(conn, &audit, &caller.partner_id, &id, &hold, Utc::now())
-        })
+        .write(move |conn| commands::hold(conn, &audit, &caller.partner_id, &id, &hold, Utc::now()))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

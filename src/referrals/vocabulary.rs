@@ -66,7 +66,8 @@ pub fn serialize_status_reason<S: Serializer>(
 }
 
 fn decline_rules(decline: &Decline) -> Result<(), ValidationError> {
-    let blank = decline.reason.as_deref().is_none_or(|r| r.trim().is_empty());
+    let words = decline.reason.as_deref().map(str::trim).unwrap_or_default();
+    let blank = words.is_empty();
     match decline.reason_code {
         None if blank => Err(crate::domain::rules::field_rule(
             "reason_code",
@@ -75,6 +76,14 @@ fn decline_rules(decline: &Decline) -> Result<(), ValidationError> {
         Some(DeclineReason::Other) if blank => Err(crate::domain::rules::field_rule(
             "reason",
             "is required when reason_code is other",
+        )),
+        _ if !blank && words.chars().count() < 3 => Err(crate::domain::rules::field_rule(
+            "reason",
+            "must have at least 3 characters",
+        )),
+        _ if decline.reason.is_some() && blank => Err(crate::domain::rules::field_rule(
+            "reason",
+            "must not be blank",
         )),
         _ => Ok(()),
     }
@@ -90,11 +99,10 @@ fn decline_rules(decline: &Decline) -> Result<(), ValidationError> {
 pub struct Decline {
     #[serde(default)]
     pub reason_code: Option<DeclineReason>,
+    /// Free text beside the code: at least 3 characters when given,
+    /// required for `other`.
     #[serde(default)]
-    #[validate(
-        length(min = 3, max = 2000),
-        custom(function = "crate::domain::rules::not_blank")
-    )]
+    #[validate(length(max = 2000))]
     pub reason: Option<String>,
 }
 
@@ -104,7 +112,11 @@ impl Decline {
         self.validate()
             .map_err(|errors| Refusal::invalid(field_errors(&errors)))?;
         let code = self.reason_code.unwrap_or(DeclineReason::Other);
-        let text = self.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let text = self
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
         Ok((code, text))
     }
 }
@@ -218,11 +230,18 @@ mod tests {
             Ok((DeclineReason::Other, Some("full until May"))),
             "the first version's body is read as other"
         );
-        let refused = decline(Some(DeclineReason::Other), None).resolved().map(|_| ());
-        assert_eq!(fields(refused.expect_err("other without words")), ["reason"]);
+        let refused = decline(Some(DeclineReason::Other), None)
+            .resolved()
+            .map(|_| ());
+        assert_eq!(
+            fields(refused.expect_err("other without words")),
+            ["reason"]
+        );
         let refused = decline(None, None).resolved().map(|_| ());
         assert_eq!(fields(refused.expect_err("nothing")), ["reason_code"]);
-        let refused = decline(Some(DeclineReason::Other), Some("no")).resolved().map(|_| ());
+        let refused = decline(Some(DeclineReason::Other), Some("no"))
+            .resolved()
+            .map(|_| ());
         assert_eq!(fields(refused.expect_err("too short")), ["reason"]);
         assert_eq!(
             serde_json::to_value(StatusReason::from(DeclineReason::NotInArea)).expect("json"),

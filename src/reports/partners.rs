@@ -156,7 +156,8 @@ pub fn partners(
         // A decline from before the codes is `other`, as its body would be read now.
         let code = code.unwrap_or(DeclineReason::Other);
         let at = DeclineReason::ALL.iter().position(|c| *c == code);
-        if let Some(cell) = at.and_then(|i| figures.entry(partner).or_default().declines.get_mut(i)) {
+        if let Some(cell) = at.and_then(|i| figures.entry(partner).or_default().declines.get_mut(i))
+        {
             *cell += 1;
         }
     }

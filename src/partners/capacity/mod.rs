@@ -8,10 +8,9 @@ pub mod store;
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use super::Service;
-use crate::domain::rules::field_rule;
 use crate::domain::{CountryCode, FieldError, text_enum};
 
 text_enum! {
@@ -24,24 +23,25 @@ text_enum! {
     }
 }
 
-fn weeks_rule(item: &CapacityItemInput) -> Result<(), ValidationError> {
+/// What is wrong with an item's weeks, if anything.
+fn weeks_error(item: &CapacityItemInput) -> Option<&'static str> {
     match (item.answer, item.waitlist_weeks) {
-        (CapacityAnswer::Waitlist, None) => Err(field_rule(
-            "waitlist_weeks",
-            "is required when the answer is waitlist",
-        )),
-        (CapacityAnswer::Yes | CapacityAnswer::No, Some(_)) => Err(field_rule(
-            "waitlist_weeks",
-            "must be left out unless the answer is waitlist",
-        )),
-        _ => Ok(()),
+        (CapacityAnswer::Waitlist, None) => Some("is required when the answer is waitlist"),
+        (CapacityAnswer::Waitlist, Some(w)) if !(1..=52).contains(&w) => {
+            Some("must be between 1 and 52")
+        }
+        (CapacityAnswer::Yes | CapacityAnswer::No, Some(_)) => {
+            Some("must be left out unless the answer is waitlist")
+        }
+        _ => None,
     }
 }
 
-/// One answer, as the partner states it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, utoipa::ToSchema)]
+/// One answer, as the partner states it. Its rules need the partner's
+/// directory entry, so they are checked together in
+/// [`CapacityInput::errors`] (one answer names every bad item).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[validate(schema(function = "weeks_rule", skip_on_field_errors = false))]
 pub struct CapacityItemInput {
     /// A country the partner serves (ISO 3166-1 alpha-2).
     pub country: CountryCode,
@@ -51,7 +51,7 @@ pub struct CapacityItemInput {
     /// Expected weeks of waiting: 1 to 52, required for `waitlist` and left
     /// out otherwise.
     #[serde(default)]
-    #[validate(range(min = 1, max = 52))]
+    #[schema(minimum = 1, maximum = 52)]
     pub waitlist_weeks: Option<u32>,
 }
 
@@ -61,7 +61,7 @@ pub struct CapacityItemInput {
 #[serde(deny_unknown_fields)]
 pub struct CapacityInput {
     /// At most one answer per country and need.
-    #[validate(length(max = 500), nested)]
+    #[validate(length(max = 500))]
     pub items: Vec<CapacityItemInput>,
 }
 
@@ -83,9 +83,10 @@ pub struct CapacityView {
     pub items: Vec<CapacityItem>,
 }
 
-/// What the rules of the partner's own directory entry say of a set: each
-/// country one it serves, each need one of its services, no (country, need)
-/// twice; each bad item named by its place (`items[2].need`).
+/// What is wrong with a set, given the partner's own directory entry: each
+/// country one it serves, each need one of its services, weeks (1 to 52)
+/// for a waitlist only, no (country, need) twice; each bad item named by
+/// its place (`items[2].need`).
 pub fn directory_errors(
     input: &CapacityInput,
     countries: &[CountryCode],
@@ -93,6 +94,12 @@ pub fn directory_errors(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, item) in input.items.iter().enumerate() {
+        if let Some(message) = weeks_error(item) {
+            errors.push(FieldError::new(
+                format!("items[{i}].waitlist_weeks"),
+                message,
+            ));
+        }
         if !countries.contains(&item.country) {
             let served: Vec<&str> = countries.iter().map(CountryCode::as_str).collect();
             errors.push(FieldError::new(
@@ -107,7 +114,10 @@ pub fn directory_errors(
             let offered: Vec<&str> = services.iter().map(|s| s.as_str()).collect();
             errors.push(FieldError::new(
                 format!("items[{i}].need"),
-                format!("is not one of the partner's services ({})", offered.join(", ")),
+                format!(
+                    "is not one of the partner's services ({})",
+                    offered.join(", ")
+                ),
             ));
         }
         let earlier = input.items[..i]
@@ -196,14 +206,20 @@ mod tests {
             of(&[Service::Housing, Service::Medical, Service::Income]),
             Availability::Waitlist(6)
         );
-        assert_eq!(of(&[Service::Housing, Service::Education]), Availability::No);
+        assert_eq!(
+            of(&[Service::Housing, Service::Education]),
+            Availability::No
+        );
         assert_eq!(of(&[Service::FamilyTracing]), Availability::NotStated);
         let ng = CountryCode::parse("NG").expect("NG");
         assert_eq!(
             Availability::of(&answers, &ng, &[Service::Housing]),
             Availability::NotStated
         );
-        assert_eq!(Availability::Waitlist(6).reason(), "capacity: waitlist, 6 weeks");
+        assert_eq!(
+            Availability::Waitlist(6).reason(),
+            "capacity: waitlist, 6 weeks"
+        );
         let mut order = [
             Availability::No,
             Availability::NotStated,
@@ -243,6 +259,9 @@ mod tests {
         };
         let errors = directory_errors(&set, &[gh], &[Service::Housing]);
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["items[1].country", "items[2].need", "items[3].need"]);
+        assert_eq!(
+            fields,
+            ["items[1].country", "items[2].need", "items[3].need"]
+        );
     }
 }

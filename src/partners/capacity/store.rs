@@ -42,7 +42,10 @@ impl CapacityRow {
 pub fn answers(conn: &mut DbConn, partner_id: &str) -> Result<Vec<CapacityItem>, DbError> {
     let rows: Vec<CapacityRow> = partner_capacity::table
         .filter(partner_capacity::partner_id.eq(partner_id))
-        .order((partner_capacity::country.asc(), partner_capacity::need.asc()))
+        .order((
+            partner_capacity::country.asc(),
+            partner_capacity::need.asc(),
+        ))
         .select(CapacityRow::as_select())
         .load(conn)?;
     Ok(rows

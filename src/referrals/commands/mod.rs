@@ -154,7 +154,14 @@ fn announce(
     if let (ReferralStatus::Rejected, Some(code)) = (status, row.decline_reason_code) {
         payload["status_reason"] = json!(StatusReason::from(code));
     }
-    events::publish(conn, event_type, &row.partner_id, Some(&row.id), payload, now)?;
+    events::publish(
+        conn,
+        event_type,
+        &row.partner_id,
+        Some(&row.id),
+        payload,
+        now,
+    )?;
     Ok(())
 }
 
@@ -268,7 +275,11 @@ pub fn resume(
     body: &OptionalNote,
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
-    let note = body.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let note = body
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     let step = Move::new(Action::Resume, note);
     partner_step(conn, by, partner, id, step, now)
 }

@@ -435,11 +435,7 @@ pub fn open_under_consent(
 }
 
 /// Records the code of a decline on its referral.
-pub fn set_decline_code(
-    conn: &mut DbConn,
-    id: &str,
-    code: DeclineReason,
-) -> Result<(), DbError> {
+pub fn set_decline_code(conn: &mut DbConn, id: &str, code: DeclineReason) -> Result<(), DbError> {
     diesel::update(referrals::table.find(id))
         .set(referrals::decline_reason_code.eq(Some(code)))
         .execute(conn)?;
@@ -467,9 +463,9 @@ pub fn set_hold(
 /// Ends a hold: its whole days are added to the days held (the SLA clock
 /// stood still for them).
 pub fn clear_hold(conn: &mut DbConn, row: &ReferralRow, now: DateTime<Utc>) -> Result<(), DbError> {
-    let days = row
-        .on_hold_since
-        .map_or(0, |since| (now.date_naive() - since.date()).num_days().max(0));
+    let days = row.on_hold_since.map_or(0, |since| {
+        (now.date_naive() - since.date()).num_days().max(0)
+    });
     let held = i64::from(row.held_days).saturating_add(days);
     diesel::update(referrals::table.find(&row.id))
         .set((
