@@ -438,7 +438,7 @@ async fn the_sla_clock_stands_still_on_hold_and_the_deadline_moves_back_by_the_d
             .collect::<Vec<_>>()
     };
     let overdue = || async { ok(stage.get(&lead, "/api/v1/reports/overdue").await, 200).await };
-    assert_eq!(not_departed(&overdue().await), [id.clone()]);
+    assert_eq!(not_departed(&overdue().await), std::slice::from_ref(&id));
 
     let hold = json!({"reason": "The family asked to wait for the harvest.", "review_on": day(30)});
     ok(stage.partner(&stage.accra, &id, "hold", hold).await, 200).await;
