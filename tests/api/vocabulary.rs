@@ -617,3 +617,45 @@ async fn matching_ranks_by_the_capacity_answer_and_says_it() {
     let (order, _) = match_order(&stage).await;
     assert_eq!(order, [KUMASI, ACCRA], "the shorter wait first");
 }
+
+#[tokio::test]
+async fn the_case_page_shows_the_hold_and_the_decline_code_in_dutch() {
+    use crate::web_helpers::signed_in;
+    use crate::web_text::visible_text;
+    let stage = Stage::new().await;
+    let (mut web, _) = signed_in(&stage.app, &[Role::Caseworker], "Sanne de Vries").await;
+    let id = stage.accepted_referral().await;
+    let hold = json!({"reason": "Overstroming in het district", "review_on": day(14)});
+    ok(stage.partner(&stage.accra, &id, "hold", hold).await, 200).await;
+    let page = web.get(&format!("/return-cases/{}", stage.case_id)).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let text = visible_text(&page.html);
+    assert!(text.contains("In de wacht tot "), "{text}");
+    assert!(
+        text.contains(": Overstroming in het district"),
+        "the partner's reason beside the date: {text}"
+    );
+    assert!(text.contains("in de wacht"), "the status in Dutch: {text}");
+
+    let stage = Stage::new().await;
+    let (mut web, _) = signed_in(&stage.app, &[Role::Caseworker], "Sanne de Vries").await;
+    let referral = ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let id = referral["id"].as_str().expect("id");
+    ok(
+        stage
+            .partner(&stage.accra, id, "acknowledge", json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let decline = json!({"reason_code": "no_capacity", "reason": "Vol tot maart."});
+    ok(
+        stage.partner(&stage.accra, id, "decline", decline).await,
+        200,
+    )
+    .await;
+    let page = web.get(&format!("/return-cases/{}", stage.case_id)).await;
+    let text = visible_text(&page.html);
+    assert!(text.contains("Reden van afwijzen"), "{text}");
+    assert!(text.contains("Geen capaciteit: Vol tot maart."), "{text}");
+}
