@@ -11,6 +11,8 @@ pub mod routes;
 pub mod store;
 pub mod vocabulary;
 
+pub use vocabulary::{Decline, DeclineReason, Hold, OnHold, StatusReason};
+
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
 use validator::Validate;
@@ -309,7 +311,8 @@ pub struct NewReferral {
     pub consent_id: uuid::Uuid,
 }
 
-/// A reason, required (decline, cancel).
+/// A reason, required (the staff's cancel; a decline is a
+/// [`vocabulary::Decline`]).
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {

@@ -38,8 +38,8 @@ fn weeks_error(item: &CapacityItemInput) -> Option<&'static str> {
 }
 
 /// One answer, as the partner states it. Its rules need the partner's
-/// directory entry, so they are checked together in
-/// [`CapacityInput::errors`] (one answer names every bad item).
+/// directory entry, so they are checked together (see
+/// `directory_errors`), and one answer names every bad item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityItemInput {
