@@ -37,9 +37,9 @@ fn weeks_error(item: &CapacityItemInput) -> Option<&'static str> {
     }
 }
 
-/// One answer, as the partner states it. Its rules need the partner's
-/// directory entry, so they are checked together (see
-/// `directory_errors`), and one answer names every bad item.
+/// One answer, as the partner states it: a country the partner serves,
+/// one of its services, weeks for a waitlist only, each country and need
+/// once. Every bad item is named in one answer (`items[2].need`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityItemInput {
