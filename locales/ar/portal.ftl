@@ -273,3 +273,27 @@ portal-shown-webhook-secret = سرّ توقيع الـ Webhook:
 portal-shown-key = مفتاح API الجديد:
 portal-shown-invitation = رابط الدعوة (صالح لمدة 72 ساعة، ولمرة واحدة):
 portal-shown-once = انسخوه الآن: لن يُعرض إلا هذه المرة فقط.
+
+# مفردات الإحالة: التعليق، أسباب الرفض المرمّزة، القدرة الاستيعابية
+portal-due-review = مراجعة التعليق
+portal-on-hold = معلّقة حتى { $date }: { $reason }
+portal-declined-because = مرفوضة:
+portal-done-capacity = تم حفظ إجاباتكم حول القدرة الاستيعابية.
+portal-capacity-title = هل يمكنكم استقبال إحالات جديدة؟
+portal-capacity-intro = لكل بلد وكل خدمة: يرى المسؤولون عن الملفات إجابتكم عند اختيار الشريك، ويأتي أولاً الشركاء القادرون على الاستقبال الآن.
+portal-capacity-answer = الآن
+portal-capacity-unstated = غير محدد
+portal-capacity-yes = نعم
+portal-capacity-waitlist = قائمة انتظار
+portal-capacity-no = لا
+portal-capacity-weeks = أسابيع الانتظار (لقائمة الانتظار)
+portal-capacity-submit = حفظ الإجابات
+portal-service-housing = السكن
+portal-service-income = الدخل
+portal-service-education = التعليم
+portal-service-medical = الرعاية الطبية
+portal-service-psychosocial = الدعم النفسي والاجتماعي
+portal-service-legal-documents = الوثائق القانونية
+portal-service-family-tracing = البحث عن الأسرة
+portal-service-airport-pickup = الاستقبال في المطار
+portal-service-temporary-accommodation = السكن المؤقت

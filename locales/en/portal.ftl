@@ -267,3 +267,27 @@ portal-shown-webhook-secret = The webhook's signing secret:
 portal-shown-key = The new API key:
 portal-shown-invitation = The invitation link (valid 72 hours, once):
 portal-shown-once = Copy it now: it is shown only this once.
+
+# The referral's vocabulary: hold, declines by code, capacity
+portal-due-review = Review the hold
+portal-on-hold = On hold until { $date }: { $reason }
+portal-declined-because = Declined:
+portal-done-capacity = Your capacity answers were saved.
+portal-capacity-title = Can you take new referrals?
+portal-capacity-intro = For each country and service: the caseworkers see your answer when they choose a partner, and partners who can take someone now come first.
+portal-capacity-answer = Now
+portal-capacity-unstated = Not stated
+portal-capacity-yes = Yes
+portal-capacity-waitlist = Waiting list
+portal-capacity-no = No
+portal-capacity-weeks = Weeks of waiting (for a waiting list)
+portal-capacity-submit = Save the answers
+portal-service-housing = Housing
+portal-service-income = Income
+portal-service-education = Education
+portal-service-medical = Medical care
+portal-service-psychosocial = Psychosocial support
+portal-service-legal-documents = Legal documents
+portal-service-family-tracing = Family tracing
+portal-service-airport-pickup = Airport pick-up
+portal-service-temporary-accommodation = Temporary accommodation

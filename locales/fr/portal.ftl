@@ -267,3 +267,27 @@ portal-shown-webhook-secret = Le secret de signature du webhook :
 portal-shown-key = La nouvelle clé API :
 portal-shown-invitation = Le lien d'invitation (valable 72 heures, une seule fois) :
 portal-shown-once = Copiez-le maintenant : il ne s'affiche que cette fois-ci.
+
+# Le vocabulaire de l'orientation : suspension, refus codés, capacité
+portal-due-review = Revoir la suspension
+portal-on-hold = Suspendue jusqu’au { $date } : { $reason }
+portal-declined-because = Refusée :
+portal-done-capacity = Vos réponses sur la capacité ont été enregistrées.
+portal-capacity-title = Pouvez-vous accueillir de nouvelles orientations ?
+portal-capacity-intro = Pour chaque pays et chaque service : les référents voient votre réponse lorsqu’ils choisissent un partenaire, et les partenaires qui peuvent accueillir quelqu’un maintenant passent en premier.
+portal-capacity-answer = Maintenant
+portal-capacity-unstated = Non indiqué
+portal-capacity-yes = Oui
+portal-capacity-waitlist = Liste d’attente
+portal-capacity-no = Non
+portal-capacity-weeks = Semaines d’attente (pour une liste d’attente)
+portal-capacity-submit = Enregistrer les réponses
+portal-service-housing = Logement
+portal-service-income = Revenus
+portal-service-education = Éducation
+portal-service-medical = Soins médicaux
+portal-service-psychosocial = Soutien psychosocial
+portal-service-legal-documents = Documents juridiques
+portal-service-family-tracing = Recherche de la famille
+portal-service-airport-pickup = Accueil à l’aéroport
+portal-service-temporary-accommodation = Hébergement temporaire

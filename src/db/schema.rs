@@ -297,6 +297,11 @@ diesel::table! {
         arrival_received -> Nullable<Bool>,
         arrival_note -> Nullable<Text>,
         outcome -> Nullable<Text>,
+        decline_reason_code -> Nullable<Text>,
+        on_hold_since -> Nullable<Timestamp>,
+        hold_reason -> Nullable<Text>,
+        hold_review_on -> Nullable<Date>,
+        held_days -> Integer,
     }
 }
 
@@ -309,6 +314,8 @@ diesel::table! {
         by_type -> Text,
         by_id -> Text,
         reason -> Nullable<Text>,
+        reason_code -> Nullable<Text>,
+        resumed -> Bool,
     }
 }
 
@@ -579,3 +586,17 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(mail_outbox, partner_users, staff_mail);
+
+diesel::table! {
+    partner_capacity (partner_id, country, need) {
+        partner_id -> Text,
+        country -> Text,
+        need -> Text,
+        answer -> Text,
+        waitlist_weeks -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(partner_capacity -> partners (partner_id));
+diesel::allow_tables_to_appear_in_same_query!(partner_capacity, partners);

@@ -342,6 +342,8 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
             by_type: r.by_type,
             by_id: &r.by_id,
             reason: r.reason.as_deref(),
+            reason_code: None,
+            resumed: false,
         }
     });
     insert_rows!(conn, checklist_items::table, p.checklist_items, |r| {

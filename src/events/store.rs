@@ -13,7 +13,8 @@ use crate::db::{DbConn, DbError};
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Message {
     /// `referral.requested`, `referral.acknowledged`, `referral.accepted`,
-    /// `referral.declined`, `referral.cancelled`, `consent.withdrawn`,
+    /// `referral.declined`, `referral.on_hold`, `referral.resumed`,
+    /// `referral.cancelled`, `consent.withdrawn`,
     /// `monitoring.due`, ..., or `webhook.test`.
     #[serde(rename = "type")]
     pub event_type: String,

@@ -55,6 +55,8 @@ pub const REPLAYS: &[Replay] = &[
     replay("/partner/v1/referrals/{id}/acknowledge", "referral",   Some("/partner/v1/referrals/{id}")),
     replay("/partner/v1/referrals/{id}/accept",      "referral",   Some("/partner/v1/referrals/{id}")),
     replay("/partner/v1/referrals/{id}/decline",     "referral",   Some("/partner/v1/referrals/{id}")),
+    replay("/partner/v1/referrals/{id}/hold",        "referral",   Some("/partner/v1/referrals/{id}")),
+    replay("/partner/v1/referrals/{id}/resume",      "referral",   Some("/partner/v1/referrals/{id}")),
     replay("/partner/v1/referrals/{id}/arrival",     "referral",   Some("/partner/v1/referrals/{id}")),
     replay("/partner/v1/referrals/{id}/close",       "referral",   Some("/partner/v1/referrals/{id}")),
     replay("/partner/v1/referrals/{id}/reintegration-plan", "plan", None),

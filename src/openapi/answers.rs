@@ -60,6 +60,23 @@ fn part(name: &str) -> serde_json::Value {
 fn report_parts() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         (
+            "DeclinesByReason",
+            json!({
+                "description": "Declines of the referrals sent in the period, by their coded reason (FHIR `Task.statusReason`); every code is a key. A decline recorded before the codes counts as `other`. In CSV, the columns `declines_<code>`.",
+                "type": "object",
+                "required": ["no_capacity", "not_in_area", "not_eligible", "client_unreachable", "security_concern", "other"],
+                "additionalProperties": false,
+                "properties": {
+                    "no_capacity": part("Count"),
+                    "not_in_area": part("Count"),
+                    "not_eligible": part("Count"),
+                    "client_unreachable": part("Count"),
+                    "security_concern": part("Count"),
+                    "other": part("Count")
+                }
+            }),
+        ),
+        (
             "Count",
             json!({
                 "description": "A count: a whole number, or \"<5\" when it is 1 to 4 or would give a hidden one away.",
@@ -257,6 +274,18 @@ pub fn response_bodies() -> Vec<ResponseBody> {
         ),
         entry("POST", "/partner/v1/referrals/{id}/accept", partner_view()),
         entry("POST", "/partner/v1/referrals/{id}/decline", partner_view()),
+        entry("POST", "/partner/v1/referrals/{id}/hold", partner_view()),
+        entry("POST", "/partner/v1/referrals/{id}/resume", partner_view()),
+        entry(
+            "GET",
+            "/partner/v1/capacity",
+            schema_of::<crate::partners::capacity::CapacityView>(),
+        ),
+        entry(
+            "PUT",
+            "/partner/v1/capacity",
+            schema_of::<crate::partners::capacity::CapacityView>(),
+        ),
         entry("POST", "/partner/v1/referrals/{id}/arrival", partner_view()),
         entry(
             "POST",
@@ -394,7 +423,7 @@ fn written_bodies() -> Vec<Written> {
                         "required": [
                             "partner_id", "referrals", "accepted", "rejected", "acceptance_rate",
                             "median_hours_to_acknowledge", "median_hours_to_decide", "sla_breaches",
-                            "monitoring_done", "monitoring_due"
+                            "monitoring_done", "monitoring_due", "declines_by_reason"
                         ],
                         "properties": {
                             "partner_id": {"type": "string"},
@@ -403,10 +432,15 @@ fn written_bodies() -> Vec<Written> {
                             "median_hours_to_acknowledge": part("Median"),
                             "median_hours_to_decide": part("Median"),
                             "sla_breaches": part("Count"),
-                            "monitoring_done": part("Count"), "monitoring_due": part("Count")
+                            "monitoring_done": part("Count"), "monitoring_due": part("Count"),
+                            "declines_by_reason": part("DeclinesByReason")
                         }
                     }},
-                    "totals": {"type": "object", "additionalProperties": part("Count")},
+                    "totals": {
+                        "type": "object",
+                        "properties": {"declines_by_reason": part("DeclinesByReason")},
+                        "additionalProperties": part("Count")
+                    },
                     "period": part("Period")
                 }
             }),

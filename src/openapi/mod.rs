@@ -125,7 +125,14 @@ pub fn request_bodies() -> Vec<RequestBody> {
         no_body("POST", "/partner/v1/webhook/test"),
         body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/acknowledge", false),
         body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/accept", false),
-        body::<Reason>("POST", "/partner/v1/referrals/{id}/decline", true),
+        body::<crate::referrals::vocabulary::Decline>(
+            "POST",
+            "/partner/v1/referrals/{id}/decline",
+            true,
+        ),
+        body::<crate::referrals::vocabulary::Hold>("POST", "/partner/v1/referrals/{id}/hold", true),
+        body::<OptionalNote>("POST", "/partner/v1/referrals/{id}/resume", false),
+        body::<crate::partners::capacity::CapacityInput>("PUT", "/partner/v1/capacity", true),
         body::<OptionalNote>(
             "POST",
             "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete",

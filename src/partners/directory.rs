@@ -174,6 +174,7 @@ pub fn profiles_for_country(
         .collect();
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let open = store::open_referrals(conn, &ids)?;
+    let mut answers = super::capacity::store::answers_in_country(conn, &ids, country)?;
     let children = &snapshot.children;
     let mut profiles = Vec::new();
     for row in rows {
@@ -211,6 +212,7 @@ pub fn profiles_for_country(
                 acknowledge_working_days: days(row.sla_acknowledge_working_days),
                 decide_working_days: days(row.sla_decide_working_days),
             },
+            capacity_answers: answers.remove(&row.id).unwrap_or_default(),
         });
     }
     Ok(profiles)

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::capacity::{Availability, CapacityItem};
 use super::{PartnerId, PartnerStatus, Service, ServiceArea, SlaOverrides};
 use crate::domain::{CountryCode, LanguageCode, RegionCode};
 
@@ -19,6 +20,9 @@ pub struct PartnerProfile {
     pub capacity: u32,
     pub open_referrals: u32,
     pub sla: SlaOverrides,
+    /// The partner's capacity answers (those for the request's country
+    /// count).
+    pub capacity_answers: Vec<CapacityItem>,
 }
 
 /// The return to find a partner for.
@@ -46,11 +50,13 @@ const WEIGHT_REGION: f64 = 0.20;
 const WEIGHT_LANGUAGE: f64 = 0.20;
 const WEIGHT_CAPACITY: f64 = 0.15;
 
-/// Ranks the active partners that serve the destination country, best first
-/// (ties: more free places, then id). Partners elsewhere, paused or
-/// inactive are left out.
+/// Ranks the active partners that serve the destination country, best
+/// first: by their capacity answer for the country and needs (yes, then a
+/// waitlist, shorter first, then no answer, then no), then by score (ties:
+/// more free places, then id). Partners elsewhere, paused or inactive are
+/// left out.
 pub fn rank(partners: &[PartnerProfile], request: &MatchRequest) -> Vec<PartnerMatch> {
-    let mut matches: Vec<(PartnerMatch, u32)> = partners
+    let mut matches: Vec<(PartnerMatch, Availability, u32)> = partners
         .iter()
         .filter(|p| p.status == PartnerStatus::Active)
         .filter_map(|p| {
@@ -58,16 +64,21 @@ pub fn rank(partners: &[PartnerProfile], request: &MatchRequest) -> Vec<PartnerM
                 .service_areas
                 .iter()
                 .find(|a| a.country == request.country)?;
-            Some(score(p, area, request))
+            let availability =
+                Availability::of(&p.capacity_answers, &request.country, &request.needs);
+            let (mut found, free) = score(p, area, request);
+            found.reasons.push(availability.reason());
+            Some((found, availability, free))
         })
         .collect();
-    matches.sort_by(|(a, free_a), (b, free_b)| {
-        b.score
-            .total_cmp(&a.score)
+    matches.sort_by(|(a, answer_a, free_a), (b, answer_b, free_b)| {
+        answer_a
+            .cmp(answer_b)
+            .then(b.score.total_cmp(&a.score))
             .then(free_b.cmp(free_a))
             .then(a.partner_id.cmp(&b.partner_id))
     });
-    matches.into_iter().map(|(m, _)| m).collect()
+    matches.into_iter().map(|(m, _, _)| m).collect()
 }
 
 fn score(
@@ -166,6 +177,7 @@ fn score(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::partners::capacity::CapacityAnswer;
 
     fn code<T: std::str::FromStr<Err = String>>(s: &str) -> T {
         s.parse().unwrap_or_else(|e| panic!("{e}"))
@@ -190,7 +202,58 @@ mod tests {
             capacity: 10,
             open_referrals: 0,
             sla: SlaOverrides::default(),
+            capacity_answers: Vec::new(),
         }
+    }
+
+    fn answer(need: Service, answer: CapacityAnswer, weeks: Option<u32>) -> CapacityItem {
+        CapacityItem {
+            country: code("GH"),
+            need,
+            answer,
+            waitlist_weeks: weeks,
+            updated_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn the_capacity_answer_ranks_before_the_fit_and_shows_as_a_reason() {
+        let fit = |id: &str| partner(id, &[], &[Service::Housing, Service::Medical], &["en"]);
+        let answering = |id: &str, answers: Vec<CapacityItem>| PartnerProfile {
+            capacity_answers: answers,
+            ..fit(id)
+        };
+        use CapacityAnswer::{No, Waitlist, Yes};
+        let silent = fit("silent");
+        let full = answering("full", vec![answer(Service::Housing, No, None)]);
+        let later = answering(
+            "later",
+            vec![
+                answer(Service::Housing, Yes, None),
+                answer(Service::Medical, Waitlist, Some(6)),
+            ],
+        );
+        let soon = answering("soon", vec![answer(Service::Medical, Waitlist, Some(2))]);
+        let ready = PartnerProfile {
+            // A weaker fit (no shared language) that can take it now.
+            languages: vec![code("fr")],
+            ..answering(
+                "ready",
+                vec![
+                    answer(Service::Housing, Yes, None),
+                    answer(Service::Medical, Yes, None),
+                ],
+            )
+        };
+        let ranked = rank(&[silent, full, later, soon, ready], &request());
+        let order: Vec<&str> = ranked.iter().map(|m| m.partner_id.as_str()).collect();
+        assert_eq!(order, ["ready", "soon", "later", "silent", "full"]);
+        let last_reason = |i: usize| ranked[i].reasons.last().cloned().unwrap_or_default();
+        assert_eq!(last_reason(0), "capacity: yes");
+        assert_eq!(last_reason(1), "capacity: waitlist, 2 weeks");
+        assert_eq!(last_reason(2), "capacity: waitlist, 6 weeks");
+        assert_eq!(last_reason(3), "capacity: not stated");
+        assert_eq!(last_reason(4), "capacity: no");
     }
 
     fn request() -> MatchRequest {

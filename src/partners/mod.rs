@@ -4,6 +4,7 @@
 //! database (`commands::sync`, over `store`), served (`routes`) and ranked
 //! for a return (`matching`).
 
+pub mod capacity;
 pub mod commands;
 pub mod directory;
 pub mod file;

@@ -1,20 +1,59 @@
-//! `GET /api/v1/partners` and `GET /api/v1/partners/{id}`.
+//! `GET /api/v1/partners` and `GET /api/v1/partners/{id}`; a partner's own
+//! capacity answer at `GET` and `PUT /partner/v1/capacity`.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 
+use super::capacity::{self, CapacityInput};
 use super::directory;
 use super::store::PartnerFilter;
 use super::{PartnerStatus, Service};
+use crate::audit::AuditContext;
+use crate::auth::PartnerCaller;
 use crate::domain::{CountryCode, LanguageCode};
-use crate::http::{AppError, Page, PageRequest, QueryParams, RouteSpec};
+use crate::http::{AppError, JsonBody, Page, PageRequest, QueryParams, RouteSpec};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
         RouteSpec::get("/api/v1/partners", list_partners).query::<ListQuery>(),
         RouteSpec::get("/api/v1/partners/{id}", get_partner),
+        RouteSpec::get("/partner/v1/capacity", get_capacity),
+        RouteSpec::new(
+            actix_web::http::Method::PUT,
+            "/partner/v1/capacity",
+            set_capacity,
+        ),
     ]
+}
+
+async fn get_capacity(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+) -> Result<HttpResponse, AppError> {
+    let view = crate::audit::read::audited(&state.db, audit, move |conn, by| {
+        capacity::commands::get(conn, by, &caller.partner_id, Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn set_capacity(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    body: JsonBody<CapacityInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let view = state
+        .db
+        .write(move |conn| {
+            capacity::commands::set(conn, &audit, &caller.partner_id, &input, Utc::now())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

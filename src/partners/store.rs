@@ -358,7 +358,13 @@ fn bump_version(conn: &mut DbConn) -> Result<(), DbError> {
 /// The statuses of a referral still running, which holds a place of the
 /// partner's capacity (`ReferralStatus::is_open` in `referrals`, which sits
 /// above this area; a test holds the two lists equal).
-const OPEN_REFERRAL_STATUSES: [&str; 4] = ["requested", "received", "accepted", "in_progress"];
+const OPEN_REFERRAL_STATUSES: [&str; 5] = [
+    "requested",
+    "received",
+    "accepted",
+    "on_hold",
+    "in_progress",
+];
 
 /// Per partner of `ids`, the referrals it holds open now: counted at each
 /// read, as referrals move all day while the directory stands still.

@@ -85,6 +85,11 @@ pub fn due(view: &PartnerReferralView, today: NaiveDate) -> Vec<Due> {
                 }
             }
         }
+        ReferralStatus::OnHold => {
+            if let Some(hold) = &view.on_hold {
+                due.push(Due::new("portal-due-review", Some(hold.review_on), today));
+            }
+        }
         _ => {}
     }
     due.sort_by_key(|d| d.by.unwrap_or(NaiveDate::MAX));
@@ -232,6 +237,8 @@ mod tests {
             monitoring_visits: Vec::new(),
             reintegration_plan: None,
             outcome: None,
+            status_reason: None,
+            on_hold: None,
             history: Vec::new(),
         }
     }

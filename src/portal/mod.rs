@@ -9,6 +9,7 @@
 //! Each page is a route in `crate::auth::policy::PORTAL`, guarded by
 //! [`guard::enforce`] with a portal session, never a bearer token.
 
+mod capacity;
 pub mod context;
 mod drafts;
 pub mod guard;
@@ -41,6 +42,8 @@ pub fn pages() -> Vec<PageRoute> {
         post("/portal/referrals/{id}/acknowledge", referral::acknowledge),
         post("/portal/referrals/{id}/accept", referral::accept),
         post("/portal/referrals/{id}/decline", referral::decline),
+        post("/portal/referrals/{id}/hold", referral::hold),
+        post("/portal/referrals/{id}/resume", referral::resume),
         post("/portal/referrals/{id}/arrival", referral::arrival),
         post(
             "/portal/referrals/{id}/checklist-items/{item_id}/complete",
@@ -56,6 +59,7 @@ pub fn pages() -> Vec<PageRoute> {
         post("/portal/drafts/{id}/discard", drafts::discard),
         get("/portal/settings", settings::show),
         post("/portal/settings/webhook", settings::set_webhook),
+        post("/portal/settings/capacity", capacity::set),
         post("/portal/settings/keys", settings::create_key),
         post("/portal/settings/keys/{id}/revoke", settings::revoke_key),
         post("/portal/settings/users", settings::invite),

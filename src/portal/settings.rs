@@ -31,6 +31,7 @@ struct SettingsPage {
     url: Field,
     keys: Vec<(String, String, String, String)>,
     users: Vec<(String, String, String, String, bool)>,
+    capacity: Vec<super::capacity::Row>,
     invite_email: Field,
     invite_role: Field,
     invite_language: Field,
@@ -90,6 +91,11 @@ async fn settings_page(
         Ok(loaded) => loaded,
         Err(err) => return portal.fail(err),
     };
+    let (served, answers) =
+        match super::capacity::load(portal, session.user.partner_id.clone()).await {
+            Ok(found) => found,
+            Err(err) => return portal.fail(err),
+        };
     let t = portal.t;
     let form = posted.as_ref().map(|(f, _)| *f);
     let refused = posted.as_ref().map(|(_, r)| r);
@@ -99,7 +105,10 @@ async fn settings_page(
         .collect();
     let roles: Vec<&str> = PartnerRole::ALL.iter().map(|r| r.as_str()).collect();
     let date = |d: chrono::NaiveDateTime| page::date(&t, d.date());
+    let capacity =
+        super::capacity::rows(&t, &served, &answers, posted.as_ref().map(|(f, r)| (*f, r)));
     let body = SettingsPage {
+        capacity,
         coordinator: session.user.role == PartnerRole::Coordinator,
         language: Field::new("language", t.t("portal-settings-language"), Kind::Select)
             .choices(langs.clone())
@@ -210,7 +219,20 @@ fn admin_refusal(err: AdminError, field: &str) -> Refused {
     }
 }
 
+/// The settings again, with a refused form and why.
+pub(super) async fn refused_page(
+    portal: &Portal,
+    form: &FormData,
+    refused: Refused,
+) -> HttpResponse {
+    refused_form(portal, form, refused).await
+}
+
 async fn refused(portal: &Portal, form: &FormData, refused: Refused) -> HttpResponse {
+    refused_form(portal, form, refused).await
+}
+
+async fn refused_form(portal: &Portal, form: &FormData, refused: Refused) -> HttpResponse {
     match refused {
         Refused::Other(err) => portal.fail(err),
         refused => {

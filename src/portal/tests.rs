@@ -61,6 +61,7 @@ const CODE_PREFIXES: &[&str] = &[
     "portal-mode",
     "portal-outcome",
     "portal-decline",
+    "portal-service",
 ];
 
 #[test]
@@ -141,6 +142,13 @@ fn every_code_the_portal_shows_has_a_label_in_every_portal_language() {
     );
     add("portal-decline", super::referral::DECLINE_CODES.to_vec());
     add("portal-visit-status", vec!["scheduled", "done", "missed"]);
+    add(
+        "portal-service",
+        crate::partners::Service::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    );
     let tasks: Vec<String> = crate::domain::checklist::default_checklist()
         .into_iter()
         .map(|i| i.kind)

@@ -9,6 +9,9 @@ pub mod plan;
 pub mod queries;
 pub mod routes;
 pub mod store;
+pub mod vocabulary;
+
+pub use vocabulary::{Decline, DeclineReason, Hold, OnHold, StatusReason};
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
@@ -24,6 +27,9 @@ text_enum! {
         /// Acknowledged by the partner.
         Received => "received",
         Accepted => "accepted",
+        /// Accepted, and paused by the partner until it resumes (FHIR
+        /// Task `on-hold`); SLA clocks pause.
+        OnHold => "on_hold",
         /// Declined by the partner.
         Rejected => "rejected",
         /// The person departed.
@@ -43,6 +49,8 @@ text_enum! {
         Complete => "complete",
         Fail => "fail",
         Cancel => "cancel",
+        Hold => "hold",
+        Resume => "resume",
     }
 }
 
@@ -56,6 +64,8 @@ impl Action {
                 | Action::Decline
                 | Action::Complete
                 | Action::Fail
+                | Action::Hold
+                | Action::Resume
         )
     }
 }
@@ -69,11 +79,14 @@ pub const TRANSITIONS: &[(ReferralStatus, Action, ReferralStatus)] = &[
     (S::Received, A::Accept, S::Accepted),
     (S::Received, A::Decline, S::Rejected),
     (S::Accepted, A::Depart, S::InProgress),
+    (S::Accepted, A::Hold, S::OnHold),
+    (S::OnHold, A::Resume, S::Accepted),
     (S::InProgress, A::Complete, S::Completed),
     (S::InProgress, A::Fail, S::Failed),
     (S::Requested, A::Cancel, S::Cancelled),
     (S::Received, A::Cancel, S::Cancelled),
     (S::Accepted, A::Cancel, S::Cancelled),
+    (S::OnHold, A::Cancel, S::Cancelled),
     (S::InProgress, A::Cancel, S::Cancelled),
 ];
 
@@ -151,6 +164,7 @@ impl ReferralStatus {
             S::Requested => "referral.requested",
             S::Received => "referral.acknowledged",
             S::Accepted => "referral.accepted",
+            S::OnHold => "referral.on_hold",
             S::Rejected => "referral.declined",
             S::InProgress => "referral.departed",
             S::Completed => "referral.completed",
@@ -228,6 +242,10 @@ pub struct SlaClock {
     pub decide_due_on: NaiveDate,
     pub planned_departure_on: NaiveDate,
     pub departed: bool,
+    /// Whole days the referral spent on hold, summed at each resume: the
+    /// not-departed deadline moves back by as much. While on hold the
+    /// clock stands still (the status is not `accepted`).
+    pub held_days: i64,
 }
 
 impl SlaClock {
@@ -243,12 +261,21 @@ impl SlaClock {
         if !self.decided && today > self.decide_due_on {
             flags.push("decision_overdue");
         }
-        let departure_deadline =
-            self.planned_departure_on + Duration::days(i64::from(not_departed_after_days));
+        let departure_deadline = self.not_departed_due_on(not_departed_after_days);
         if self.status == ReferralStatus::Accepted && !self.departed && today > departure_deadline {
             flags.push("not_departed");
         }
         flags
+    }
+}
+
+impl SlaClock {
+    /// The day after which an accepted referral not departed is late: the
+    /// planned departure, the programme's grace, and the days held.
+    pub fn not_departed_due_on(&self, not_departed_after_days: u32) -> NaiveDate {
+        self.planned_departure_on
+            + Duration::days(i64::from(not_departed_after_days))
+            + Duration::days(self.held_days.max(0))
     }
 }
 
@@ -284,7 +311,8 @@ pub struct NewReferral {
     pub consent_id: uuid::Uuid,
 }
 
-/// A reason, required (decline, cancel).
+/// A reason, required (the staff's cancel; a decline is a
+/// [`vocabulary::Decline`]).
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
@@ -355,7 +383,13 @@ mod tests {
         assert_eq!(S::Requested.after(A::Accept), None, "acknowledge first");
         assert_eq!(S::Received.after(A::Decline), Some(S::Rejected));
         assert_eq!(S::Accepted.after(A::Depart), Some(S::InProgress));
-        for open in [S::Requested, S::Received, S::Accepted, S::InProgress] {
+        for open in [
+            S::Requested,
+            S::Received,
+            S::Accepted,
+            S::OnHold,
+            S::InProgress,
+        ] {
             assert_eq!(open.after(A::Cancel), Some(S::Cancelled));
             assert!(open.is_open());
         }
@@ -367,10 +401,37 @@ mod tests {
     }
 
     #[test]
+    fn an_accepted_referral_can_be_held_resumed_and_cancelled_on_hold() {
+        assert_eq!(S::Accepted.after(A::Hold), Some(S::OnHold));
+        assert_eq!(S::OnHold.after(A::Resume), Some(S::Accepted));
+        assert_eq!(S::OnHold.after(A::Cancel), Some(S::Cancelled));
+        assert_eq!(S::OnHold.after(A::Depart), None, "resume first");
+        assert_eq!(S::Received.after(A::Hold), None, "accept first");
+        assert_eq!(S::OnHold.after(A::Hold), None);
+        assert_eq!(S::Accepted.allowed(), [A::Depart, A::Hold, A::Cancel]);
+        assert_eq!(S::OnHold.allowed(), [A::Resume, A::Cancel]);
+        assert!(A::Hold.by_partner() && A::Resume.by_partner());
+        assert_eq!(S::OnHold.event_type(), "referral.on_hold");
+        assert!(ReferralStatus::open().contains(&S::OnHold));
+        let refused = S::Received.step(A::Hold, true).expect_err("not accepted");
+        assert!(matches!(
+            refused,
+            Refusal::NotAllowedNow { ref allowed, .. } if allowed == &["accept", "decline"]
+        ));
+        let refused = S::Accepted.step(A::Resume, true).expect_err("not held");
+        assert!(matches!(
+            refused,
+            Refusal::NotAllowedNow { ref allowed, .. } if allowed == &["hold"]
+        ));
+    }
+
+    #[test]
     fn a_partner_is_told_only_its_own_steps() {
         assert_eq!(S::Received.allowed_to(true), [A::Accept, A::Decline]);
         assert_eq!(S::Received.allowed_to(false), S::Received.allowed());
-        assert!(S::Accepted.allowed_to(true).is_empty());
+        assert_eq!(S::Accepted.allowed_to(true), [A::Hold]);
+        assert_eq!(S::OnHold.allowed_to(true), [A::Resume]);
+        assert!(S::InProgress.allowed_to(true).contains(&A::Complete));
         let refused = S::Requested
             .step(A::Accept, true)
             .expect_err("acknowledge first");
@@ -438,6 +499,7 @@ mod tests {
             decide_due_on: date(13),
             planned_departure_on: date(1),
             departed: false,
+            held_days: 0,
         };
         assert!(clock.flags(date(3), 30).is_empty(), "due today is not late");
         assert_eq!(clock.flags(date(4), 30), ["acknowledge_overdue"]);
@@ -464,6 +526,39 @@ mod tests {
             cancelled.flags(date(31), 0).is_empty(),
             "closed referrals are never late"
         );
+    }
+
+    #[test]
+    fn the_sla_clock_stands_still_on_hold_and_resumes_later() {
+        let date = |m, d| NaiveDate::from_ymd_opt(2026, m, d).expect("date");
+        let accepted = SlaClock {
+            status: S::Accepted,
+            acknowledged: true,
+            decided: true,
+            acknowledge_due_on: date(3, 3),
+            decide_due_on: date(3, 13),
+            planned_departure_on: date(3, 1),
+            departed: false,
+            held_days: 0,
+        };
+        assert_eq!(accepted.not_departed_due_on(30), date(3, 31));
+        assert_eq!(accepted.flags(date(4, 1), 30), ["not_departed"]);
+        let held = SlaClock {
+            status: S::OnHold,
+            ..accepted
+        };
+        assert!(
+            held.flags(date(6, 1), 30).is_empty(),
+            "nothing is late while on hold"
+        );
+        let resumed = SlaClock {
+            status: S::Accepted,
+            held_days: 10,
+            ..held
+        };
+        assert_eq!(resumed.not_departed_due_on(30), date(4, 10));
+        assert!(resumed.flags(date(4, 10), 30).is_empty(), "pushed back");
+        assert_eq!(resumed.flags(date(4, 11), 30), ["not_departed"]);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::commands::{self, after_departure, checklist};
 use super::plan::NewPlan;
-use super::{Arrival, Closure, OptionalNote, Reason, ReferralStatus, queries};
+use super::vocabulary::{Decline, Hold};
+use super::{Arrival, Closure, OptionalNote, ReferralStatus, queries};
 use crate::audit::AuditContext;
 use crate::auth::PartnerCaller;
 use crate::http::{
@@ -23,6 +24,8 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::post("/partner/v1/referrals/{id}/acknowledge", acknowledge),
         RouteSpec::post("/partner/v1/referrals/{id}/accept", accept),
         RouteSpec::post("/partner/v1/referrals/{id}/decline", decline),
+        RouteSpec::post("/partner/v1/referrals/{id}/hold", hold),
+        RouteSpec::post("/partner/v1/referrals/{id}/resume", resume),
         RouteSpec::post(
             "/partner/v1/referrals/{id}/checklist-items/{item_id}/complete",
             complete_item,
@@ -180,14 +183,48 @@ async fn decline(
     caller: PartnerCaller,
     audit: AuditContext,
     id: web::Path<String>,
-    body: JsonBody<Reason>,
+    body: JsonBody<Decline>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let reason = body.into_inner().reason;
+    let decline = body.into_inner();
     let view = state
         .db
         .write(move |conn| {
-            commands::decline(conn, &audit, &caller.partner_id, &id, &reason, Utc::now())
+            commands::decline(conn, &audit, &caller.partner_id, &id, &decline, Utc::now())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn hold(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: JsonBody<Hold>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let hold = body.into_inner();
+    let view = state
+        .db
+        .write(move |conn| commands::hold(conn, &audit, &caller.partner_id, &id, &hold, Utc::now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn resume(
+    state: web::Data<AppState>,
+    caller: PartnerCaller,
+    audit: AuditContext,
+    id: web::Path<String>,
+    body: OptionalJsonBody<OptionalNote>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let note = body.0;
+    let view = state
+        .db
+        .write(move |conn| {
+            commands::resume(conn, &audit, &caller.partner_id, &id, &note, Utc::now())
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))

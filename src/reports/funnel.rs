@@ -146,6 +146,7 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
         history_with_cases!(),
         referral_history::status
             .eq(ReferralStatus::Accepted.as_str())
+            .and(referral_history::resumed.eq(false))
             .and(referral_history::at.ge(start))
             .and(referral_history::at.lt(end))
     );
@@ -279,6 +280,7 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
         referral_history::table
             .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
             .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+            .filter(referral_history::resumed.eq(false))
             .select((
                 referrals::sent_at,
                 referral_history::at,
@@ -289,6 +291,7 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
     } else {
         scoped!(history_with_cases!(), scope)
             .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+            .filter(referral_history::resumed.eq(false))
             .select((
                 referrals::sent_at,
                 referral_history::at,
@@ -478,6 +481,7 @@ pub fn referral_cells(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Cells>, Db
             history_with_cases!(),
             referral_history::status
                 .eq(ReferralStatus::Accepted.as_str())
+                .and(referral_history::resumed.eq(false))
                 .and(referral_history::at.ge(start))
                 .and(referral_history::at.lt(end))
         ),

@@ -36,6 +36,7 @@ struct OpenReferralFacts {
     decide_due_on: NaiveDate,
     departed_on: Option<NaiveDate>,
     planned_departure_on: NaiveDate,
+    held_days: i32,
 }
 
 /// A scheduled visit of a referral in progress; the fields in the order of
@@ -80,6 +81,7 @@ pub fn overdue(
             referrals::decide_due_on,
             referrals::departed_on,
             return_cases::planned_departure_on,
+            referrals::held_days,
         ))
         .load(conn)?;
     let mut items = Vec::new();
@@ -97,12 +99,13 @@ pub fn overdue(
             decide_due_on: decide_due,
             planned_departure_on: planned,
             departed: row.departed_on.is_some(),
+            held_days: i64::from(row.held_days),
         };
         for flag in clock.flags(today, not_departed_after_days) {
             let due_on = match flag {
                 "acknowledge_overdue" => ack_due,
                 "decision_overdue" => decide_due,
-                _ => planned + Duration::days(i64::from(not_departed_after_days)),
+                _ => clock.not_departed_due_on(not_departed_after_days),
             };
             items.push(Overdue {
                 kind: flag,

@@ -1,6 +1,7 @@
 //! Partners: per partner, the referrals sent in the period, what became of
-//! them, how fast the partner answered and its monitoring visits; small
-//! cells hidden across each column, and in the totals.
+//! them (declines by their coded reason), how fast the partner answered and
+//! its monitoring visits; small cells hidden across each column, and in the
+//! totals.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +15,11 @@ use crate::db::schema::{monitoring_visits, partners, referral_history, referrals
 use crate::db::{DbConn, DbError};
 use crate::monitoring::VisitStatus;
 use crate::referrals::ReferralStatus;
+use crate::referrals::vocabulary::DeclineReason;
 
-pub const COLUMNS: [&str; 10] = [
+/// The CSV's columns; in JSON the `declines_*` ones are the keys of each
+/// row's `declines_by_reason` (see [`nest_declines`]).
+pub const COLUMNS: [&str; 16] = [
     "partner_id",
     "referrals",
     "accepted",
@@ -26,7 +30,16 @@ pub const COLUMNS: [&str; 10] = [
     "sla_breaches",
     "monitoring_done",
     "monitoring_due",
+    "declines_no_capacity",
+    "declines_not_in_area",
+    "declines_not_eligible",
+    "declines_client_unreachable",
+    "declines_security_concern",
+    "declines_other",
 ];
+
+/// The first of the declines' columns in [`COUNTED`].
+const FIRST_DECLINE: usize = 6;
 
 /// One partner's figures for the partners report.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +52,8 @@ pub struct PartnerFigures {
     pub sla_breaches: i64,
     pub monitoring_done: i64,
     pub monitoring_due: i64,
+    /// Declines by code, in the order of `DeclineReason::ALL`.
+    pub declines: [i64; 6],
 }
 
 /// A referral sent in the period: when it was answered and when it was due
@@ -95,6 +110,7 @@ pub fn partners(
                     referral_history::status
                         .eq_any([ReferralStatus::Accepted, ReferralStatus::Rejected]),
                 )
+                .filter(referral_history::resumed.eq(false))
                 .select((referrals::partner_id, referral_history::status))
                 .load(conn)?
         }
@@ -126,6 +142,24 @@ pub fn partners(
             acknowledged_at.map(|at| at.date()).unwrap_or(today) > row.acknowledge_due_on;
         let late_decision = decided_at.map(|at| at.date()).unwrap_or(today) > row.decide_due_on;
         entry.sla_breaches += i64::from(late_ack) + i64::from(late_decision);
+    }
+    let declined: Vec<(String, Option<DeclineReason>)> =
+        narrowed!(scope, referrals::table, referrals_with_cases(), |query| {
+            query
+                .filter(referrals::sent_at.ge(start))
+                .filter(referrals::sent_at.lt(end))
+                .filter(referrals::status.eq(ReferralStatus::Rejected))
+                .select((referrals::partner_id, referrals::decline_reason_code))
+                .load(conn)?
+        });
+    for (partner, code) in declined {
+        // A decline from before the codes is `other`, as its body would be read now.
+        let code = code.unwrap_or(DeclineReason::Other);
+        let at = DeclineReason::ALL.iter().position(|c| *c == code);
+        if let Some(cell) = at.and_then(|i| figures.entry(partner).or_default().declines.get_mut(i))
+        {
+            *cell += 1;
+        }
     }
     for (partner, status) in accepted_ids {
         let entry = figures.entry(partner).or_default();
@@ -179,7 +213,8 @@ pub fn report(
     if let Some(partner) = &scope.partner_id {
         figures.entry(partner.clone()).or_default();
     }
-    let columns = Columns::of(&figures, wider.as_ref());
+    let mut columns = Columns::of(&figures, wider.as_ref());
+    columns.link_declines(&figures);
     let mut rows = rows(&figures, &columns);
     if let Some(partner) = &scope.partner_id {
         rows.retain(|row| row.get("partner_id") == Some(&json!(partner)));
@@ -201,14 +236,33 @@ pub fn report(
 type Pick = fn(&PartnerFigures) -> i64;
 
 /// The counted columns, as each is picked from a partner's figures.
-const COUNTED: [(&str, Pick); 6] = [
+const COUNTED: [(&str, Pick); 12] = [
     ("referrals", |f| f.referrals),
     ("accepted", |f| f.accepted),
     ("rejected", |f| f.rejected),
     ("sla_breaches", |f| f.sla_breaches),
     ("monitoring_done", |f| f.monitoring_done),
     ("monitoring_due", |f| f.monitoring_due),
+    ("declines_no_capacity", |f| f.declines[0]),
+    ("declines_not_in_area", |f| f.declines[1]),
+    ("declines_not_eligible", |f| f.declines[2]),
+    ("declines_client_unreachable", |f| f.declines[3]),
+    ("declines_security_concern", |f| f.declines[4]),
+    ("declines_other", |f| f.declines[5]),
 ];
+
+/// A row's JSON with its `declines_*` cells moved into
+/// `declines_by_reason`, keyed by code (every code, always).
+pub fn nest_declines(mut row: Map<String, Value>) -> Map<String, Value> {
+    let mut by_reason = Map::new();
+    for code in DeclineReason::ALL {
+        let key = format!("declines_{code}");
+        let cell = row.remove(&key).unwrap_or(json!(0));
+        by_reason.insert(code.as_str().to_owned(), cell);
+    }
+    row.insert("declines_by_reason".into(), Value::Object(by_reason));
+    row
+}
 
 /// Each counted column as shown, in the order of [`COUNTED`], a cell per
 /// partner in the order of the figures.
@@ -241,6 +295,23 @@ impl Columns {
                 })
                 .collect(),
         )
+    }
+
+    /// A row's declines add up to its `rejected`: where one of them is
+    /// hidden, the smallest other non-zero one goes with it, or the
+    /// subtraction would show it (as across a column).
+    fn link_declines(&mut self, figures: &BTreeMap<String, PartnerFigures>) {
+        for (i, f) in figures.values().enumerate() {
+            let hidden: Vec<bool> = (0..f.declines.len())
+                .map(|d| self.cell(FIRST_DECLINE + d, i) == Count::Hidden)
+                .collect();
+            let linked = suppress_column_with(&f.declines, &hidden);
+            for (d, count) in linked.into_iter().enumerate() {
+                if let Some(cell) = self.0.get_mut(FIRST_DECLINE + d).and_then(|c| c.get_mut(i)) {
+                    *cell = count;
+                }
+            }
+        }
     }
 
     fn cell(&self, column: usize, row: usize) -> Count {

@@ -207,6 +207,14 @@ async fn partners(
     if wants_csv(&req) {
         return csv_response("partners", &partners_report::COLUMNS, &rows);
     }
+    let rows: Vec<Map<String, Value>> = rows
+        .into_iter()
+        .map(partners_report::nest_declines)
+        .collect();
+    let totals = match totals {
+        Value::Object(totals) => Value::Object(partners_report::nest_declines(totals)),
+        other => other,
+    };
     Ok(HttpResponse::Ok().json(json!({
         "items": rows,
         "totals": totals,

@@ -217,6 +217,7 @@ impl Texts {
             "task",
             "reference",
             "pending",
+            "reason",
             "delivered",
             "dead",
         ]

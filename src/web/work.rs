@@ -168,6 +168,7 @@ struct OpenReferral {
     decide_due_on: NaiveDate,
     departed_on: Option<NaiveDate>,
     planned_departure_on: NaiveDate,
+    held_days: i32,
 }
 
 fn caseworker_items(
@@ -194,6 +195,7 @@ fn caseworker_items(
             referrals::decide_due_on,
             referrals::departed_on,
             return_cases::planned_departure_on,
+            referrals::held_days,
         ))
         .load(conn)?;
     for row in open {
@@ -205,12 +207,13 @@ fn caseworker_items(
             decide_due_on: row.decide_due_on,
             planned_departure_on: row.planned_departure_on,
             departed: row.departed_on.is_some(),
+            held_days: i64::from(row.held_days),
         };
         for flag in clock.flags(today, not_departed_after_days) {
             let due_on = match flag {
                 "acknowledge_overdue" => row.acknowledge_due_on,
                 "decision_overdue" => row.decide_due_on,
-                _ => row.planned_departure_on + Duration::days(i64::from(not_departed_after_days)),
+                _ => clock.not_departed_due_on(not_departed_after_days),
             };
             items.push(WorkItem {
                 kind: flag,

@@ -160,7 +160,7 @@ async fn every_writing_route_documents_its_body_with_a_real_schema() {
     assert_eq!(decline["requestBody"]["required"], true);
     assert_eq!(
         decline["requestBody"]["content"]["application/json"]["schema"]["$ref"],
-        "#/components/schemas/Reason"
+        "#/components/schemas/Decline"
     );
     let test = &document["paths"]["/partner/v1/webhook/test"]["post"];
     assert!(test["requestBody"].is_null(), "the test call takes no body");

@@ -301,7 +301,7 @@ fn assert_values(case: &Case, category: &str, view: &Value) {
 }
 
 /// The fields of the view that belong to no category.
-const ALWAYS: [&str; 15] = [
+const ALWAYS: [&str; 17] = [
     "id",
     "status",
     "sent_at",
@@ -316,6 +316,8 @@ const ALWAYS: [&str; 15] = [
     "monitoring_visits",
     "reintegration_plan",
     "outcome",
+    "status_reason",
+    "on_hold",
     "history",
 ];
 

@@ -364,3 +364,166 @@ fn draft_id(html: &str) -> String {
     let start = html.find(marker).expect("a draft is listed") + marker.len();
     html[start..start + html[start..].find('/').expect("end")].to_owned()
 }
+
+#[tokio::test]
+async fn the_portal_declines_with_a_code_that_the_partners_report_counts() {
+    let stage = Stage::new().await;
+    let referral = ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let id = referral["id"].as_str().expect("id");
+    let mut user = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    user.browser.get(&format!("/portal/referrals/{id}")).await;
+    submit(
+        &mut user.browser,
+        &format!("/portal/referrals/{id}/acknowledge"),
+        &[],
+    )
+    .await;
+    let page = user.browser.get(&format!("/portal/referrals/{id}")).await;
+    assert!(
+        page.contains("value=\"no_capacity\""),
+        "the coded reasons are offered"
+    );
+    let path = format!("/portal/referrals/{id}/decline");
+    let without = submit(
+        &mut user.browser,
+        &path,
+        &[("reason_code", "other"), ("decline_reason", "")],
+    )
+    .await;
+    assert_eq!(without.status, 422, "{}", without.html);
+    assert!(
+        without.field_error("decline_reason").is_some(),
+        "the text is asked for beside its field"
+    );
+    let declined = submit(
+        &mut user.browser,
+        &path,
+        &[("reason_code", "no_capacity"), ("decline_reason", "")],
+    )
+    .await;
+    assert_eq!(declined.status, 303, "{}", declined.html);
+    let page = user.browser.get(&format!("/portal/referrals/{id}")).await;
+    assert!(page.contains("Declined: No capacity"), "{}", page.html);
+    let api = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(api["status"], "rejected");
+    assert_eq!(api["status_reason"]["code"], "no_capacity");
+    let lead = stage.app.staff_token(&[brug::auth::Role::Lead]).await;
+    let report = ok(stage.get(&lead, "/api/v1/reports/partners").await, 200).await;
+    let row = report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["partner_id"] == ACCRA)
+        .cloned()
+        .expect("Accra's row");
+    assert_eq!(row["declines_by_reason"]["no_capacity"], "<5");
+    assert_eq!(row["declines_by_reason"]["other"], 0);
+}
+
+#[tokio::test]
+async fn the_portal_puts_on_hold_resumes_and_states_its_capacity() {
+    let stage = Stage::new().await;
+    let id = stage.accepted_referral().await;
+    let mut user = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    user.browser.get(&format!("/portal/referrals/{id}")).await;
+    let hold = format!("/portal/referrals/{id}/hold");
+    let past = submit(
+        &mut user.browser,
+        &hold,
+        &[
+            ("hold_reason", "Flooding"),
+            ("review_on", &crate::referrals::day(-1)),
+        ],
+    )
+    .await;
+    assert_eq!(past.status, 422);
+    assert!(past.field_error("review_on").is_some(), "{}", past.html);
+    let held = submit(
+        &mut user.browser,
+        &hold,
+        &[
+            ("hold_reason", "The road to the district is flooded"),
+            ("review_on", &crate::referrals::day(14)),
+        ],
+    )
+    .await;
+    assert_eq!(held.status, 303, "{}", held.html);
+    let page = user.browser.get(&format!("/portal/referrals/{id}")).await;
+    assert!(page.contains("On hold until"), "{}", page.html);
+    assert!(page.contains("The road to the district is flooded"));
+    let inbox = user.browser.get("/portal").await;
+    assert!(inbox.contains("Review the hold"), "{}", inbox.html);
+    let resumed = submit(
+        &mut user.browser,
+        &format!("/portal/referrals/{id}/resume"),
+        &[],
+    )
+    .await;
+    assert_eq!(resumed.status, 303);
+    let api = ok(
+        stage
+            .get(&stage.accra, &format!("/partner/v1/referrals/{id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(api["status"], "accepted");
+    let events = ok(
+        stage
+            .get(&stage.accra, "/partner/v1/events?limit=500")
+            .await,
+        200,
+    )
+    .await;
+    let types: Vec<&str> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .filter(|t| t.contains("hold") || t.contains("resumed"))
+        .collect();
+    assert_eq!(types, ["referral.on_hold", "referral.resumed"]);
+
+    // Capacity: a waiting list needs its weeks, beside the row.
+    user.browser.get("/portal/settings").await;
+    let no_weeks = submit(
+        &mut user.browser,
+        "/portal/settings/capacity",
+        &[("capacity.GH.housing", "waitlist")],
+    )
+    .await;
+    assert_eq!(no_weeks.status, 422, "{}", no_weeks.html);
+    assert!(
+        no_weeks.field_error("capacity.GH.housing").is_some(),
+        "{}",
+        no_weeks.html
+    );
+    let saved = submit(
+        &mut user.browser,
+        "/portal/settings/capacity",
+        &[
+            ("capacity.GH.housing", "waitlist"),
+            ("weeks.GH.housing", "6"),
+            ("capacity.GH.medical", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let capacity = ok(stage.get(&stage.accra, "/partner/v1/capacity").await, 200).await;
+    let items = capacity["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{capacity}");
+    let housing = items
+        .iter()
+        .find(|i| i["need"] == "housing")
+        .expect("housing");
+    assert_eq!(housing["answer"], "waitlist");
+    assert_eq!(housing["waitlist_weeks"], 6);
+    let page = user.browser.get("/portal/settings").await;
+    assert!(page.contains("name=\"weeks.GH.housing\" type=\"number\" min=\"1\" max=\"52\" inputmode=\"numeric\" value=\"6\""));
+}

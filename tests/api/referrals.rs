@@ -409,7 +409,7 @@ async fn a_declined_referral_is_rerouted_to_another_partner() {
         422,
     )
     .await;
-    assert_eq!(named_fields(&body), ["reason"]);
+    assert_eq!(named_fields(&body), ["reason_code"]);
     let view = ok(
         stage
             .partner(
@@ -423,6 +423,10 @@ async fn a_declined_referral_is_rerouted_to_another_partner() {
     )
     .await;
     assert_eq!(view["status"], "rejected");
+    assert_eq!(
+        view["status_reason"]["code"], "other",
+        "words alone are read as other"
+    );
 
     let case = ok(
         stage

@@ -25,7 +25,8 @@ use crate::domain::{CommandError, FieldError};
 use crate::http::AppError;
 use crate::referrals::commands::{self, after_departure, checklist};
 use crate::referrals::store::drafts::{self, DraftKind};
-use crate::referrals::{Arrival, Reason, queries};
+use crate::referrals::vocabulary::{Decline, Hold};
+use crate::referrals::{Arrival, OptionalNote, queries};
 use crate::web::form::{As, FormData, Refused};
 use crate::web::page;
 
@@ -47,6 +48,10 @@ struct ReferralPage {
     visits: Vec<(String, String, String)>,
     drafts: Vec<view::DraftRow>,
     history: Vec<(String, String, Option<String>)>,
+    /// On hold: why, and when it is reviewed.
+    hold: Option<(String, String)>,
+    /// Declined: the coded reason in words, and the text beside it.
+    declined: Option<(String, Option<String>)>,
     /// Which form was refused, and why, above everything.
     problem: Option<String>,
     done: Option<String>,
@@ -172,6 +177,19 @@ async fn referral_page(
                 )
             })
             .collect(),
+        hold: view
+            .on_hold
+            .as_ref()
+            .map(|h| (h.reason.clone(), page::date(&t, h.review_on))),
+        declined: view.status_reason.map(|code| {
+            let text = view
+                .history
+                .iter()
+                .rev()
+                .find(|h| h.status == crate::referrals::ReferralStatus::Rejected)
+                .and_then(|h| h.reason.clone());
+            (t.code_label("portal-decline", code.as_str()), text)
+        }),
         row,
         problem,
         done: done.map(|d| t.code_label("portal-done", &d)),
@@ -362,7 +380,7 @@ pub async fn decline(
     form: FormData,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let body: Reason = match parse_as(&form, DECLINE_FIELDS) {
+    let body: Decline = match parse_as(&form, DECLINE_FIELDS) {
         Ok(body) => body,
         Err(refused) => return refused_form(portal, audit, id, "decline", form, refused).await,
     };
@@ -374,7 +392,59 @@ pub async fn decline(
         form,
         DECLINE_FIELDS,
         move |conn, by, partner, id| {
-            commands::decline(conn, by, partner, id, &body.reason, Utc::now()).map(|_| ())
+            commands::decline(conn, by, partner, id, &body, Utc::now()).map(|_| ())
+        },
+    )
+    .await
+}
+
+const HOLD_FIELDS: &[(&str, &str, As)] = &[
+    ("reason", "hold_reason", As::Text),
+    ("review_on", "review_on", As::Text),
+];
+
+pub async fn hold(
+    portal: Portal,
+    audit: AuditContext,
+    id: web::Path<String>,
+    form: FormData,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let body: Hold = match parse_as(&form, HOLD_FIELDS) {
+        Ok(body) => body,
+        Err(refused) => return refused_form(portal, audit, id, "hold", form, refused).await,
+    };
+    step(
+        portal,
+        audit,
+        id,
+        "hold",
+        form,
+        HOLD_FIELDS,
+        move |conn, by, partner, id| {
+            commands::hold(conn, by, partner, id, &body, Utc::now()).map(|_| ())
+        },
+    )
+    .await
+}
+
+pub async fn resume(
+    portal: Portal,
+    audit: AuditContext,
+    id: web::Path<String>,
+    form: FormData,
+) -> HttpResponse {
+    let id = id.into_inner();
+    step(
+        portal,
+        audit,
+        id,
+        "resume",
+        form,
+        &[],
+        move |conn, by, partner, id| {
+            commands::resume(conn, by, partner, id, &OptionalNote::default(), Utc::now())
+                .map(|_| ())
         },
     )
     .await

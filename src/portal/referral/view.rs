@@ -118,7 +118,7 @@ pub fn offers(view: &PartnerReferralView) -> Offers {
         acknowledge: view.status == ReferralStatus::Requested,
         decide: view.status == ReferralStatus::Received,
         hold: view.status == ReferralStatus::Accepted,
-        resume: view.status.as_str() == "on_hold",
+        resume: view.status == ReferralStatus::OnHold,
         arrival: departed && view.arrived_on.is_none(),
         plan: plan_open
             && matches!(

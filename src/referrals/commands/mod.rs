@@ -12,8 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use super::store::partner_view::{PartnerReferralView, partner_view};
-use super::store::{self, ReferralRow, ReferralView};
-use super::{Action, CONSENT_WITHDRAWN, ChecklistTemplateItem, ReferralStatus};
+use super::store::{self, ReferralRow, ReferralView, StepNote};
+use super::vocabulary::{Decline, DeclineReason, Hold, StatusReason};
+use super::{Action, CONSENT_WITHDRAWN, ChecklistTemplateItem, OptionalNote, ReferralStatus};
 use crate::audit::AuditContext;
 use crate::cases::store as cases;
 use crate::consent::store::ConsentView;
@@ -30,6 +31,10 @@ struct Move<'a> {
     departed_on: Option<NaiveDate>,
     /// The checklist an accepted referral starts with.
     checklist: &'a [ChecklistTemplateItem],
+    /// A decline's code.
+    decline_code: Option<DeclineReason>,
+    /// A hold's reason and review date.
+    hold: Option<&'a Hold>,
 }
 
 impl<'a> Move<'a> {
@@ -40,6 +45,8 @@ impl<'a> Move<'a> {
             partner_scope: None,
             departed_on: None,
             checklist: &[],
+            decline_code: None,
+            hold: None,
         }
     }
 
@@ -82,8 +89,25 @@ fn transition(
         )
         .into());
     }
-    store::push_history(conn, &row.id, next, &by.actor, step.reason, now)?;
-    let change = format!("referral_{next}");
+    let note = StepNote {
+        reason: step.reason,
+        reason_code: step.decline_code,
+        resumed: step.action == Action::Resume,
+    };
+    store::push_history(conn, &row.id, next, &by.actor, note, now)?;
+    match (step.action, step.decline_code, step.hold) {
+        (Action::Decline, Some(code), _) => store::set_decline_code(conn, &row.id, code)?,
+        (Action::Hold, _, Some(hold)) => {
+            store::set_hold(conn, &row.id, hold.reason.trim(), hold.review_on, now)?
+        }
+        (Action::Resume, _, _) => store::clear_hold(conn, &row, now)?,
+        _ => {}
+    }
+    // A resume returns to `accepted` but is told as what it is.
+    let change = match step.action {
+        Action::Resume => "referral_resumed".to_owned(),
+        _ => format!("referral_{next}"),
+    };
     cases::add_history(
         conn,
         &row.return_case_id,
@@ -105,23 +129,38 @@ fn transition(
         )?;
     }
     let moved = store::reread(conn, &row.id)?;
-    announce(conn, &moved, next, now)?;
+    announce(conn, &moved, Some(step.action), next, now)?;
     Ok(moved)
 }
 
-/// Tells the partner, through the outbox, that its referral reached a status.
+/// Tells the partner, through the outbox, that its referral reached a
+/// status: `referral.resumed` for a resume (back to `accepted`), the
+/// status's own event otherwise; a hold says its review date, a decline its
+/// code.
 fn announce(
     conn: &mut DbConn,
     row: &ReferralRow,
+    action: Option<Action>,
     status: ReferralStatus,
     now: DateTime<Utc>,
 ) -> Outcome<()> {
+    let event_type = match action {
+        Some(Action::Resume) => "referral.resumed",
+        _ => status.event_type(),
+    };
+    let mut payload = json!({"referral_id": row.id, "return_case_id": row.return_case_id, "status": status.as_str()});
+    if status == ReferralStatus::OnHold {
+        payload["review_on"] = json!(row.hold_review_on);
+    }
+    if let (ReferralStatus::Rejected, Some(code)) = (status, row.decline_reason_code) {
+        payload["status_reason"] = json!(StatusReason::from(code));
+    }
     events::publish(
         conn,
-        status.event_type(),
+        event_type,
         &row.partner_id,
         Some(&row.id),
-        json!({"referral_id": row.id, "return_case_id": row.return_case_id, "status": status.as_str()}),
+        payload,
         now,
     )?;
     Ok(())
@@ -191,16 +230,58 @@ pub fn accept(
     partner_step(conn, by, partner, id, step, now)
 }
 
-/// The partner declines the referral, with a reason.
+/// The partner declines the referral, with a coded reason (and words
+/// beside it, required for `other`).
 pub fn decline(
     conn: &mut DbConn,
     by: &AuditContext,
     partner: &str,
     id: &str,
-    reason: &str,
+    decline: &Decline,
     now: DateTime<Utc>,
 ) -> Outcome<PartnerReferralView> {
-    let step = Move::new(Action::Decline, Some(reason.trim()));
+    let (code, reason) = decline.resolved()?;
+    let step = Move {
+        decline_code: Some(code),
+        ..Move::new(Action::Decline, reason)
+    };
+    partner_step(conn, by, partner, id, step, now)
+}
+
+/// The partner puts its accepted referral on hold, with a reason and the
+/// date it reviews the hold; SLA clocks stand still until it resumes.
+pub fn hold(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    id: &str,
+    hold: &Hold,
+    now: DateTime<Utc>,
+) -> Outcome<PartnerReferralView> {
+    hold.check(now.date_naive())?;
+    let step = Move {
+        hold: Some(hold),
+        ..Move::new(Action::Hold, Some(hold.reason.trim()))
+    };
+    partner_step(conn, by, partner, id, step, now)
+}
+
+/// The partner resumes a referral it put on hold: it is accepted again,
+/// and its not-departed deadline moves back by the days held.
+pub fn resume(
+    conn: &mut DbConn,
+    by: &AuditContext,
+    partner: &str,
+    id: &str,
+    body: &OptionalNote,
+    now: DateTime<Utc>,
+) -> Outcome<PartnerReferralView> {
+    let note = body
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let step = Move::new(Action::Resume, note);
     partner_step(conn, by, partner, id, step, now)
 }
 

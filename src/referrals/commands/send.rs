@@ -113,7 +113,8 @@ pub fn send(
         outcome: None,
     };
     store::insert(conn, &row)?;
-    store::push_history(conn, &id, ReferralStatus::Requested, &by.actor, None, now)?;
+    let note = store::StepNote::default();
+    store::push_history(conn, &id, ReferralStatus::Requested, &by.actor, note, now)?;
     cases::add_history(
         conn,
         case_id,
@@ -123,7 +124,7 @@ pub fn send(
         now,
     )?;
     let row = store::reread(conn, &id)?;
-    announce(conn, &row, ReferralStatus::Requested, now)?;
+    announce(conn, &row, None, ReferralStatus::Requested, now)?;
     by.record(conn, "referral", &id, now)?;
     Ok(store::view(conn, row, today)?)
 }

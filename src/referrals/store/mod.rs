@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::vocabulary::{DeclineReason, OnHold, StatusReason, serialize_status_reason};
 use super::{Action, Outcome as Ending, ReferralStatus, SlaClock};
 use crate::audit::Actor;
 use crate::db::schema::{referral_history, referrals};
@@ -42,6 +43,26 @@ pub struct ReferralRow {
     pub arrival_note: Option<String>,
     /// How a closed referral ended.
     pub outcome: Option<Ending>,
+    pub decline_reason_code: Option<DeclineReason>,
+    pub on_hold_since: Option<NaiveDateTime>,
+    pub hold_reason: Option<String>,
+    pub hold_review_on: Option<NaiveDate>,
+    /// Whole days spent on hold before the last resume.
+    pub held_days: i32,
+}
+
+impl ReferralRow {
+    /// The hold now, while the referral is on hold.
+    pub fn on_hold(&self) -> Option<OnHold> {
+        if self.status != ReferralStatus::OnHold {
+            return None;
+        }
+        OnHold::of(
+            self.on_hold_since,
+            self.hold_reason.clone(),
+            self.hold_review_on,
+        )
+    }
 }
 
 /// A `referrals` row as written when a case is sent (the later steps'
@@ -81,6 +102,12 @@ pub struct HistoryEntry {
     #[diesel(column_name = by_id)]
     pub by: String,
     pub reason: Option<String>,
+    /// The decline's code (FHIR `Task.statusReason`) on the entry that
+    /// reached `rejected`; `null` on every other.
+    #[diesel(column_name = reason_code)]
+    #[serde(serialize_with = "serialize_status_reason")]
+    #[schema(value_type = Option<StatusReason>)]
+    pub status_reason: Option<DeclineReason>,
 }
 
 /// One step in a referral's history, as written.
@@ -94,6 +121,26 @@ pub struct NewHistoryRow<'a> {
     pub by_type: &'a str,
     pub by_id: &'a str,
     pub reason: Option<&'a str>,
+    pub reason_code: Option<DeclineReason>,
+    /// A resume's return to `accepted` (not a new acceptance).
+    pub resumed: bool,
+}
+
+/// What a history step records besides its status and author.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepNote<'a> {
+    pub reason: Option<&'a str>,
+    pub reason_code: Option<DeclineReason>,
+    pub resumed: bool,
+}
+
+impl<'a> StepNote<'a> {
+    pub fn reason(reason: Option<&'a str>) -> Self {
+        Self {
+            reason,
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -120,9 +167,19 @@ pub struct ReferralView {
     pub arrival_received: Option<bool>,
     /// How the referral ended, once closed.
     pub outcome: Option<Ending>,
+    /// Why the partner declined, once `rejected` (FHIR `Task.statusReason`).
+    #[serde(serialize_with = "serialize_status_reason")]
+    #[schema(value_type = Option<StatusReason>)]
+    pub status_reason: Option<DeclineReason>,
+    /// While `on_hold`: since when, why, and when the partner reviews it;
+    /// `null` otherwise.
+    pub on_hold: Option<OnHold>,
     pub monitoring_visits: Vec<VisitView>,
     pub reintegration_plan: Option<PlanView>,
     pub history: Vec<HistoryEntry>,
+    /// Whole days spent on hold before the last resume: the not-departed
+    /// deadline moves back by as many.
+    pub held_days: i32,
     /// What is late now: `acknowledge_overdue`, `decision_overdue`, `not_departed`.
     pub flags: Vec<&'static str>,
 }
@@ -143,6 +200,7 @@ impl ReferralView {
             decide_due_on: self.decide_due_on,
             planned_departure_on,
             departed: self.departed_on.is_some(),
+            held_days: i64::from(self.held_days),
         }
     }
 }
@@ -164,6 +222,7 @@ pub fn view(
     let history = history(conn, &row.id)?;
     let monitoring_visits = crate::monitoring::store::visits(conn, &row.id, today)?;
     let reintegration_plan = after_departure::plan(conn, &row.id)?;
+    let on_hold = row.on_hold();
     Ok(ReferralView {
         id: row.id,
         return_case_id: row.return_case_id,
@@ -180,9 +239,12 @@ pub fn view(
         closed_at: row.closed_at,
         arrival_received: row.arrival_received,
         outcome: row.outcome,
+        status_reason: row.decline_reason_code,
+        on_hold,
         monitoring_visits,
         reintegration_plan,
         history,
+        held_days: row.held_days,
         flags: Vec::new(),
     })
 }
@@ -247,7 +309,7 @@ pub fn push_history(
     referral_id: &str,
     status: ReferralStatus,
     actor: &Actor,
-    reason: Option<&str>,
+    note: StepNote<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let last: Option<i32> = referral_history::table
@@ -261,7 +323,9 @@ pub fn push_history(
         at: now.naive_utc(),
         by_type: actor.kind,
         by_id: &actor.id,
-        reason,
+        reason: note.reason,
+        reason_code: note.reason_code,
+        resumed: note.resumed,
     };
     diesel::insert_into(referral_history::table)
         .values(&row)
@@ -309,6 +373,8 @@ pub fn move_status(
                 .set(referrals::closed_at.eq(stamp))
                 .execute(conn)?;
         }
+        // What a hold and a resume record is in `hold`.
+        Action::Hold | Action::Resume => {}
     }
     Ok(true)
 }
@@ -390,4 +456,48 @@ pub fn open_under_consent(
         .filter(referrals::status.eq_any(ReferralStatus::open()))
         .select(ReferralRow::as_select())
         .load(conn)?)
+}
+
+/// Records the code of a decline on its referral.
+pub fn set_decline_code(conn: &mut DbConn, id: &str, code: DeclineReason) -> Result<(), DbError> {
+    diesel::update(referrals::table.find(id))
+        .set(referrals::decline_reason_code.eq(Some(code)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Puts a referral on hold from `now`, with its reason and review date.
+pub fn set_hold(
+    conn: &mut DbConn,
+    id: &str,
+    reason: &str,
+    review_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(referrals::table.find(id))
+        .set((
+            referrals::on_hold_since.eq(Some(now.naive_utc())),
+            referrals::hold_reason.eq(Some(reason)),
+            referrals::hold_review_on.eq(Some(review_on)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a hold: its whole days are added to the days held (the SLA clock
+/// stood still for them).
+pub fn clear_hold(conn: &mut DbConn, row: &ReferralRow, now: DateTime<Utc>) -> Result<(), DbError> {
+    let days = row.on_hold_since.map_or(0, |since| {
+        (now.date_naive() - since.date()).num_days().max(0)
+    });
+    let held = i64::from(row.held_days).saturating_add(days);
+    diesel::update(referrals::table.find(&row.id))
+        .set((
+            referrals::on_hold_since.eq(None::<NaiveDateTime>),
+            referrals::hold_reason.eq(None::<String>),
+            referrals::hold_review_on.eq(None::<NaiveDate>),
+            referrals::held_days.eq(i32::try_from(held).unwrap_or(i32::MAX)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::super::vocabulary::{DeclineReason, OnHold, StatusReason, serialize_status_reason};
 use super::super::{ChecklistOwner, ChecklistStatus, Outcome as Ending, ReferralStatus};
 use super::after_departure::{self, PlanView};
 use super::checklist::{self, ChecklistItemView};
@@ -45,6 +46,13 @@ pub struct PartnerReferralView {
     pub monitoring_visits: Vec<VisitView>,
     pub reintegration_plan: Option<PlanView>,
     pub outcome: Option<Ending>,
+    /// Why the partner declined, once `rejected` (FHIR `Task.statusReason`).
+    #[serde(serialize_with = "serialize_status_reason")]
+    #[schema(value_type = Option<StatusReason>)]
+    pub status_reason: Option<DeclineReason>,
+    /// While `on_hold`: since when, why, and when the partner reviews it;
+    /// `null` otherwise.
+    pub on_hold: Option<OnHold>,
     pub history: Vec<PartnerHistoryEntry>,
 }
 
@@ -56,6 +64,11 @@ pub struct PartnerHistoryEntry {
     /// `staff`, `partner` or `system`: staff members are not named to partners.
     pub by_type: String,
     pub reason: Option<String>,
+    /// The decline's code on the entry that reached `rejected` (FHIR
+    /// `Task.statusReason`); `null` on every other.
+    #[serde(serialize_with = "serialize_status_reason")]
+    #[schema(value_type = Option<StatusReason>)]
+    pub status_reason: Option<DeclineReason>,
 }
 
 /// A checklist task as its partner sees it: only tasks whose category is
@@ -184,10 +197,12 @@ pub fn partner_view(
             status: h.status,
             at: h.at,
             by_type: h.by_type,
+            status_reason: h.status_reason,
         })
         .collect();
     let monitoring_visits = crate::monitoring::store::visits(conn, &row.id, today)?;
     let reintegration_plan = after_departure::plan(conn, &row.id)?;
+    let on_hold = row.on_hold();
     let checklist = checklist::checklist(conn, &row.id)?
         .into_iter()
         .filter_map(|item| partner_item(item, &shared))
@@ -217,6 +232,8 @@ pub fn partner_view(
         monitoring_visits,
         reintegration_plan,
         outcome: row.outcome,
+        status_reason: row.decline_reason_code,
+        on_hold,
         history,
     })
 }

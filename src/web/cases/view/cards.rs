@@ -95,6 +95,20 @@ pub fn referral_card(
     if let Some(closed) = r.closed_at {
         facts.push(Fact::text(t.t("case-referral-ended"), moment(t, closed)));
     }
+    if let Some(code) = r.status_reason {
+        let label = t.code_label("case-decline", code.as_str());
+        facts.push(Fact::text(t.t("case-decline-reason"), label));
+    }
+    if let Some(hold) = &r.on_hold {
+        let values = [
+            ("review_on", date(t, hold.review_on)),
+            ("reason", hold.reason.clone()),
+        ];
+        facts.push(Fact::text(
+            t.t("case-on-hold"),
+            t.with("case-on-hold-until", &values),
+        ));
+    }
     let cancel = r.status.is_open().then(|| {
         let (typed, refused) = trouble.map_or((None, None), |tr| tr.of(&Form::Cancel));
         Field::new("reason", t.t("case-cancel-reason"), Kind::Text)
@@ -119,7 +133,15 @@ pub fn referral_card(
                 status: t.code_label("case-referral", h.status.as_str()),
                 when: moment(t, h.at),
                 who: who(t, names, &h.by_type, &h.by),
-                reason: h.reason.clone(),
+                // A decline's code in words, before the partner's own.
+                reason: match (h.status_reason, &h.reason) {
+                    (Some(code), Some(text)) => Some(format!(
+                        "{}: {text}",
+                        t.code_label("case-decline", code.as_str())
+                    )),
+                    (Some(code), None) => Some(t.code_label("case-decline", code.as_str())),
+                    (None, reason) => reason.clone(),
+                },
             })
             .collect(),
         cancel,

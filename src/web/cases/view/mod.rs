@@ -213,7 +213,10 @@ pub fn case_page(
         waiting: data.case.referrals.iter().any(|r| {
             matches!(
                 r.status,
-                ReferralStatus::Requested | ReferralStatus::Received | ReferralStatus::Accepted
+                ReferralStatus::Requested
+                    | ReferralStatus::Received
+                    | ReferralStatus::Accepted
+                    | ReferralStatus::OnHold
             )
         }),
         rerouting: can_send && !data.case.referrals.is_empty(),
