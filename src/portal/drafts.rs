@@ -145,10 +145,11 @@ async fn draft_page(
         Ok(found) => found,
         Err(err) => return portal.fail(err),
     };
-    let (status, refused) = match crate::web::form::shown(posted.as_ref().map(|(_, r)| clone(r))) {
-        Ok(shown) => shown,
-        Err(err) => return portal.fail(err),
-    };
+    let (status, refused) =
+        match crate::web::form::shown(posted.as_ref().map(|(_, r)| r.for_page())) {
+            Ok(shown) => shown,
+            Err(err) => return portal.fail(err),
+        };
     let form = posted.as_ref().map(|(f, _)| *f);
     let t = portal.t;
     // What the form starts from: what was typed, else the open draft, else
@@ -331,23 +332,6 @@ async fn draft_page(
         key: once::new_key(),
     };
     page::render(status, &body)
-}
-
-fn clone(refused: &Refused) -> Refused {
-    match refused {
-        Refused::Fields { detail, errors } => Refused::Fields {
-            detail: detail.clone(),
-            errors: errors.clone(),
-        },
-        Refused::Said { status, detail } => Refused::Said {
-            status: *status,
-            detail: detail.clone(),
-        },
-        Refused::Other(err) => Refused::Said {
-            status: actix_web::ResponseError::status_code(err),
-            detail: err.to_string(),
-        },
-    }
 }
 
 pub async fn show(

@@ -22,7 +22,6 @@ mod signin;
 #[cfg(test)]
 mod tests;
 
-use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::web::{PageRoute, get, post};
@@ -70,22 +69,5 @@ pub fn pages() -> Vec<PageRoute> {
 
 /// Mounts the portal, one resource per path, each behind its guard.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    let mut by_path: Vec<(&'static str, Vec<PageRoute>)> = Vec::new();
-    for page in pages() {
-        match by_path.iter_mut().find(|(path, _)| *path == page.path) {
-            Some((_, group)) => group.push(page),
-            None => by_path.push((page.path, vec![page])),
-        }
-    }
-    for (path, group) in by_path {
-        let mut resource =
-            web::resource(path).wrap(from_fn(move |req, next| guard::enforce(path, req, next)));
-        for page in group {
-            resource = resource.route(page.route);
-        }
-        resource = resource.default_service(web::to(|| async {
-            actix_web::HttpResponse::MethodNotAllowed().finish()
-        }));
-        cfg.service(resource);
-    }
+    crate::web::mount(cfg, pages(), guard::enforce);
 }

@@ -318,6 +318,25 @@ pub fn shown(refused: Option<Refused>) -> Result<(StatusCode, Option<Refused>), 
 }
 
 impl Refused {
+    /// What a page says of this refusal, as a value of its own (an
+    /// `AppError` is not `Clone`; a page needs only its status and words).
+    pub fn for_page(&self) -> Refused {
+        match self {
+            Refused::Fields { detail, errors } => Refused::Fields {
+                detail: detail.clone(),
+                errors: errors.clone(),
+            },
+            Refused::Said { status, detail } => Refused::Said {
+                status: *status,
+                detail: detail.clone(),
+            },
+            Refused::Other(err) => Refused::Said {
+                status: actix_web::ResponseError::status_code(err),
+                detail: err.to_string(),
+            },
+        }
+    }
+
     /// The message for `field`, if it was named.
     pub fn error_for(&self, field: &str) -> Option<String> {
         match self {

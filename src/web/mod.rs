@@ -24,7 +24,10 @@ mod talks;
 mod team;
 pub mod work;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
+use actix_web::middleware::Next;
 use actix_web::middleware::from_fn;
 use actix_web::{Route, web};
 
@@ -108,8 +111,18 @@ pub fn pages() -> Vec<PageRoute> {
 
 /// Mounts the pages, one resource per path, each behind the guard.
 pub fn config(cfg: &mut web::ServiceConfig) {
+    mount(cfg, pages(), guard::enforce);
+}
+
+/// Mounts pages one resource per path, each behind `guard` (the staff UI's
+/// or the portal's), which also answers the methods a path does not take.
+pub fn mount<G, F>(cfg: &mut web::ServiceConfig, pages: Vec<PageRoute>, guard: G)
+where
+    G: Fn(&'static str, ServiceRequest, Next<BoxBody>) -> F + Copy + 'static,
+    F: std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>> + 'static,
+{
     let mut by_path: Vec<(&'static str, Vec<PageRoute>)> = Vec::new();
-    for page in pages() {
+    for page in pages {
         match by_path.iter_mut().find(|(path, _)| *path == page.path) {
             Some((_, group)) => group.push(page),
             None => by_path.push((page.path, vec![page])),
@@ -117,7 +130,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     }
     for (path, group) in by_path {
         let mut resource =
-            web::resource(path).wrap(from_fn(move |req, next| guard::enforce(path, req, next)));
+            web::resource(path).wrap(from_fn(move |req, next| guard(path, req, next)));
         for page in group {
             resource = resource.route(page.route);
         }

@@ -112,7 +112,7 @@ async fn referral_page(
     let t = portal.t;
     let today = now.date_naive();
     let (status, problem) = match &posted {
-        Some((_, _, refused)) => match crate::web::form::shown(Some(clone_refused(refused))) {
+        Some((_, _, refused)) => match crate::web::form::shown(Some(refused.for_page())) {
             Ok((status, refused)) => (status, refused.as_ref().and_then(Refused::detail)),
             Err(err) => return portal.fail(err),
         },
@@ -196,25 +196,6 @@ async fn referral_page(
         key: once::new_key(),
     };
     page::render(status, &body)
-}
-
-/// `Refused` holds an `AppError`, which is not `Clone`; the page only
-/// needs what it says.
-fn clone_refused(refused: &Refused) -> Refused {
-    match refused {
-        Refused::Fields { detail, errors } => Refused::Fields {
-            detail: detail.clone(),
-            errors: errors.clone(),
-        },
-        Refused::Said { status, detail } => Refused::Said {
-            status: *status,
-            detail: detail.clone(),
-        },
-        Refused::Other(err) => Refused::Said {
-            status: actix_web::ResponseError::status_code(err),
-            detail: err.to_string(),
-        },
-    }
 }
 
 /// Parses form fields as the API parses its body, the API's names mapped
