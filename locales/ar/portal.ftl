@@ -32,6 +32,7 @@ portal-login-email = عنوان البريد الإلكتروني
 portal-login-password = كلمة المرور
 portal-login-submit = تسجيل الدخول
 portal-login-failed = عنوان البريد الإلكتروني أو كلمة المرور غير صحيح.
+portal-login-codes = رموز خاطئة كثيرة. يُرجى تسجيل الدخول مجددًا بكلمة المرور.
 portal-login-signed-out = تم تسجيل الخروج.
 portal-login-throttled = محاولات كثيرة جدًا. يُرجى المحاولة مرة أخرى بعد { $minutes ->
     [one] دقيقة واحدة
@@ -203,6 +204,9 @@ portal-drafts-title = مسودات بانتظار الاعتماد
 portal-draft-plan = خطة إعادة الإدماج
 portal-draft-monitoring = تقرير المتابعة
 portal-draft-closure = الإغلاق
+portal-draft-review = المراجعة والإرسال
+portal-sign-off-title = الاعتماد
+portal-sign-off-intro = يؤدي الإرسال إلى إرسال المسودة المعروضة أعلاه كما هي تمامًا إلى المسؤول عن الملف. لتعديلها أولاً، احفظ مسودتك الخاصة: وسيرسلها زميل بعد ذلك.
 portal-draft-open = فتح
 portal-draft-submit = تقديم
 portal-draft-discard = حذف

@@ -32,6 +32,7 @@ portal-login-email = Email address
 portal-login-password = Password
 portal-login-submit = Sign in
 portal-login-failed = The email address or password is not right.
+portal-login-codes = Too many wrong codes. Sign in again with your password.
 portal-login-signed-out = You are signed out.
 portal-login-throttled = Too many attempts. Try again in { $minutes ->
     [one] one minute
@@ -197,6 +198,9 @@ portal-drafts-title = Drafts waiting for sign-off
 portal-draft-plan = Reintegration plan
 portal-draft-monitoring = Monitoring report
 portal-draft-closure = Closure
+portal-draft-review = Review and submit
+portal-sign-off-title = Sign-off
+portal-sign-off-intro = Submitting sends exactly the draft shown above to the caseworker. To change it first, save your own draft: a colleague then submits it.
 portal-draft-open = Open
 portal-draft-submit = Submit
 portal-draft-discard = Discard

@@ -32,6 +32,7 @@ portal-login-email = Adresse e-mail
 portal-login-password = Mot de passe
 portal-login-submit = Se connecter
 portal-login-failed = L'adresse e-mail ou le mot de passe est incorrect.
+portal-login-codes = Trop de codes erronés. Reconnectez-vous avec votre mot de passe.
 portal-login-signed-out = Déconnexion effectuée.
 portal-login-throttled = Trop de tentatives. Réessayez dans { $minutes ->
     [one] une minute
@@ -197,6 +198,9 @@ portal-drafts-title = Brouillons en attente de validation
 portal-draft-plan = Plan de réintégration
 portal-draft-monitoring = Rapport de suivi
 portal-draft-closure = Clôture
+portal-draft-review = Relire et soumettre
+portal-sign-off-title = Validation
+portal-sign-off-intro = La soumission envoie au référent exactement le brouillon affiché ci-dessus. Pour le modifier d’abord, enregistrez votre propre brouillon : un collègue le soumettra ensuite.
 portal-draft-open = Ouvrir
 portal-draft-submit = Soumettre
 portal-draft-discard = Supprimer

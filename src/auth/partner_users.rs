@@ -149,8 +149,9 @@ pub fn add(
         .count()
         .get_result(conn)?;
     if taken > 0 {
+        // Said the same whichever partner has it: nothing is learnt of others.
         return Err(AdminError::Conflict(format!(
-            "{email} already has a portal account"
+            "{email} cannot be invited: the address is in use"
         )));
     }
     let id = uuid::Uuid::now_v7().to_string();
@@ -311,8 +312,11 @@ pub fn check_password(
     password: &str,
 ) -> Result<PasswordCheck, DbError> {
     let email = email.trim().to_lowercase();
+    // A partner no longer in the directory signs in no one.
     let found: Option<(String, Option<String>, Option<NaiveDateTime>)> = partner_users::table
+        .inner_join(partners::table)
         .filter(partner_users::email.eq(&email))
+        .filter(partners::status.ne("inactive"))
         .select((
             partner_users::id,
             partner_users::password_hash,
@@ -416,4 +420,22 @@ pub fn record_act(
 ) -> Result<(), DbError> {
     let entry = NewEntry::new(actor(user_id), operation, "portal_form", path).request(request_id);
     audit(conn, entry, now).map(|_| ())
+}
+
+/// How many wrong second-factor codes a person gave since `since` (from
+/// the audit log, so that it holds across restarts and instances).
+pub fn code_failures_since(
+    conn: &mut DbConn,
+    user_id: &str,
+    since: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    use crate::db::schema::audit_log;
+    Ok(audit_log::table
+        .filter(audit_log::actor_type.eq("partner_user"))
+        .filter(audit_log::actor_id.eq(user_id))
+        .filter(audit_log::operation.eq_any(["partner_users.second_factor", "partner_users.enrol"]))
+        .filter(audit_log::outcome.eq("denied"))
+        .filter(audit_log::at.ge(since.naive_utc()))
+        .count()
+        .get_result(conn)?)
 }

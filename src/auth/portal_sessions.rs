@@ -117,10 +117,14 @@ pub fn find(
     let Some(user) = people::get(conn, &user_id)?.filter(|u| !u.disabled) else {
         return Ok(None);
     };
-    let partner_name: String = partners::table
+    // A partner no longer in the directory has no portal, as its keys stop.
+    let (partner_name, status): (String, String) = partners::table
         .find(&user.partner_id)
-        .select(partners::name)
+        .select((partners::name, partners::status))
         .first(conn)?;
+    if status == "inactive" {
+        return Ok(None);
+    }
     Ok(Some(PortalSession {
         id_hash,
         user,

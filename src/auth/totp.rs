@@ -142,17 +142,26 @@ pub fn check(
         )?;
         return Ok(false);
     };
-    diesel::update(partner_users::table.find(user_id))
-        .set((
-            partner_users::totp_last_step.eq(Some(step)),
-            partner_users::totp_enrolled_at.eq(Some(enrolled.unwrap_or(now.naive_utc()))),
-        ))
-        .execute(conn)?;
-    audit(
-        conn,
-        NewEntry::new(actor, operation, "partner_user", user_id),
-        now,
-    )?;
+    // Only if no one used this step (or a later one) meanwhile: a code is
+    // good once, even for two requests at the same moment.
+    let used = diesel::update(
+        partner_users::table.find(user_id).filter(
+            partner_users::totp_last_step
+                .is_null()
+                .or(partner_users::totp_last_step.lt(step)),
+        ),
+    )
+    .set((
+        partner_users::totp_last_step.eq(Some(step)),
+        partner_users::totp_enrolled_at.eq(Some(enrolled.unwrap_or(now.naive_utc()))),
+    ))
+    .execute(conn)?;
+    let entry = NewEntry::new(actor, operation, "partner_user", user_id);
+    if used != 1 {
+        audit(conn, entry.outcome("denied"), now)?;
+        return Ok(false);
+    }
+    audit(conn, entry, now)?;
     Ok(true)
 }
 

@@ -102,6 +102,9 @@ struct DraftPage {
     problem: Option<String>,
     errors: Vec<(String, String)>,
     key: String,
+    /// The open draft shown above, for a coordinator who did not write it
+    /// to submit (four eyes: they submit what they read here).
+    sign_off: Option<String>,
 }
 
 fn kind_of(path: &str) -> DraftKind {
@@ -315,12 +318,29 @@ async fn draft_page(
             .as_ref()
             .filter(|_| kind == DraftKind::Plan)
             .and_then(|p| p.comment.clone()),
+        sign_off: draft
+            .as_ref()
+            .filter(|d| {
+                posted.is_none()
+                    && portal.session.as_ref().is_some_and(|s| {
+                        s.user.role == crate::auth::partner_users::PartnerRole::Coordinator
+                            && s.user.id != d.drafted_by
+                    })
+            })
+            .map(|d| d.id.clone()),
         drafted: draft.map(|d| {
             t.with(
                 "portal-draft-saved",
                 &[
                     ("email", d.drafted_by_email),
-                    ("date", page::date(&t, d.drafted_at.date())),
+                    (
+                        "date",
+                        format!(
+                            "{} {}",
+                            page::date(&t, d.drafted_at.date()),
+                            d.drafted_at.format("%H:%M UTC")
+                        ),
+                    ),
                 ],
             )
         }),

@@ -43,7 +43,16 @@ pub async fn enforce(
     };
     let insecure = state.settings.insecure_cookies;
     let (asked_lang, asked) = Lang::among(req.request(), &Lang::PORTAL);
-    let finish = |res, lang| crate::web::guard::finish(res, lang, asked, insecure);
+    // Every portal page may hold a returnee's data or a secret, on a phone
+    // others may use: no cache keeps any of them.
+    let finish = |res, lang| {
+        let mut res = crate::web::guard::finish(res, lang, asked, insecure);
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        res
+    };
     let Some(rule) = find_portal(req.method().as_str(), pattern) else {
         let allow: Vec<&str> = PORTAL
             .iter()

@@ -187,7 +187,11 @@ async fn settings_page(
         .value("en")
         .from_form(form, refused),
         shown,
-        done: done.map(|d| t.code_label("portal-done", &d)),
+        // Only a notice the portal has words for: nothing typed into a URL.
+        done: done
+            .map(|d| format!("portal-done-{d}"))
+            .filter(|key| t.has(key))
+            .map(|key| t.t(&key)),
         problem: refused.and_then(Refused::detail),
         key: once::new_key(),
         l: portal.layout(t.t("portal-settings-title"), "settings"),

@@ -45,6 +45,8 @@ struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    /// Sent back after too many wrong codes.
+    codes: Option<String>,
 }
 
 fn login_page(
@@ -63,7 +65,12 @@ fn login_page(
     let t = portal.t;
     let mut l = portal.layout(t.t("portal-login-title"), "");
     l.user = None;
-    l.csrf = token.clone();
+    // A session still waiting for its code checks forms with its own token.
+    l.csrf = if portal.session.is_some() {
+        portal.csrf()
+    } else {
+        token.clone()
+    };
     let body = LoginPage {
         email: Field::new("email", t.t("portal-login-email"), Kind::Email)
             .required()
@@ -93,10 +100,11 @@ pub async fn show_login(
     if portal.session.as_ref().is_some_and(|s| s.verified) {
         return page::see_other(&portal_next(next));
     }
-    let notice = query
-        .signed_out
-        .as_ref()
-        .map(|_| portal.t.t("portal-login-signed-out"));
+    let notice = match (&query.signed_out, &query.codes) {
+        (_, Some(_)) => Some(portal.t.t("portal-login-codes")),
+        (Some(_), None) => Some(portal.t.t("portal-login-signed-out")),
+        (None, None) => None,
+    };
     login_page(&portal, &req, StatusCode::OK, "", next, notice, None)
 }
 
@@ -246,6 +254,17 @@ fn throttled(
     res
 }
 
+/// Wrong codes within a session's idle time before the password is asked
+/// for again.
+const WRONG_CODES: i64 = 5;
+
+/// What a code came to.
+enum Code {
+    Right,
+    Wrong,
+    TooMany,
+}
+
 #[derive(Template)]
 #[template(path = "portal/second_factor.html")]
 struct SecondFactorPage {
@@ -335,6 +354,10 @@ pub async fn submit_second_factor(
         Ok(session) => session.clone(),
         Err(err) => return portal.fail(err),
     };
+    // Sent again after it worked (a double tap): on to where it led.
+    if session.verified {
+        return page::see_other(&portal_next(&next));
+    }
     let account = format!("portal-code:{}", session.user.id);
     if let Some(wait) = accounts.blocked(account.clone()) {
         let problem = portal.t.number(
@@ -348,22 +371,42 @@ pub async fn submit_second_factor(
     let code = form.get("code").to_owned();
     let (user_id, id_hash) = (session.user.id.clone(), session.id_hash.clone());
     let now = chrono::Utc::now();
+    let ending = session.clone();
     let checked = portal
         .state
         .db
         .write(move |conn| {
-            let right = totp::check(conn, &user_id, &code, now)?;
-            if right {
+            if totp::check(conn, &user_id, &code, now)? {
                 sessions::verify(conn, &id_hash, now)?;
+                return Ok::<_, crate::db::DbError>(Code::Right);
             }
-            Ok::<_, crate::db::DbError>(right)
+            // Guessing codes with a known password: after a few wrong ones
+            // the password is asked for again (itself throttled).
+            let since = now - crate::auth::sessions::IDLE;
+            // (This one's audit entry is written with the transaction: the
+            // count holds the earlier ones.)
+            if people::code_failures_since(conn, &user_id, since)? + 1 >= WRONG_CODES {
+                sessions::end(conn, &ending, now)?;
+                return Ok(Code::TooMany);
+            }
+            Ok(Code::Wrong)
         })
         .await
         .map_err(AppError::from);
     let _ = &req;
     match checked {
-        Ok(true) => page::see_other(&portal_next(&next)),
-        Ok(false) => {
+        Ok(Code::Right) => page::see_other(&portal_next(&next)),
+        Ok(Code::TooMany) => {
+            accounts.failed(account);
+            let mut res = page::see_other("/portal/login?codes=1");
+            let mut gone = cookie(SESSION_COOKIE, String::new(), portal.insecure_cookies);
+            gone.make_removal();
+            if let Err(err) = res.add_cookie(&gone) {
+                tracing::warn!(error = %err, "could not clear the portal session cookie");
+            }
+            res
+        }
+        Ok(Code::Wrong) => {
             accounts.failed(account);
             let problem = portal.t.t("portal-code-wrong");
             second_factor_page(

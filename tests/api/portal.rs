@@ -527,3 +527,153 @@ async fn the_portal_puts_on_hold_resumes_and_states_its_capacity() {
     let page = user.browser.get("/portal/settings").await;
     assert!(page.contains("name=\"weeks.GH.housing\" type=\"number\" min=\"1\" max=\"52\" inputmode=\"numeric\" value=\"6\""));
 }
+
+#[tokio::test]
+async fn a_partner_out_of_the_directory_has_no_portal_and_guessed_codes_end_the_sign_in() {
+    let stage = Stage::new().await;
+    let referral = ok(stage.refer(ACCRA, &stage.consent_id).await, 201).await;
+    let id = referral["id"].as_str().expect("id").to_owned();
+    let mut user = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    let page = user
+        .browser
+        .get(&format!("/portal/referrals/{id}?done=anything-you-like"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.headers
+            .get("cache-control")
+            .map(|v| v.to_str().expect("text")),
+        Some("no-store"),
+        "a returnee's data is never cached"
+    );
+    assert!(
+        !page.contains("anything-you-like"),
+        "a notice comes only from the portal's words"
+    );
+
+    // Guessing codes: after five wrong ones the password is asked for again.
+    let mut guesser = Browser::new(&stage.app);
+    guesser.get("/portal/login").await;
+    guesser
+        .post(
+            "/portal/login",
+            &[
+                ("email", &user.email),
+                ("password", PASSWORD),
+                ("next", "/portal"),
+            ],
+        )
+        .await;
+    guesser.get("/portal/second-factor").await;
+    let mut last = None;
+    for _ in 0..5 {
+        last = Some(
+            guesser
+                .post(
+                    "/portal/second-factor",
+                    &[("code", "000000"), ("next", "/portal")],
+                )
+                .await,
+        );
+    }
+    let last = last.expect("answered");
+    assert_eq!(last.status, 303);
+    assert_eq!(last.location.as_deref(), Some("/portal/login?codes=1"));
+    let again = guesser.get("/portal/second-factor").await;
+    assert_eq!(again.status, 303, "the half-open session ended");
+
+    // The directory drops Accra: its people are out, as its keys are.
+    stage
+        .app
+        .write(|conn, _| {
+            use brug::db::schema::partners;
+            use diesel::prelude::*;
+            diesel::update(partners::table.find(ACCRA))
+                .set(partners::status.eq("inactive"))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await;
+    let gone = user.browser.get("/portal").await;
+    assert_eq!(gone.status, 303);
+    let mut fresh = Browser::new(&stage.app);
+    fresh.get("/portal/login").await;
+    let refused = fresh
+        .post(
+            "/portal/login",
+            &[
+                ("email", &user.email),
+                ("password", PASSWORD),
+                ("next", "/portal"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+}
+
+#[tokio::test]
+async fn a_coordinator_submits_from_the_draft_they_read_and_drafts_end_with_the_referral() {
+    let stage = Stage::new().await;
+    let id = stage.accepted_referral().await;
+    let mut focal = portal_user(&stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    let mut coordinator = portal_user(&stage.app, ACCRA, PartnerRole::Coordinator).await;
+    focal
+        .browser
+        .get(&format!("/portal/referrals/{id}/plan"))
+        .await;
+    submit(
+        &mut focal.browser,
+        &format!("/portal/referrals/{id}/plan"),
+        &[
+            ("items[0].need", "housing"),
+            ("items[0].support", "Rent for a room"),
+            ("items[0].amount", "500"),
+            ("items[0].currency", "GHS"),
+        ],
+    )
+    .await;
+    let own_view = focal
+        .browser
+        .get(&format!("/portal/referrals/{id}/plan"))
+        .await;
+    assert!(
+        !own_view.contains("/submit\""),
+        "no sign-off for the one who drafted it"
+    );
+    let review = coordinator
+        .browser
+        .get(&format!("/portal/referrals/{id}/plan"))
+        .await;
+    assert!(review.contains("/submit\""), "{}", review.html);
+    assert_eq!(
+        review.field_value("items[0].support").as_deref(),
+        Some("Rent for a room")
+    );
+    // The caseworker cancels: the draft ends with the referral.
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/referrals/{id}/cancel"),
+                json!({"reason": "The person changed their mind."}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let inbox = coordinator.browser.get("/portal").await;
+    assert!(
+        !inbox.contains("Waiting for your sign-off"),
+        "{}",
+        inbox.html
+    );
+    let page = coordinator
+        .browser
+        .get(&format!("/portal/referrals/{id}"))
+        .await;
+    assert!(
+        !page.contains("/portal/drafts/"),
+        "no draft is left: {}",
+        page.html
+    );
+}

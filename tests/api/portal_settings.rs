@@ -350,7 +350,7 @@ async fn the_cli_invites_a_partner_user_with_a_link_to_the_portal() {
     ]);
     assert!(!twice.status.success());
     assert!(
-        text(&twice.stderr).contains("already has a portal account"),
+        text(&twice.stderr).contains("the address is in use"),
         "{}",
         text(&twice.stderr)
     );

@@ -260,19 +260,22 @@ where
     }
 }
 
-/// Clicks the "Submit" of the draft listed as `what`.
+/// Opens the draft listed as `what` to review it, and clicks "Submit"
+/// under what it shows (a coordinator submits only what they read).
 pub async fn submit_draft(client: &Client, what: &str) {
     let xpath = format!(
-        "//li[strong[normalize-space(.)={}]]//button[normalize-space(.)='Submit']",
+        "//li[strong[normalize-space(.)={}]]//a[normalize-space(.)='Review and submit']",
         harness::xpath_literal(what)
     );
-    let button = client
+    let link = client
         .wait()
         .at_most(harness::WAIT)
         .for_element(Locator::XPath(&xpath))
         .await
-        .unwrap_or_else(|e| panic!("no Submit for the draft {what:?}: {e}"));
-    button.click().await.expect("submit the draft");
+        .unwrap_or_else(|e| panic!("no review link for the draft {what:?}: {e}"));
+    link.click().await.expect("open the draft");
+    see(client, "Sign-off").await;
+    harness::click_button(client, "Submit").await;
 }
 
 pub async fn follow(client: &Client, text: &str) {

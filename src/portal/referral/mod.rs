@@ -192,7 +192,11 @@ async fn referral_page(
         }),
         row,
         problem,
-        done: done.map(|d| t.code_label("portal-done", &d)),
+        // Only a notice the portal has words for: nothing typed into a URL.
+        done: done
+            .map(|d| format!("portal-done-{d}"))
+            .filter(|key| t.has(key))
+            .map(|key| t.t(&key)),
         key: once::new_key(),
     };
     page::render(status, &body)

@@ -152,7 +152,11 @@ pub fn draft_rows(t: &Texts, drafts: &[Draft], user_id: &str, role: PartnerRole)
             kind: d.kind.as_str(),
             what: t.code_label("portal-draft", d.kind.as_str()),
             by: d.drafted_by_email.clone(),
-            on: page::date(t, d.drafted_at.date()),
+            on: format!(
+                "{} {}",
+                page::date(t, d.drafted_at.date()),
+                d.drafted_at.format("%H:%M UTC")
+            ),
             may_submit: role == PartnerRole::Coordinator && d.drafted_by != user_id,
         })
         .collect()

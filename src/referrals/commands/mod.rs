@@ -128,6 +128,11 @@ fn transition(
             now,
         )?;
     }
+    // A referral that ends takes its portal drafts with it: nothing of it
+    // waits for a sign-off any more.
+    if !next.is_open() {
+        store::drafts::discard_open(conn, &row.id, now.naive_utc())?;
+    }
     let moved = store::reread(conn, &row.id)?;
     announce(conn, &moved, Some(step.action), next, now)?;
     Ok(moved)

@@ -179,3 +179,22 @@ pub fn decide(
     .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Discards every open draft of a referral that ended (by no one of the
+/// partner's: `decided_by` stays empty).
+pub fn discard_open(
+    conn: &mut DbConn,
+    referral_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        partner_drafts::table
+            .filter(partner_drafts::referral_id.eq(referral_id))
+            .filter(partner_drafts::status.eq(DraftStatus::Draft)),
+    )
+    .set((
+        partner_drafts::status.eq(DraftStatus::Discarded),
+        partner_drafts::decided_at.eq(Some(now)),
+    ))
+    .execute(conn)?)
+}
