@@ -135,12 +135,24 @@ pub fn find(
     }))
 }
 
-/// The second factor was given: the session opens the portal.
-pub fn verify(conn: &mut DbConn, id_hash: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+/// The second factor was given: the session opens the portal, under a new
+/// id and form token (what was known of it before the code is worth
+/// nothing after).
+pub fn verify(
+    conn: &mut DbConn,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<NewSession, AdminError> {
+    let secret = random_secret()?;
+    let csrf_token = random_secret()?;
     diesel::update(partner_sessions::table.find(id_hash))
-        .set(partner_sessions::verified_at.eq(Some(now.naive_utc())))
+        .set((
+            partner_sessions::id_hash.eq(hash_token(&secret)),
+            partner_sessions::csrf_token.eq(&csrf_token),
+            partner_sessions::verified_at.eq(Some(now.naive_utc())),
+        ))
         .execute(conn)?;
-    Ok(())
+    Ok(NewSession { secret, csrf_token })
 }
 
 pub fn touch(conn: &mut DbConn, id_hash: &str, now: DateTime<Utc>) -> Result<(), DbError> {

@@ -70,6 +70,8 @@ pub async fn around(
     };
     // The same form with the same values; the session's token is left out.
     let mut hasher = Sha256::new();
+    hasher.update(req.path().as_bytes());
+    hasher.update([0]);
     for (k, v) in pairs.iter().filter(|(k, _)| k != "csrf") {
         hasher.update(k.as_bytes());
         hasher.update([0]);

@@ -260,7 +260,8 @@ const WRONG_CODES: i64 = 5;
 
 /// What a code came to.
 enum Code {
-    Right,
+    /// With the session's new id, for the cookie.
+    Right(String),
     Wrong,
     TooMany,
 }
@@ -377,8 +378,9 @@ pub async fn submit_second_factor(
         .db
         .write(move |conn| {
             if totp::check(conn, &user_id, &code, now)? {
-                sessions::verify(conn, &id_hash, now)?;
-                return Ok::<_, crate::db::DbError>(Code::Right);
+                let renewed = sessions::verify(conn, &id_hash, now)
+                    .map_err(|e| crate::db::DbError::Config(e.to_string()))?;
+                return Ok::<_, crate::db::DbError>(Code::Right(renewed.secret));
             }
             // Guessing codes with a known password: after a few wrong ones
             // the password is asked for again (itself throttled).
@@ -395,7 +397,14 @@ pub async fn submit_second_factor(
         .map_err(AppError::from);
     let _ = &req;
     match checked {
-        Ok(Code::Right) => page::see_other(&portal_next(&next)),
+        Ok(Code::Right(secret)) => {
+            let mut res = page::see_other(&portal_next(&next));
+            let made = res.add_cookie(&cookie(SESSION_COOKIE, secret, portal.insecure_cookies));
+            if let Err(err) = made {
+                return portal.fail(AppError::Internal(anyhow::anyhow!(err)));
+            }
+            res
+        }
         Ok(Code::TooMany) => {
             accounts.failed(account);
             let mut res = page::see_other("/portal/login?codes=1");

@@ -54,6 +54,11 @@ async fn a_partner_user_needs_a_password_and_a_code_and_sees_only_its_inbox() {
         .await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.contains("This code is not right"), "{}", wrong.html);
+    let half_open = browser
+        .cookies
+        .get("brug_portal")
+        .cloned()
+        .expect("a session");
     let right = browser
         .post(
             "/portal/second-factor",
@@ -62,6 +67,15 @@ async fn a_partner_user_needs_a_password_and_a_code_and_sees_only_its_inbox() {
         .await;
     assert_eq!(right.status, 303, "{}", right.html);
     assert_eq!(right.location.as_deref(), Some("/portal"));
+    let verified = browser
+        .cookies
+        .get("brug_portal")
+        .cloned()
+        .expect("a session");
+    assert_ne!(
+        verified, half_open,
+        "the session gets a new id with the second factor"
+    );
 
     let inbox = browser.get("/portal").await;
     assert_eq!(inbox.status, 200);
