@@ -93,8 +93,9 @@ pub struct Submitted {
 }
 
 /// A coordinator submits a colleague's draft: the API's own command runs
-/// with the draft's body (with its rules, audit entry and event), then the
-/// draft is marked submitted. Whoever drafted it may not submit it.
+/// with the draft's body (with its rules, audit entry and event), the
+/// draft marked submitted in the same transaction. Whoever drafted it may
+/// not submit it.
 #[allow(clippy::too_many_arguments)]
 pub fn submit(
     conn: &mut DbConn,
@@ -113,6 +114,19 @@ pub fn submit(
             "Four eyes: a colleague must submit what you drafted.",
         )
         .into());
+    }
+    // Marked submitted first: the step it runs may end the referral, and
+    // with it every draft still open (all of it is one transaction).
+    if !drafts::decide(
+        conn,
+        &draft.id,
+        DraftStatus::Submitted,
+        user_id,
+        now.naive_utc(),
+    )? {
+        return Err(
+            Refusal::conflict(Conflict::DraftDecided, "This draft was decided already.").into(),
+        );
     }
     let _ = months;
     let parse = |what: &str| Refusal::field("body", format!("the draft is not a valid {what}"));
@@ -140,17 +154,6 @@ pub fn submit(
                 serde_json::from_value(draft.body.clone()).map_err(|_| parse("closure"))?;
             after_departure::close(conn, by, partner, &draft.referral_id, closure.outcome, now)?;
         }
-    }
-    if !drafts::decide(
-        conn,
-        &draft.id,
-        DraftStatus::Submitted,
-        user_id,
-        now.naive_utc(),
-    )? {
-        return Err(
-            Refusal::conflict(Conflict::DraftDecided, "This draft was decided already.").into(),
-        );
     }
     let entry = NewEntry::new(
         actor(user_id),
