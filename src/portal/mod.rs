@@ -14,6 +14,7 @@ pub mod context;
 mod drafts;
 pub mod guard;
 mod inbox;
+mod invite;
 pub mod once;
 pub mod page;
 mod referral;
@@ -33,8 +34,8 @@ pub fn pages() -> Vec<PageRoute> {
         get("/portal/login", signin::show_login),
         post("/portal/login", signin::submit_login),
         post("/portal/logout", signin::logout),
-        get("/portal/invite/{token}", signin::show_invite),
-        post("/portal/invite/{token}", signin::submit_invite),
+        get("/portal/invite/{token}", invite::show_invite),
+        post("/portal/invite/{token}", invite::submit_invite),
         get("/portal/second-factor", signin::show_second_factor),
         post("/portal/second-factor", signin::submit_second_factor),
         get("/portal/referrals/{id}", referral::show),
