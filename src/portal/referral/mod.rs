@@ -295,8 +295,38 @@ async fn refused_form(
     }
 }
 
-fn note(form: &FormData, name: &str) -> Option<String> {
-    Some(form.get(name).to_owned()).filter(|n| !n.is_empty())
+/// Reads the form as the API reads its body (`T`, its rules, its field
+/// errors beside the form's fields), then runs the step with it.
+#[allow(clippy::too_many_arguments)]
+async fn parsed_step<T, F>(
+    portal: Portal,
+    audit: AuditContext,
+    id: String,
+    which: &'static str,
+    form: FormData,
+    fields: &'static [(&'static str, &'static str, As)],
+    run: F,
+) -> HttpResponse
+where
+    T: serde::de::DeserializeOwned + Validate + Send + 'static,
+    F: FnOnce(&mut DbConn, &AuditContext, &str, &str, &T) -> Result<(), CommandError>
+        + Send
+        + 'static,
+{
+    let body: T = match parse_as(&form, fields) {
+        Ok(body) => body,
+        Err(refused) => return refused_form(portal, audit, id, which, form, refused).await,
+    };
+    step(
+        portal,
+        audit,
+        id,
+        which,
+        form,
+        fields,
+        move |conn, by, partner, id| run(conn, by, partner, id, &body),
+    )
+    .await
 }
 
 pub async fn acknowledge(
@@ -305,17 +335,18 @@ pub async fn acknowledge(
     id: web::Path<String>,
     form: FormData,
 ) -> HttpResponse {
-    let note = note(&form, "ack_note");
-    let fields = [("note", "ack_note", As::Text)];
-    step(
+    const FIELDS: &[(&str, &str, As)] = &[("note", "ack_note", As::Text)];
+    let id = id.into_inner();
+    parsed_step(
         portal,
         audit,
-        id.into_inner(),
+        id,
         "acknowledge",
         form,
-        &fields,
-        move |conn, by, partner, id| {
-            commands::acknowledge(conn, by, partner, id, note.as_deref(), Utc::now()).map(|_| ())
+        FIELDS,
+        |conn, by, partner, id, body: &OptionalNote| {
+            commands::acknowledge(conn, by, partner, id, body.note.as_deref(), Utc::now())
+                .map(|_| ())
         },
     )
     .await
@@ -327,36 +358,23 @@ pub async fn accept(
     id: web::Path<String>,
     form: FormData,
 ) -> HttpResponse {
-    let note = note(&form, "accept_note");
+    const FIELDS: &[(&str, &str, As)] = &[("note", "accept_note", As::Text)];
     let template = portal.state.settings.checklist.clone();
-    let fields = [("note", "accept_note", As::Text)];
-    step(
+    let id = id.into_inner();
+    parsed_step(
         portal,
         audit,
-        id.into_inner(),
+        id,
         "accept",
         form,
-        &fields,
-        move |conn, by, partner, id| {
-            commands::accept(
-                conn,
-                by,
-                partner,
-                id,
-                note.as_deref(),
-                &template,
-                Utc::now(),
-            )
-            .map(|_| ())
+        FIELDS,
+        move |conn, by, partner, id, body: &OptionalNote| {
+            let note = body.note.as_deref();
+            commands::accept(conn, by, partner, id, note, &template, Utc::now()).map(|_| ())
         },
     )
     .await
 }
-
-const DECLINE_FIELDS: &[(&str, &str, As)] = &[
-    ("reason_code", "reason_code", As::Text),
-    ("reason", "decline_reason", As::Text),
-];
 
 pub async fn decline(
     portal: Portal,
@@ -364,29 +382,24 @@ pub async fn decline(
     id: web::Path<String>,
     form: FormData,
 ) -> HttpResponse {
+    const FIELDS: &[(&str, &str, As)] = &[
+        ("reason_code", "reason_code", As::Text),
+        ("reason", "decline_reason", As::Text),
+    ];
     let id = id.into_inner();
-    let body: Decline = match parse_as(&form, DECLINE_FIELDS) {
-        Ok(body) => body,
-        Err(refused) => return refused_form(portal, audit, id, "decline", form, refused).await,
-    };
-    step(
+    parsed_step(
         portal,
         audit,
         id,
         "decline",
         form,
-        DECLINE_FIELDS,
-        move |conn, by, partner, id| {
-            commands::decline(conn, by, partner, id, &body, Utc::now()).map(|_| ())
+        FIELDS,
+        |conn, by, partner, id, body: &Decline| {
+            commands::decline(conn, by, partner, id, body, Utc::now()).map(|_| ())
         },
     )
     .await
 }
-
-const HOLD_FIELDS: &[(&str, &str, As)] = &[
-    ("reason", "hold_reason", As::Text),
-    ("review_on", "review_on", As::Text),
-];
 
 pub async fn hold(
     portal: Portal,
@@ -394,20 +407,20 @@ pub async fn hold(
     id: web::Path<String>,
     form: FormData,
 ) -> HttpResponse {
+    const FIELDS: &[(&str, &str, As)] = &[
+        ("reason", "hold_reason", As::Text),
+        ("review_on", "review_on", As::Text),
+    ];
     let id = id.into_inner();
-    let body: Hold = match parse_as(&form, HOLD_FIELDS) {
-        Ok(body) => body,
-        Err(refused) => return refused_form(portal, audit, id, "hold", form, refused).await,
-    };
-    step(
+    parsed_step(
         portal,
         audit,
         id,
         "hold",
         form,
-        HOLD_FIELDS,
-        move |conn, by, partner, id| {
-            commands::hold(conn, by, partner, id, &body, Utc::now()).map(|_| ())
+        FIELDS,
+        |conn, by, partner, id, body: &Hold| {
+            commands::hold(conn, by, partner, id, body, Utc::now()).map(|_| ())
         },
     )
     .await
@@ -420,16 +433,15 @@ pub async fn resume(
     form: FormData,
 ) -> HttpResponse {
     let id = id.into_inner();
-    step(
+    parsed_step(
         portal,
         audit,
         id,
         "resume",
         form,
         &[],
-        move |conn, by, partner, id| {
-            commands::resume(conn, by, partner, id, &OptionalNote::default(), Utc::now())
-                .map(|_| ())
+        |conn, by, partner, id, body: &OptionalNote| {
+            commands::resume(conn, by, partner, id, body, Utc::now()).map(|_| ())
         },
     )
     .await
@@ -441,28 +453,22 @@ pub async fn complete_task(
     path: web::Path<(String, String)>,
     form: FormData,
 ) -> HttpResponse {
+    const FIELDS: &[(&str, &str, As)] = &[("note", "task_note", As::Text)];
     let (id, item) = path.into_inner();
-    let note = note(&form, "task_note");
-    let fields = [("note", "task_note", As::Text)];
-    step(
+    parsed_step(
         portal,
         audit,
         id,
         "task",
         form,
-        &fields,
-        move |conn, by, partner, id| {
+        FIELDS,
+        move |conn, by, partner, id, body: &OptionalNote| {
+            let note = body.note.clone();
             checklist::complete_item(conn, by, partner, id, &item, note, Utc::now()).map(|_| ())
         },
     )
     .await
 }
-
-const ARRIVAL_FIELDS: &[(&str, &str, As)] = &[
-    ("arrived_on", "arrived_on", As::Text),
-    ("received", "received", As::Bool),
-    ("note", "arrival_note", As::Text),
-];
 
 pub async fn arrival(
     portal: Portal,
@@ -470,21 +476,22 @@ pub async fn arrival(
     id: web::Path<String>,
     form: FormData,
 ) -> HttpResponse {
-    let id = id.into_inner();
-    let body: Arrival = match parse_as(&form, ARRIVAL_FIELDS) {
-        Ok(body) => body,
-        Err(refused) => return refused_form(portal, audit, id, "arrival", form, refused).await,
-    };
+    const FIELDS: &[(&str, &str, As)] = &[
+        ("arrived_on", "arrived_on", As::Text),
+        ("received", "received", As::Bool),
+        ("note", "arrival_note", As::Text),
+    ];
     let months = portal.state.settings.monitoring_schedule_months.clone();
-    step(
+    let id = id.into_inner();
+    parsed_step(
         portal,
         audit,
         id,
         "arrival",
         form,
-        ARRIVAL_FIELDS,
-        move |conn, by, partner, id| {
-            after_departure::arrive(conn, by, partner, id, &body, &months, Utc::now()).map(|_| ())
+        FIELDS,
+        move |conn, by, partner, id, body: &Arrival| {
+            after_departure::arrive(conn, by, partner, id, body, &months, Utc::now()).map(|_| ())
         },
     )
     .await
