@@ -475,15 +475,12 @@ pub async fn submit(
         Err(err) => return portal.fail(err),
     };
     let model = portal.state.model.clone();
-    let months = portal.state.settings.monitoring_schedule_months.clone();
     let id = id.into_inner();
     let now = Utc::now();
     let submitted = portal
         .state
         .db
-        .write(move |conn| {
-            commands::submit(conn, &audit, &partner, &user_id, &id, &model, &months, now)
-        })
+        .write(move |conn| commands::submit(conn, &audit, &partner, &user_id, &id, &model, now))
         .await;
     match submitted {
         Ok(done) => page::see_other(&format!(

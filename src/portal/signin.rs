@@ -346,7 +346,6 @@ pub async fn show_second_factor(portal: Portal, query: web::Query<NextQuery>) ->
 
 pub async fn submit_second_factor(
     portal: Portal,
-    req: HttpRequest,
     accounts: web::Data<FailedAuthThrottle<String>>,
     form: FormData,
 ) -> HttpResponse {
@@ -395,7 +394,6 @@ pub async fn submit_second_factor(
         })
         .await
         .map_err(AppError::from);
-    let _ = &req;
     match checked {
         Ok(Code::Right(secret)) => {
             let mut res = page::see_other(&portal_next(&next));

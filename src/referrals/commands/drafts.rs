@@ -104,7 +104,6 @@ pub fn submit(
     user_id: &str,
     draft_id: &str,
     model: &Model,
-    months: &[u32],
     now: DateTime<Utc>,
 ) -> Outcome<Submitted> {
     let draft = own_draft(conn, by, partner, draft_id, now)?;
@@ -128,7 +127,6 @@ pub fn submit(
             Refusal::conflict(Conflict::DraftDecided, "This draft was decided already.").into(),
         );
     }
-    let _ = months;
     let parse = |what: &str| Refusal::field("body", format!("the draft is not a valid {what}"));
     match draft.kind {
         DraftKind::Plan => {
