@@ -41,3 +41,7 @@ api-is-not-an-iso-639-1-or-639-3-language-code-e-g-ar-prs = `{ $value }` ليس 
 api-is-listed-twice = `{ $value }` مذكور مرتين
 api-is-a-colleague-already = زميل بالفعل
 api-is-not-an-email-address = ليس عنوان بريد إلكتروني صحيحًا
+api-is-not-a-month-yyyy-mm = ليس شهرًا (yyyy-mm)
+api-is-not-a-country-of-any-partner = ليس بلد أي شريك
+api-must-not-be-after-to = يجب ألا يكون بعد تاريخ النهاية
+api-is-not-a-quarter-yyyy-qn = ليس ربع سنة (yyyy-Qn)

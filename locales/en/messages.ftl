@@ -41,3 +41,7 @@ api-is-not-an-iso-639-1-or-639-3-language-code-e-g-ar-prs = `{ $value }` is not 
 api-is-listed-twice = `{ $value }` is listed twice
 api-is-a-colleague-already = is a colleague already
 api-is-not-an-email-address = is not an email address
+api-is-not-a-month-yyyy-mm = is not a month (yyyy-mm)
+api-is-not-a-country-of-any-partner = is not a country of any partner
+api-must-not-be-after-to = must not be after to
+api-is-not-a-quarter-yyyy-qn = is not a quarter (yyyy-Qn)

@@ -41,3 +41,7 @@ api-is-not-an-iso-639-1-or-639-3-language-code-e-g-ar-prs = `{ $value }` n'est p
 api-is-listed-twice = `{ $value }` figure deux fois
 api-is-a-colleague-already = est déjà un collègue
 api-is-not-an-email-address = n'est pas une adresse e-mail
+api-is-not-a-month-yyyy-mm = n'est pas un mois (aaaa-mm)
+api-is-not-a-country-of-any-partner = n'est le pays d'aucun partenaire
+api-must-not-be-after-to = ne doit pas être après la date de fin
+api-is-not-a-quarter-yyyy-qn = n'est pas un trimestre (aaaa-Tn)

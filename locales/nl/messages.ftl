@@ -41,3 +41,7 @@ api-is-not-an-iso-639-1-or-639-3-language-code-e-g-ar-prs = `{ $value }` is geen
 api-is-listed-twice = `{ $value }` staat er twee keer in
 api-is-a-colleague-already = is al een collega
 api-is-not-an-email-address = is geen e-mailadres
+api-is-not-a-month-yyyy-mm = is geen maand (jjjj-mm)
+api-is-not-a-country-of-any-partner = is geen land van een van de partners
+api-must-not-be-after-to = mag niet na de tot-datum liggen
+api-is-not-a-quarter-yyyy-qn = is geen kwartaal (jjjj-Kn)

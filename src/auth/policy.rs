@@ -172,6 +172,11 @@ pub const PAGES: &[Rule] = &[
     rule("assignments.move",   "POST", "/team/caseloads",            Access::Staff(LEAD_ADMIN)),
     rule("users.invite",       "POST", "/team/users",                Access::Staff(ADMIN)),
     rule("users.disable",      "POST", "/team/users/{id}/disable",   Access::Staff(ADMIN)),
+    rule("web.dashboards",     "GET",  "/dashboards",                Access::Staff(LEAD_ADMIN)),
+    rule("web.dashboards.partners", "GET", "/dashboards/partners",   Access::Staff(LEAD_ADMIN)),
+    rule("web.dashboards.scorecard", "GET", "/dashboards/partners/{id}", Access::Staff(LEAD_ADMIN)),
+    rule("web.dashboards.overdue", "GET", "/dashboards/overdue",     Access::Staff(LEAD_ADMIN)),
+    rule("web.dashboards.sustainability", "GET", "/dashboards/sustainability", Access::Staff(LEAD_ADMIN)),
 ];
 
 const SIGNED_IN: Access = Access::PartnerUser(PortalWho::SignedIn);
@@ -216,6 +221,7 @@ pub const PORTAL: &[Rule] = &[
     rule("portal.users.invite",       "POST", "/portal/settings/users",              COORDINATOR),
     rule("portal.users.disable",      "POST", "/portal/settings/users/{id}/disable", COORDINATOR),
     rule("portal.preferences",        "POST", "/portal/settings/me",                 MEMBER),
+    rule("portal.scorecard",          "GET",  "/portal/scorecard",                   MEMBER),
 ];
 
 pub fn find_portal(method: &str, path: &str) -> Option<&'static Rule> {

@@ -18,6 +18,7 @@ mod invite;
 pub mod once;
 pub mod page;
 mod referral;
+mod scorecard;
 mod settings;
 mod signin;
 #[cfg(test)]
@@ -57,6 +58,7 @@ pub fn pages() -> Vec<PageRoute> {
         post("/portal/referrals/{id}/closure", drafts::save),
         post("/portal/drafts/{id}/submit", drafts::submit),
         post("/portal/drafts/{id}/discard", drafts::discard),
+        get("/portal/scorecard", scorecard::show),
         get("/portal/settings", settings::show),
         post("/portal/settings/webhook", settings::set_webhook),
         post("/portal/settings/capacity", capacity::set),

@@ -13,6 +13,7 @@ pub mod routes;
 pub mod scope;
 pub mod suppress;
 pub mod sustainability;
+pub mod trend;
 
 use serde_json::{Map, Value};
 

@@ -37,6 +37,7 @@ struct OpenReferralFacts {
     departed_on: Option<NaiveDate>,
     planned_departure_on: NaiveDate,
     held_days: i32,
+    country: String,
 }
 
 /// A scheduled visit of a referral in progress; the fields in the order of
@@ -47,6 +48,7 @@ struct ScheduledVisitFacts {
     referral_id: String,
     partner_id: String,
     due_on: NaiveDate,
+    country: String,
 }
 
 /// One open SLA breach or overdue visit: ids and dates only.
@@ -58,6 +60,10 @@ pub struct Overdue {
     pub visit_id: Option<String>,
     pub due_on: NaiveDate,
     pub days_overdue: i64,
+    /// The destination, for the dashboard's counts by country (not in
+    /// the list the API gives).
+    #[serde(skip)]
+    pub country: String,
 }
 
 /// What is late now: referrals not acknowledged or decided in time, accepted
@@ -82,6 +88,7 @@ pub fn overdue(
             referrals::departed_on,
             return_cases::planned_departure_on,
             referrals::held_days,
+            return_cases::destination_country,
         ))
         .load(conn)?;
     let mut items = Vec::new();
@@ -114,6 +121,7 @@ pub fn overdue(
                 visit_id: None,
                 due_on,
                 days_overdue: (today - due_on).num_days(),
+                country: row.country.clone(),
             });
         }
     }
@@ -127,6 +135,7 @@ pub fn overdue(
             referrals::id,
             referrals::partner_id,
             monitoring_visits::due_on,
+            return_cases::destination_country,
         ))
         .load(conn)?;
     for visit in visits {
@@ -137,6 +146,7 @@ pub fn overdue(
             visit_id: Some(visit.visit_id),
             due_on: visit.due_on,
             days_overdue: (today - visit.due_on).num_days(),
+            country: visit.country,
         });
     }
     items.sort_by(|a, b| {

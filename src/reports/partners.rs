@@ -10,8 +10,10 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::scope::{Scope, history_with_cases, narrowed, referrals_with_cases, visits_with_cases};
-use super::suppress::{Count, narrowed, rate, robust_median, suppress_column_with};
-use crate::db::schema::{monitoring_visits, partners, referral_history, referrals, return_cases};
+use super::suppress::{Count, narrowed, rate, robust_median, robust_p90, suppress_column_with};
+use crate::db::schema::{
+    monitoring_visits, partners, referral_history, referrals, reintegration_plans, return_cases,
+};
 use crate::db::{DbConn, DbError};
 use crate::monitoring::VisitStatus;
 use crate::referrals::ReferralStatus;
@@ -19,7 +21,7 @@ use crate::referrals::vocabulary::DeclineReason;
 
 /// The CSV's columns; in JSON the `declines_*` ones are the keys of each
 /// row's `declines_by_reason` (see [`nest_declines`]).
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 19] = [
     "partner_id",
     "referrals",
     "accepted",
@@ -36,6 +38,9 @@ pub const COLUMNS: [&str; 16] = [
     "declines_client_unreachable",
     "declines_security_concern",
     "declines_other",
+    "p90_hours_to_acknowledge",
+    "p90_hours_to_decide",
+    "median_days_to_plan",
 ];
 
 /// The first of the declines' columns in [`COUNTED`].
@@ -54,6 +59,8 @@ pub struct PartnerFigures {
     pub monitoring_due: i64,
     /// Declines by code, in the order of `DeclineReason::ALL`.
     pub declines: [i64; 6],
+    /// Days from arrival to the reintegration plan's submission.
+    pub days_to_plan: Vec<f64>,
 }
 
 /// A referral sent in the period: when it was answered and when it was due
@@ -182,6 +189,31 @@ pub fn partners(
                 .load(conn)?
         }
     );
+    let plans: Vec<(String, Option<NaiveDate>, NaiveDateTime)> = narrowed!(
+        scope,
+        reintegration_plans::table
+            .inner_join(referrals::table.on(referrals::id.eq(reintegration_plans::referral_id))),
+        reintegration_plans::table
+            .inner_join(referrals::table.on(referrals::id.eq(reintegration_plans::referral_id)))
+            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id))),
+        |query| {
+            query
+                .filter(referrals::sent_at.ge(start))
+                .filter(referrals::sent_at.lt(end))
+                .select((
+                    referrals::partner_id,
+                    referrals::arrived_on,
+                    reintegration_plans::submitted_at,
+                ))
+                .load(conn)?
+        }
+    );
+    for (partner, arrived_on, submitted_at) in plans {
+        if let Some(arrived_on) = arrived_on {
+            let days = (submitted_at.date() - arrived_on).num_days().max(0) as f64;
+            figures.entry(partner).or_default().days_to_plan.push(days);
+        }
+    }
     for visit in visits {
         let entry = figures.entry(visit.partner_id).or_default();
         entry.monitoring_due += 1;
@@ -348,6 +380,12 @@ fn rows(figures: &BTreeMap<String, PartnerFigures>, columns: &Columns) -> Vec<Ma
             "median_hours_to_decide".into(),
             robust_median(&f.hours_to_decide),
         );
+        row.insert(
+            "p90_hours_to_acknowledge".into(),
+            robust_p90(&f.hours_to_acknowledge),
+        );
+        row.insert("p90_hours_to_decide".into(), robust_p90(&f.hours_to_decide));
+        row.insert("median_days_to_plan".into(), robust_median(&f.days_to_plan));
         rows.push(row);
     }
     rows

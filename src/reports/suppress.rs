@@ -142,6 +142,19 @@ pub fn robust_median(values: &[f64]) -> Value {
     median(values).map(Value::from).unwrap_or(Value::Null)
 }
 
+/// The 90th percentile in a report (nearest rank, to one decimal): only of
+/// ten values or more, so that it is never one of a handful of people's.
+pub fn robust_p90(values: &[f64]) -> Value {
+    if values.len() < 2 * THRESHOLD as usize {
+        return Value::Null;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((values.len() as f64) * 0.9).ceil() as usize;
+    let value = sorted[rank.clamp(1, sorted.len()) - 1];
+    Value::from((value * 10.0).round() / 10.0)
+}
+
 /// The median, to one decimal.
 pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
@@ -158,9 +171,99 @@ pub fn median(values: &[f64]) -> Option<f64> {
     Some((value * 10.0).round() / 10.0)
 }
 
+/// A table whose rows and columns are both totalled (partners by kind of
+/// breach, say): small cells hidden, then in every row and every column
+/// where exactly one cell is hidden the smallest other non-zero one with
+/// it, again until nothing more is hidden, so that no row's or column's
+/// total less its shown cells gives one hidden cell away.
+pub fn suppress_table(values: &[Vec<i64>]) -> Vec<Vec<Count>> {
+    let mut hidden: Vec<Vec<bool>> = values
+        .iter()
+        .map(|row| row.iter().map(|n| is_small(*n)).collect())
+        .collect();
+    let width = values.iter().map(Vec::len).max().unwrap_or(0);
+    loop {
+        let mut changed = false;
+        for (r, row) in values.iter().enumerate() {
+            let shown = suppress_column_with(row, &hidden[r]);
+            for (c, count) in shown.iter().enumerate() {
+                if *count == Count::Hidden && !hidden[r][c] {
+                    hidden[r][c] = true;
+                    changed = true;
+                }
+            }
+        }
+        for c in 0..width {
+            let column: Vec<i64> = values
+                .iter()
+                .map(|row| row.get(c).copied().unwrap_or(0))
+                .collect();
+            let also: Vec<bool> = hidden
+                .iter()
+                .map(|row| row.get(c).copied().unwrap_or(false))
+                .collect();
+            let shown = suppress_column_with(&column, &also);
+            for (r, count) in shown.iter().enumerate() {
+                if *count == Count::Hidden && hidden[r].get(c) == Some(&false) {
+                    hidden[r][c] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    values
+        .iter()
+        .zip(&hidden)
+        .map(|(row, flags)| {
+            row.iter()
+                .zip(flags)
+                .map(|(n, h)| if *h { Count::Hidden } else { Count::of(*n) })
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ninetieth_percentile_needs_ten_values_and_is_the_nearest_rank() {
+        let nine: Vec<f64> = (1..=9).map(f64::from).collect();
+        assert_eq!(robust_p90(&nine), Value::Null);
+        let ten: Vec<f64> = (1..=10).rev().map(f64::from).collect();
+        assert_eq!(robust_p90(&ten), json!(9.0));
+        let twenty: Vec<f64> = (1..=20).map(|n| f64::from(n) * 1.5).collect();
+        assert_eq!(robust_p90(&twenty), json!(27.0));
+    }
+
+    #[test]
+    fn a_table_hides_a_second_cell_in_every_row_and_column_with_one_hidden() {
+        // Partners by kind: A has 3 of the first kind and 9 of the second.
+        let table = suppress_table(&[vec![3, 9, 0], vec![6, 8, 7], vec![10, 0, 12]]);
+        let shown: Vec<Vec<Value>> = table.iter().map(|r| shown(r)).collect();
+        // Row A: 3 hidden, 9 goes with it. Column 1: 3 hidden, 6 (the
+        // smallest other) with it; column 2: 9 hidden, 8 with it. Row B
+        // then has 6 and 8 hidden: two, enough.
+        assert_eq!(
+            shown,
+            [
+                vec![json!("<5"), json!("<5"), json!(0)],
+                vec![json!("<5"), json!("<5"), json!(7)],
+                vec![json!(10), json!(0), json!(12)],
+            ]
+        );
+        // Every row and column has none or at least two hidden.
+        for row in &table {
+            assert_ne!(row.iter().filter(|c| **c == Count::Hidden).count(), 1);
+        }
+        for c in 0..3 {
+            assert_ne!(table.iter().filter(|r| r[c] == Count::Hidden).count(), 1);
+        }
+    }
 
     fn shown(counts: &[Count]) -> Vec<Value> {
         counts.iter().map(|c| c.value()).collect()

@@ -181,6 +181,7 @@ impl Ctx {
                         .unwrap_or_else(|| session.staff.email.clone()),
                     clients: session.staff.has_any(&[Role::Counsellor, Role::Caseworker]),
                     team: session.staff.has_any(&[Role::Lead, Role::Admin]),
+                    dashboards: session.staff.has_any(&[Role::Lead, Role::Admin]),
                     work,
                 })
             }

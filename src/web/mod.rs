@@ -12,6 +12,7 @@ mod cases;
 mod clients;
 mod consents;
 pub mod context;
+pub mod dashboards;
 pub mod form;
 pub mod guard;
 mod households;
@@ -106,6 +107,11 @@ pub fn pages() -> Vec<PageRoute> {
         post("/checklist-items/{id}", cases::update_item),
         get("/partners", partners::list),
         get("/partners/{id}", partners::show),
+        get("/dashboards", dashboards::overview),
+        get("/dashboards/partners", dashboards::partners),
+        get("/dashboards/partners/{id}", dashboards::scorecard),
+        get("/dashboards/overdue", dashboards::overdue),
+        get("/dashboards/sustainability", dashboards::sustainability),
     ]
 }
 

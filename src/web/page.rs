@@ -32,6 +32,8 @@ pub struct NavUser {
     pub name: String,
     pub clients: bool,
     pub team: bool,
+    /// Leads (and administrators) see the dashboards.
+    pub dashboards: bool,
     /// Items in "My work", shown beside its link.
     pub work: usize,
 }
@@ -89,6 +91,8 @@ pub enum Kind {
     Email,
     Password,
     Date,
+    /// A month (`yyyy-mm`).
+    Month,
     Number,
     TextArea,
     Select,
@@ -204,6 +208,7 @@ impl Field {
             Kind::Email => "email",
             Kind::Password => "password",
             Kind::Date => "date",
+            Kind::Month => "month",
             Kind::Number => "number",
             _ => "text",
         }
