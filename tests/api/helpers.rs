@@ -128,6 +128,17 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// A report as CSV (`Accept: text/csv`), asserted to be answered.
+    pub async fn get_as_csv(&self, token: Option<&str>, path: &str) -> String {
+        let mut request = self.client.get(self.url(path)).header("accept", "text/csv");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        response.text().await.expect("text")
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

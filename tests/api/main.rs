@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod contract;
 mod counselling;
+mod dashboards;
 mod demo;
 mod docs;
 mod durability;

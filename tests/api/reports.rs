@@ -11,9 +11,9 @@ use crate::referrals::{ACCRA, KUMASI, day, ok, send};
 
 const KABUL: &str = "kabul-return-support";
 
-struct Programme {
-    app: TestApp,
-    lead: String,
+pub(crate) struct Programme {
+    pub(crate) app: TestApp,
+    pub(crate) lead: String,
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -27,7 +27,7 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
 /// Six clients counselled (five want to return), five cases, seven
 /// referrals: three accepted by Accra, two declined there and re-routed to
 /// Kumasi; three departures, two arrivals.
-async fn programme() -> Programme {
+pub(crate) async fn programme() -> Programme {
     let app = spawn_app().await;
     let counsellor = app.staff_token(&[Role::Counsellor]).await;
     let caseworker = app.staff_token(&[Role::Caseworker]).await;
@@ -372,15 +372,15 @@ async fn the_funder_report_counts_voluntary_returnees() {
 }
 
 /// Who builds a programme by hand, one returnee at a time.
-struct Team {
-    app: TestApp,
+pub(crate) struct Team {
+    pub(crate) app: TestApp,
     counsellor: String,
     caseworker: String,
-    lead: String,
+    pub(crate) lead: String,
 }
 
 impl Team {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let app = spawn_app().await;
         let counsellor = app.staff_token(&[Role::Counsellor]).await;
         let caseworker = app.staff_token(&[Role::Caseworker]).await;
@@ -396,7 +396,7 @@ impl Team {
     /// Client `i`, who wants to return to `country`: counselled, with
     /// consent and a return case, referred to `partner`. Returns the case's
     /// and the referral's ids.
-    async fn referred(&self, i: usize, partner: &str, country: &str) -> (String, String) {
+    pub(crate) async fn referred(&self, i: usize, partner: &str, country: &str) -> (String, String) {
         let app = &self.app;
         let client = post(app, &self.counsellor, "/api/v1/clients", json!({
             "given_name": format!("Person{i}"), "family_name": "Example", "date_of_birth": "1990-01-01",
