@@ -93,26 +93,41 @@ async fn the_overview_shows_each_stage_its_conversion_and_the_month() {
         ["0"],
         "five decided at their first talk"
     );
-    assert_eq!(row(&durations, "Vertrek tot aankomst"), ["–"], "two: too few");
+    assert_eq!(
+        row(&durations, "Vertrek tot aankomst"),
+        ["–"],
+        "two: too few"
+    );
     // The period in words, for the printed page too.
     assert!(page.contains("Periode "), "{}", page.html);
 
     let csv = lead.get("/dashboards?format=csv").await;
     assert_eq!(csv.status, 200);
     assert_eq!(
-        csv.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        csv.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("text/csv; charset=utf-8")
     );
     assert!(csv.html.starts_with("figure,item,value\n"), "{}", csv.html);
     assert_eq!(csv_value(&csv.html, "funnel", "referrals_sent"), "7");
     assert_eq!(csv_value(&csv.html, "funnel", "referrals_accepted"), "<5");
-    assert_eq!(csv_value(&csv.html, "month_referrals_sent", &this_month()), "7");
+    assert_eq!(
+        csv_value(&csv.html, "month_referrals_sent", &this_month()),
+        "7"
+    );
     assert_eq!(csv_value(&csv.html, "month_departed", &this_month()), "<5");
-    assert_eq!(csv_value(&csv.html, "median_days", "departure_to_arrival"), "");
+    assert_eq!(
+        csv_value(&csv.html, "median_days", "departure_to_arrival"),
+        ""
+    );
 
     // In English on asking.
     let english = lead.get("/dashboards?lang=en").await;
-    assert_eq!(row(&table(&english, "funnel"), "Referrals sent"), ["7", "140%"]);
+    assert_eq!(
+        row(&table(&english, "funnel"), "Referrals sent"),
+        ["7", "140%"]
+    );
 }
 
 #[tokio::test]
@@ -123,7 +138,10 @@ async fn wrong_filters_are_named_beside_each_field() {
         .get("/dashboards?from=soon&country=XX&partner_id=nobody")
         .await;
     assert_eq!(page.status, 422);
-    assert_eq!(page.field_error("from").as_deref(), Some("is geen maand (jjjj-mm)"));
+    assert_eq!(
+        page.field_error("from").as_deref(),
+        Some("is geen maand (jjjj-mm)")
+    );
     assert_eq!(
         page.field_error("country").as_deref(),
         Some("is geen land van een van de partners")
@@ -133,7 +151,9 @@ async fn wrong_filters_are_named_beside_each_field() {
         Some("is geen partner uit de partnerlijst")
     );
     assert!(!page.contains("<figure"), "no figures for a refused scope");
-    let later = lead.get("/dashboards/partners?from=2026-05&to=2026-02").await;
+    let later = lead
+        .get("/dashboards/partners?from=2026-05&to=2026-02")
+        .await;
     assert_eq!(later.status, 422);
     assert_eq!(
         later.field_error("from").as_deref(),
@@ -161,7 +181,10 @@ async fn the_dashboards_are_for_leads_only() {
             assert!(!page.contains("<figure"), "{path}");
         }
         let home = browser.get("/").await;
-        assert!(!home.contains("href=\"/dashboards\""), "no link for {roles:?}");
+        assert!(
+            !home.contains("href=\"/dashboards\""),
+            "no link for {roles:?}"
+        );
     }
     let (mut lead, _) = signed_in(&app, &[Role::Lead], "Lena Lead").await;
     for path in &paths {
@@ -169,7 +192,9 @@ async fn the_dashboards_are_for_leads_only() {
     }
     assert!(lead.get("/").await.contains("href=\"/dashboards\""));
     assert_eq!(
-        lead.get("/dashboards/partners/no-such-partner").await.status,
+        lead.get("/dashboards/partners/no-such-partner")
+            .await
+            .status,
         404
     );
     assert_eq!(
@@ -208,7 +233,9 @@ async fn a_partner_sees_its_own_scorecard_and_the_lead_sees_the_same() {
     let quarter = this_quarter();
     let (mut lead, _) = signed_in(&p.app, &[Role::Lead], "Lena Lead").await;
     let staff = lead
-        .get(&format!("/dashboards/partners/{ACCRA}?quarter={quarter}&lang=en"))
+        .get(&format!(
+            "/dashboards/partners/{ACCRA}?quarter={quarter}&lang=en"
+        ))
         .await;
     assert_eq!(staff.status, 200, "{}", staff.html);
     let stages = table(&staff, "scorecard");
@@ -223,11 +250,17 @@ async fn a_partner_sees_its_own_scorecard_and_the_lead_sees_the_same() {
         .get(&format!("/portal/scorecard?quarter={quarter}"))
         .await;
     assert_eq!(own.status, 200, "{}", own.html);
-    assert_eq!(table(&own, "scorecard"), stages, "what the lead sees of Accra");
+    assert_eq!(
+        table(&own, "scorecard"),
+        stages,
+        "what the lead sees of Accra"
+    );
     // Asking for another partner's changes nothing: it is the session's.
     let other = accra
         .browser
-        .get(&format!("/portal/scorecard?quarter={quarter}&partner_id={KUMASI}"))
+        .get(&format!(
+            "/portal/scorecard?quarter={quarter}&partner_id={KUMASI}"
+        ))
         .await;
     assert_eq!(table(&other, "scorecard"), stages);
 
@@ -307,7 +340,11 @@ async fn partners_asked_one_at_a_time_on_the_dashboard_do_not_add_up() {
             .get(&format!("/dashboards?format=csv&country={country}"))
             .await
             .html;
-        assert_eq!(csv_value(&csv, "month_referrals_sent", &month), "<5", "{country}");
+        assert_eq!(
+            csv_value(&csv, "month_referrals_sent", &month),
+            "<5",
+            "{country}"
+        );
     }
 }
 
@@ -317,7 +354,9 @@ async fn the_overdue_and_sustainability_dashboards_draw_their_tables() {
     let (mut lead, _) = signed_in(&p.app, &[Role::Lead], "Lena Lead").await;
     let overdue = lead.get("/dashboards/overdue").await;
     assert_eq!(overdue.status, 200, "{}", overdue.html);
-    assert!(overdue.contains("<title id=\"overdue-partners-title\">Achterstand per partner</title>"));
+    assert!(
+        overdue.contains("<title id=\"overdue-partners-title\">Achterstand per partner</title>")
+    );
     assert!(overdue.contains("Wat vandaag te laat is"));
     let csv = lead.get("/dashboards/overdue?format=csv").await;
     assert!(csv.html.starts_with(

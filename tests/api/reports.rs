@@ -396,7 +396,12 @@ impl Team {
     /// Client `i`, who wants to return to `country`: counselled, with
     /// consent and a return case, referred to `partner`. Returns the case's
     /// and the referral's ids.
-    pub(crate) async fn referred(&self, i: usize, partner: &str, country: &str) -> (String, String) {
+    pub(crate) async fn referred(
+        &self,
+        i: usize,
+        partner: &str,
+        country: &str,
+    ) -> (String, String) {
         let app = &self.app;
         let client = post(app, &self.counsellor, "/api/v1/clients", json!({
             "given_name": format!("Person{i}"), "family_name": "Example", "date_of_birth": "1990-01-01",

@@ -17,6 +17,7 @@ mod helpers;
 
 mod cases;
 mod counselling;
+mod dashboards;
 mod flow;
 mod harness;
 mod harness_test;

@@ -379,6 +379,76 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_key_made_from_a_code_has_a_text_in_both_languages() {
+        use crate::web::i18n::Lang;
+        let mut keys: Vec<String> = Vec::new();
+        let stages = [
+            "clients_counselled",
+            "intention_return",
+            "cases_opened",
+            "referrals_sent",
+            "referrals_accepted",
+            "departed",
+            "arrived",
+            "monitoring_visits_done",
+            "closed_completed",
+        ];
+        keys.extend(stages.iter().map(|s| key("dash-stage", s)));
+        keys.extend(TABS.iter().map(|(name, _)| key("dash-tab", name)));
+        keys.extend(overdue::KINDS.iter().map(|k| key("dash-kind", k)));
+        keys.extend(partners::SORTABLE.iter().map(|c| key("dash-col", c)));
+        for grouping in ["months_since_arrival", "country", "partner_id"] {
+            keys.push(key("dash-group", grouping));
+            keys.push(key("dash-sustainability-by", grouping));
+        }
+        for score in ["economic", "social", "psychosocial", "overall"] {
+            keys.push(key("dash-score", score));
+        }
+        for median in [
+            "first_talk_to_return_intention",
+            "referral_to_acceptance",
+            "acceptance_to_departure",
+            "departure_to_arrival",
+        ] {
+            keys.push(key("dash-median", median));
+        }
+        for lang in Lang::ALL {
+            let t = Texts::new(lang);
+            let missing: Vec<&String> = keys.iter().filter(|k| !t.has(k)).collect();
+            assert!(missing.is_empty(), "{lang:?}: {missing:?}");
+        }
+        // The scorecard's, in the staff's and the portal's languages.
+        let mut score_keys: Vec<String> = Vec::new();
+        score_keys.extend(
+            [
+                "referrals",
+                "accepted",
+                "rejected",
+                "acceptance_rate",
+                "median_hours_to_acknowledge",
+                "p90_hours_to_acknowledge",
+                "median_hours_to_decide",
+                "p90_hours_to_decide",
+                "sla_breaches",
+                "median_days_to_plan",
+            ]
+            .iter()
+            .map(|f| key("score", f)),
+        );
+        score_keys.extend(stages[3..].iter().map(|s| key("score-stage", s)));
+        score_keys.extend(
+            crate::referrals::vocabulary::DeclineReason::ALL
+                .iter()
+                .map(|c| key("score-decline", c.as_str())),
+        );
+        for lang in [Lang::Nl, Lang::En, Lang::Fr, Lang::Ar] {
+            let t = Texts::new(lang);
+            let missing: Vec<&String> = score_keys.iter().filter(|k| !t.has(k)).collect();
+            assert!(missing.is_empty(), "{lang:?}: {missing:?}");
+        }
+    }
+
+    #[test]
     fn months_are_read_from_a_month_or_a_day() {
         assert_eq!(month_of("2026-03"), "2026-03-01".parse().ok());
         assert_eq!(month_of("2026-03-15"), "2026-03-15".parse().ok());

@@ -215,3 +215,48 @@ pub async fn show(ctx: Ctx, filters: web::Query<Filters>) -> HttpResponse {
     };
     page::render(status, &body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn item(kind: &'static str, partner: &str, country: &str) -> Overdue {
+        Overdue {
+            kind,
+            referral_id: "r".into(),
+            partner_id: partner.into(),
+            visit_id: None,
+            due_on: chrono::NaiveDate::MIN,
+            days_overdue: 1,
+            country: country.into(),
+        }
+    }
+
+    #[test]
+    fn late_things_are_counted_by_partner_and_kind_and_suppressed_as_a_table() {
+        let mut items = Vec::new();
+        items.extend((0..6).map(|_| item("acknowledge_overdue", "a", "GH")));
+        items.extend((0..7).map(|_| item("not_departed", "a", "GH")));
+        items.extend((0..2).map(|_| item("acknowledge_overdue", "b", "IQ")));
+        items.extend((0..9).map(|_| item("not_departed", "b", "IQ")));
+        let by_partner = table(&items, |i| i.partner_id.as_str());
+        assert_eq!(by_partner.groups, ["a", "b"]);
+        let shown: Vec<Vec<serde_json::Value>> = by_partner
+            .cells
+            .iter()
+            .map(|r| r.iter().map(|c| c.value()).collect())
+            .collect();
+        // b's 2 is hidden, and with it a's 6 (its column), b's 9 and a's
+        // 7 (their rows and column); the totals 13 and 11 stay.
+        assert_eq!(
+            shown,
+            [
+                vec![json!("<5"), json!(0), json!("<5"), json!(0), json!(13)],
+                vec![json!("<5"), json!(0), json!("<5"), json!(0), json!(11)],
+            ]
+        );
+        let by_country = table(&items, |i| i.country.as_str());
+        assert_eq!(by_country.groups, ["GH", "IQ"]);
+    }
+}
