@@ -92,7 +92,11 @@ pub fn sort_rows(rows: &mut [Map<String, Value>], names: &[(String, String)], so
     });
 }
 
-fn slas(conn: &mut crate::db::DbConn) -> Result<Vec<(String, Option<i32>, Option<i32>)>, AppError> {
+/// A partner's own SLA in working days (to acknowledge, to decide), where
+/// it has one.
+type Sla = (String, Option<i32>, Option<i32>);
+
+fn slas(conn: &mut crate::db::DbConn) -> Result<Vec<Sla>, AppError> {
     Ok(partners::table
         .select((
             partners::id,
