@@ -247,8 +247,14 @@ fn charts_of(
     totals: &Value,
     directory: &Directory,
 ) -> Vec<Figure> {
+    // Partners without a median (too few answers) add nothing to a chart;
+    // the table above lists them all.
     let hours: Vec<(String, Cell)> = items
         .iter()
+        .filter(|item| {
+            item.get("median_hours_to_acknowledge")
+                .is_some_and(|v| !v.is_null())
+        })
         .map(|item| {
             let id = item
                 .get("partner_id")
