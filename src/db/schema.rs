@@ -181,6 +181,7 @@ diesel::table! {
         latest_intention_on -> Nullable<Date>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sex -> Text,
     }
 }
 
