@@ -7,12 +7,14 @@
 
 pub mod amif;
 pub mod funnel;
+pub mod group;
 pub mod overdue;
 pub mod partners;
 pub mod routes;
 pub mod scope;
 pub mod suppress;
 pub mod sustainability;
+pub mod who;
 
 use serde_json::{Map, Value};
 
