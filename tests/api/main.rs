@@ -40,3 +40,4 @@ mod web_team;
 mod web_text;
 mod web_work;
 mod webhooks;
+mod who;
