@@ -167,10 +167,9 @@ impl Generator<'_> {
         registered: NaiveDateTime,
         country: &str,
         family: &str,
-        age: std::ops::Range<i64>,
+        (age, sex): (std::ops::Range<i64>, Sex),
         languages: &str,
         counsellor: &str,
-        sex: Sex,
     ) -> Client {
         // A name that goes with the sex; either kind when it is not said.
         let names = match sex {
@@ -260,10 +259,9 @@ impl Generator<'_> {
             registered,
             &country,
             family,
-            18..60,
+            (18..60, sex),
             &languages.join(","),
             &counsellor,
-            sex,
         );
         let return_talk = self.talks(&mut client, &languages);
         let index = self.out.clients.len();
@@ -305,10 +303,9 @@ impl Generator<'_> {
                     at,
                     &client.country_of_origin,
                     &client.family_name,
-                    age,
+                    (age, sex),
                     &client.languages,
                     &client.counsellor_id,
-                    sex,
                 );
                 member.household_id = Some(household_id.clone());
                 member.updated_at = household_at;
