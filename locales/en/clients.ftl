@@ -20,6 +20,8 @@ client-name = Name
 client-given-name = Given name
 client-family-name = Family name
 client-date-of-birth = Date of birth
+client-sex = Sex
+client-sex-hint = Choose Unknown when it is not known or the client would rather not say.
 client-country = Country of origin
 client-country-hint = Two letters (ISO 3166), for example IQ for Iraq or GE for Georgia.
 client-languages = Languages
@@ -115,3 +117,8 @@ household-members-hint = Separated by commas, for example TO-7K3M9, TO-4HQ2P. Re
 household-label = Name of the household
 household-label-hint = For example the family name; may stay empty.
 household-submit = Record the household
+
+sex-female = Female
+sex-male = Male
+sex-other = Other
+sex-unknown = Unknown

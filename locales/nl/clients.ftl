@@ -20,6 +20,8 @@ client-name = Naam
 client-given-name = Voornaam
 client-family-name = Achternaam
 client-date-of-birth = Geboortedatum
+client-sex = Geslacht
+client-sex-hint = Kies Onbekend als het niet bekend is of de cliënt het niet wil zeggen.
 client-country = Land van herkomst
 client-country-hint = Twee letters (ISO 3166), bijvoorbeeld IQ voor Irak of GE voor Georgië.
 client-languages = Talen
@@ -115,3 +117,8 @@ household-members-hint = Gescheiden door komma's, bijvoorbeeld TO-7K3M9, TO-4HQ2
 household-label = Naam van het huishouden
 household-label-hint = Bijvoorbeeld de familienaam; mag leeg blijven.
 household-submit = Huishouden vastleggen
+
+sex-female = Vrouw
+sex-male = Man
+sex-other = Anders
+sex-unknown = Onbekend

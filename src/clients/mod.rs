@@ -105,6 +105,22 @@ fn plausible_birth_date(date: &NaiveDate) -> Result<(), ValidationError> {
     Ok(())
 }
 
+crate::domain::text_enum! {
+    /// A client's sex as recorded: `unknown` when not known or not said.
+    /// Reports count people by it (hidden below five, as every count).
+    pub enum Sex {
+        Female => "female",
+        Male => "male",
+        Other => "other",
+        Unknown => "unknown",
+    }
+}
+
+/// What a client registered without a sex is: `unknown`.
+fn unknown_sex() -> Sex {
+    Sex::Unknown
+}
+
 /// `POST /api/v1/clients`.
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +137,11 @@ pub struct NewClient {
     pub family_name: String,
     #[validate(custom(function = "plausible_birth_date"))]
     pub date_of_birth: NaiveDate,
+    /// `female`, `male`, `other` or `unknown` (the default, for
+    /// integrations written before it).
+    #[serde(default = "unknown_sex")]
+    #[schema(default = "unknown")]
+    pub sex: Sex,
     pub country_of_origin: CountryCode,
     #[validate(length(min = 1, max = 12))]
     pub languages: Vec<LanguageCode>,

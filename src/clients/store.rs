@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{ClientRef, NewClient, NewHousehold, name_key};
+use super::{ClientRef, NewClient, NewHousehold, Sex, name_key};
 use crate::db::schema::{clients, households};
 use crate::db::{DbConn, DbError};
 use crate::domain::page::PageRequest;
@@ -18,6 +18,7 @@ pub struct ClientView {
     pub given_name: String,
     pub family_name: String,
     pub date_of_birth: NaiveDate,
+    pub sex: Sex,
     pub country_of_origin: String,
     pub languages: Vec<String>,
     pub v_number: Option<String>,
@@ -42,6 +43,7 @@ struct ClientRow {
     given_name: String,
     family_name: String,
     date_of_birth: NaiveDate,
+    sex: Sex,
     country_of_origin: String,
     languages: String,
     v_number: Option<String>,
@@ -65,6 +67,7 @@ pub struct NewClientRow<'a> {
     pub given_name_key: String,
     pub family_name_key: String,
     pub date_of_birth: NaiveDate,
+    pub sex: Sex,
     pub country_of_origin: &'a str,
     pub languages: String,
     pub v_number: Option<&'a str>,
@@ -104,6 +107,7 @@ impl<'a> NewClientRow<'a> {
             given_name_key: name_key(&input.given_name),
             family_name_key: name_key(&input.family_name),
             date_of_birth: input.date_of_birth,
+            sex: input.sex,
             country_of_origin: input.country_of_origin.as_str(),
             languages: join_list(&input.languages, LanguageCode::as_str),
             v_number: input.v_number.as_ref().map(|v| v.as_str()),
@@ -127,6 +131,7 @@ impl From<ClientRow> for ClientView {
             given_name: row.given_name,
             family_name: row.family_name,
             date_of_birth: row.date_of_birth,
+            sex: row.sex,
             country_of_origin: row.country_of_origin,
             v_number: row.v_number,
             location: row.location,

@@ -181,6 +181,7 @@ diesel::table! {
         latest_intention_on -> Nullable<Date>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sex -> Text,
     }
 }
 
@@ -431,6 +432,11 @@ diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, referrals);
 diesel::allow_tables_to_appear_in_same_query!(monitoring_visits, return_cases);
 diesel::allow_tables_to_appear_in_same_query!(reintegration_plans, referrals);
 diesel::allow_tables_to_appear_in_same_query!(reintegration_plans, return_cases);
+// Reports narrow referrals, their history and visits to a group of clients.
+diesel::allow_tables_to_appear_in_same_query!(clients, return_cases);
+diesel::allow_tables_to_appear_in_same_query!(clients, referrals);
+diesel::allow_tables_to_appear_in_same_query!(clients, referral_history);
+diesel::allow_tables_to_appear_in_same_query!(clients, monitoring_visits);
 
 diesel::table! {
     webhook_endpoints (partner_id) {

@@ -55,6 +55,9 @@ pub struct Options {
     pub until: NaiveDate,
 }
 
+/// Mixed into the seed for the generator of clients' sexes.
+const SEXES: u64 = 0x5345_5845_5345_5845;
+
 /// Most years one run may generate.
 pub const MAX_YEARS: u32 = 30;
 
@@ -148,6 +151,8 @@ struct PartnerHabits {
 
 struct Generator<'a> {
     rng: Pcg64,
+    /// Clients' sexes, drawn apart from `rng` (see `people`).
+    sexes: Pcg64,
     options: Options,
     rules: &'a Rules<'a>,
     /// The first moment after the programme's last day.
@@ -210,6 +215,7 @@ pub fn generate(
     let end = day_start(options.until + Duration::days(1));
     let mut generator = Generator {
         rng,
+        sexes: Pcg64::seed_from_u64(options.seed ^ SEXES),
         options,
         rules,
         end,

@@ -8,14 +8,17 @@ use rand::seq::SliceRandom;
 
 use super::{Client, Generator, Household, Made, User, pick};
 use crate::auth::Role;
+use crate::clients::Sex;
 
 // Invented names: common given names and made-up family names, so that no
 // row describes a real person.
-const GIVEN_NAMES: &[&str] = &[
-    "Amina", "Yusuf", "Fatima", "Omar", "Mariam", "Ali", "Leila", "Samir", "Nadia", "Karim",
-    "Aisha", "Hassan", "Zainab", "Ibrahim", "Sara", "Ahmed", "Hana", "Tariq", "Layla", "Bilal",
-    "Grace", "Kwame", "Esi", "Kofi", "Abena", "Tesfaye", "Meron", "Dawit", "Selam", "Nino",
-    "Giorgi", "Ana", "Levan", "Arben", "Drita", "Elira", "Besnik", "Farid", "Parisa", "Reza",
+const FEMALE_NAMES: &[&str] = &[
+    "Amina", "Fatima", "Mariam", "Leila", "Nadia", "Aisha", "Zainab", "Sara", "Hana", "Layla",
+    "Grace", "Esi", "Abena", "Meron", "Selam", "Nino", "Ana", "Drita", "Elira", "Parisa",
+];
+const MALE_NAMES: &[&str] = &[
+    "Yusuf", "Omar", "Ali", "Samir", "Karim", "Hassan", "Ibrahim", "Ahmed", "Tariq", "Bilal",
+    "Kwame", "Kofi", "Tesfaye", "Dawit", "Giorgi", "Levan", "Arben", "Besnik", "Farid", "Reza",
 ];
 const FAMILY_NAMES: &[&str] = &[
     "Voorbeeld",
@@ -164,11 +167,17 @@ impl Generator<'_> {
         registered: NaiveDateTime,
         country: &str,
         family: &str,
-        age: std::ops::Range<i64>,
+        (age, sex): (std::ops::Range<i64>, Sex),
         languages: &str,
         counsellor: &str,
     ) -> Client {
-        let given = GIVEN_NAMES[self.rng.gen_range(0..GIVEN_NAMES.len())];
+        // A name that goes with the sex; either kind when it is not said.
+        let names = match sex {
+            Sex::Female => FEMALE_NAMES.to_vec(),
+            Sex::Male => MALE_NAMES.to_vec(),
+            Sex::Other | Sex::Unknown => [FEMALE_NAMES, MALE_NAMES].concat(),
+        };
+        let given = names[self.rng.gen_range(0..names.len())];
         let born =
             registered.date() - Duration::days(self.rng.gen_range(age.start * 365..age.end * 365));
         let v_number = self.rng.gen_bool(0.7).then(|| {
@@ -187,6 +196,7 @@ impl Generator<'_> {
             given_name: given.to_owned(),
             family_name: family.to_owned(),
             date_of_birth: born,
+            sex,
             country_of_origin: country.to_owned(),
             languages: languages.to_owned(),
             v_number,
@@ -197,6 +207,22 @@ impl Generator<'_> {
             latest_intention_on: None,
             created_at: registered,
             updated_at: registered,
+        }
+    }
+
+    /// A sex, `male` with the given share and `female` with most of the
+    /// rest; a few `other` and `unknown`. Drawn from a generator of its own,
+    /// so that the rest of the programme is what the seed gave before.
+    fn sex(&mut self, male: f64) -> Sex {
+        let roll: f64 = self.sexes.r#gen();
+        if roll < male {
+            Sex::Male
+        } else if roll < 0.95 {
+            Sex::Female
+        } else if roll < 0.96 {
+            Sex::Other
+        } else {
+            Sex::Unknown
         }
     }
 
@@ -227,11 +253,13 @@ impl Generator<'_> {
         let counsellor = self.counsellors[self.rng.gen_range(0..self.counsellors.len())].clone();
         let family = FAMILY_NAMES[self.rng.gen_range(0..FAMILY_NAMES.len())];
         let registered = self.office(date);
+        // Most who come alone are men.
+        let sex = self.sex(0.72);
         let mut client = self.person(
             registered,
             &country,
             family,
-            18..60,
+            (18..60, sex),
             &languages.join(","),
             &counsellor,
         );
@@ -269,11 +297,13 @@ impl Generator<'_> {
                     18..60
                 };
                 let at = household_at - Duration::seconds(self.rng.gen_range(600..3600));
+                // A family's members: as many girls and women as boys and men.
+                let sex = self.sex(0.48);
                 let mut member = self.person(
                     at,
                     &client.country_of_origin,
                     &client.family_name,
-                    age,
+                    (age, sex),
                     &client.languages,
                     &client.counsellor_id,
                 );

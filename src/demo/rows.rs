@@ -35,6 +35,7 @@ pub struct Client {
     pub given_name: String,
     pub family_name: String,
     pub date_of_birth: NaiveDate,
+    pub sex: crate::clients::Sex,
     pub country_of_origin: String,
     /// Stored list (comma-separated).
     pub languages: String,

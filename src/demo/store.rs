@@ -220,6 +220,7 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
         given_name_key: crate::clients::name_key(&r.given_name),
         family_name_key: crate::clients::name_key(&r.family_name),
         date_of_birth: r.date_of_birth,
+        sex: r.sex,
         country_of_origin: &r.country_of_origin,
         languages: r.languages.clone(),
         v_number: r.v_number.as_deref(),

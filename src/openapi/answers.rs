@@ -393,23 +393,44 @@ fn written_bodies() -> Vec<Written> {
             "GET",
             "/api/v1/reports/funnel",
             "Funnel",
-            json!({
-                "type": "object",
-                "required": [
-                    "clients_counselled", "intention_return", "cases_opened", "referrals_sent",
-                    "referrals_accepted", "departed", "arrived", "monitoring_visits_done",
-                    "closed_completed", "median_days", "period"
-                ],
-                "properties": {
-                    "clients_counselled": part("Count"), "intention_return": part("Count"),
-                    "cases_opened": part("Count"), "referrals_sent": part("Count"),
-                    "referrals_accepted": part("Count"), "departed": part("Count"),
-                    "arrived": part("Count"), "monitoring_visits_done": part("Count"),
-                    "closed_completed": part("Count"),
-                    "median_days": {"type": "object", "additionalProperties": part("Median")},
-                    "period": part("Period")
+            // The funnel; with `by`, the funnel by sex or age band.
+            json!({"oneOf": [
+                {
+                    "type": "object",
+                    "required": [
+                        "clients_counselled", "intention_return", "cases_opened", "referrals_sent",
+                        "referrals_accepted", "departed", "arrived", "monitoring_visits_done",
+                        "closed_completed", "median_days", "period"
+                    ],
+                    "properties": {
+                        "clients_counselled": part("Count"), "intention_return": part("Count"),
+                        "cases_opened": part("Count"), "referrals_sent": part("Count"),
+                        "referrals_accepted": part("Count"), "departed": part("Count"),
+                        "arrived": part("Count"), "monitoring_visits_done": part("Count"),
+                        "closed_completed": part("Count"),
+                        "median_days": {"type": "object", "additionalProperties": part("Median")},
+                        "period": part("Period")
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["by", "groups", "items", "period"],
+                    "properties": {
+                        "by": {"enum": ["sex", "age_band"]},
+                        "groups": {"type": "array", "items": {"type": "string"}},
+                        "items": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["stage", "total", "counts"],
+                            "properties": {
+                                "stage": {"type": "string"},
+                                "total": part("Count"),
+                                "counts": {"type": "object", "additionalProperties": part("Count")}
+                            }
+                        }},
+                        "period": part("Period")
+                    }
                 }
-            }),
+            ]}),
         ),
         (
             "GET",

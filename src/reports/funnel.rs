@@ -1,17 +1,22 @@
 //! The funnel: how many reached each stage of the programme in the period,
 //! and the median days between stages.
 
+mod cells;
+
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{count, count_star, min};
+use diesel::dsl::{count, min};
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
+pub use cells::{Cells, hidden_among, referral_cells, referral_cells_of};
+
+use super::group::{Group, Members, members};
 use super::scope::{
     Scope, count_in_scope, history_with_cases, referrals_with_cases, scoped, visits_with_cases,
 };
-use super::suppress::{Count, narrowed, robust_median, suppress_column_with};
+use super::suppress::{Count, narrowed, robust_median};
 use crate::db::schema::{
     clients, monitoring_visits, referral_history, referrals, return_cases, talks,
 };
@@ -34,8 +39,37 @@ pub struct Funnel {
     pub closed_completed: i64,
 }
 
+/// Counts the rows of `$table` that match `$filter` in the scope, as
+/// [`count_in_scope`] does; with a group, only its clients' (the client
+/// whose return case it is), through the return case.
+macro_rules! count_in {
+    ($conn:expr, $scope:expr, $group:expr, $table:expr, $joined:expr, $filter:expr) => {{
+        match $group {
+            None => count_in_scope!($conn, $scope, $table, $joined, $filter),
+            Some(group) => scoped!($joined, $scope)
+                .filter($filter)
+                .filter(return_cases::client_id.eq_any(members!(group)))
+                .count()
+                .get_result::<i64>($conn)?,
+        }
+    }};
+}
+
 /// Each stage counts what reached it in the period, whatever came after.
 pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
+    funnel_of(conn, scope, None)
+}
+
+/// [`funnel`] of the clients of one group: its stages count the same
+/// things, of those clients only (a referral, visit or case by the client
+/// whose return case it is). Ages are taken on the period's last day.
+pub fn funnel_of(
+    conn: &mut DbConn,
+    scope: &Scope,
+    group: Option<Group>,
+) -> Result<Funnel, DbError> {
+    let members = group.map(|g| g.members(scope.to));
+    let group = members.as_ref();
     let (start, end) = (scope.start(), scope.end());
     // Counselling stages: clients by origin country; with a partner, only
     // the clients referred to it.
@@ -69,6 +103,9 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
         if let Some(referred) = &referred {
             talked = talked.filter(talks::client_id.eq_any(referred.clone()));
         }
+        if let Some(group) = group {
+            talked = talked.filter(talks::client_id.eq_any(members!(group)));
+        }
         talked
     };
     // Grouped rather than COUNT(DISTINCT): PostgreSQL hashes the groups
@@ -94,6 +131,10 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
         };
     }
     let clients_counselled = match (&scope.country, &referred) {
+        // A group's: counted distinct, as the stage after it is.
+        _ if group.is_some() => talked()
+            .select(count(talks::client_id).aggregate_distinct())
+            .get_result(conn)?,
         (None, None) => groups!(talks::table.filter(in_period)),
         (Some(country), None) => {
             groups!(talks::table.filter(in_period).filter(in_country(country)))
@@ -122,6 +163,9 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
     if let Some(country) = &scope.country {
         cases = cases.filter(return_cases::destination_country.eq(country.clone()));
     }
+    if let Some(group) = group {
+        cases = cases.filter(return_cases::client_id.eq_any(members!(group)));
+    }
     if let Some(partner) = &scope.partner_id {
         let referred_cases: Vec<String> = referrals::table
             .filter(referrals::partner_id.eq(partner.clone()))
@@ -132,16 +176,18 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
     }
     let cases_opened: i64 = cases.count().get_result(conn)?;
 
-    let referrals_sent = count_in_scope!(
+    let referrals_sent = count_in!(
         conn,
         scope,
+        group,
         referrals::table,
         referrals_with_cases(),
         referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
     );
-    let referrals_accepted = count_in_scope!(
+    let referrals_accepted = count_in!(
         conn,
         scope,
+        group,
         referral_history::table,
         history_with_cases!(),
         referral_history::status
@@ -150,27 +196,30 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
             .and(referral_history::at.ge(start))
             .and(referral_history::at.lt(end))
     );
-    let departed = count_in_scope!(
+    let departed = count_in!(
         conn,
         scope,
+        group,
         referrals::table,
         referrals_with_cases(),
         referrals::departed_on
             .ge(scope.from)
             .and(referrals::departed_on.le(scope.to))
     );
-    let arrived = count_in_scope!(
+    let arrived = count_in!(
         conn,
         scope,
+        group,
         referrals::table,
         referrals_with_cases(),
         referrals::arrived_on
             .ge(scope.from)
             .and(referrals::arrived_on.le(scope.to))
     );
-    let monitoring_visits_done = count_in_scope!(
+    let monitoring_visits_done = count_in!(
         conn,
         scope,
+        group,
         monitoring_visits::table,
         visits_with_cases!(),
         monitoring_visits::status
@@ -178,9 +227,10 @@ pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
             .and(monitoring_visits::held_on.ge(scope.from))
             .and(monitoring_visits::held_on.le(scope.to))
     );
-    let closed_completed = count_in_scope!(
+    let closed_completed = count_in!(
         conn,
         scope,
+        group,
         referrals::table,
         referrals_with_cases(),
         referrals::outcome
@@ -329,7 +379,7 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
 }
 
 /// The stages in order, with their counts.
-fn stages(f: &Funnel) -> [(&'static str, i64); 9] {
+pub fn stages(f: &Funnel) -> [(&'static str, i64); 9] {
     [
         ("clients_counselled", f.clients_counselled),
         ("intention_return", f.intention_return),
@@ -347,25 +397,38 @@ fn stages(f: &Funnel) -> [(&'static str, i64); 9] {
 /// and visits), each of one partner and one destination.
 const FIRST_REFERRAL_STAGE: usize = 3;
 
-/// A referral stage's counts per partner and destination country.
-pub type Cells = BTreeMap<(String, String), i64>;
-
 /// The funnel as a lead sees it: small counts hidden, and under a filter
 /// (a partner, a country) each count judged against the same count without
 /// it ([`narrowed`]) and, for the referral stages, against the other
 /// partners' and countries' counts ([`hidden_among`]), so that no
 /// subtraction between the answers a lead can ask for names a small group.
 pub fn shown(conn: &mut DbConn, scope: &Scope) -> Result<Vec<(&'static str, Count)>, DbError> {
-    let own = stages(&funnel(conn, scope)?);
+    Ok(judged(conn, scope, None)?
+        .into_iter()
+        .map(|(stage, _, count)| (stage, count))
+        .collect())
+}
+
+/// Each stage of the funnel of the scope (of a group's clients, with
+/// one): its count, and the count as [`shown`] judges it, the group's
+/// counts in every wider scope and among the other partners and countries
+/// standing in for the whole programme's.
+pub fn judged(
+    conn: &mut DbConn,
+    scope: &Scope,
+    group: Option<Group>,
+) -> Result<Vec<(&'static str, i64, Count)>, DbError> {
+    let own = stages(&funnel_of(conn, scope, group)?);
     let wider = scope.wider();
     if wider.is_empty() {
-        return Ok(own.iter().map(|(s, n)| (*s, Count::of(*n))).collect());
+        return Ok(own.iter().map(|(s, n)| (*s, *n, Count::of(*n))).collect());
     }
     let mut wider_stages = Vec::new();
     for w in &wider {
-        wider_stages.push(stages(&funnel(conn, w)?));
+        wider_stages.push(stages(&funnel_of(conn, w, group)?));
     }
-    let cells = referral_cells(conn, scope)?;
+    let members: Option<Members> = group.map(|g| g.members(scope.to));
+    let cells = referral_cells_of(conn, scope, members.as_ref())?;
     Ok(own
         .iter()
         .enumerate()
@@ -380,142 +443,9 @@ pub fn shown(conn: &mut DbConn, scope: &Scope) -> Result<Vec<(&'static str, Coun
             {
                 count = Count::Hidden;
             }
-            (*stage, count)
+            (*stage, *n, count)
         })
         .collect())
-}
-
-/// Whether the scope's count is hidden among the counts its filters pick
-/// it from: among every partner's (in the scope's country) when it names a
-/// partner, among every country's (of the scope's partner) when it names a
-/// country. Each part is also judged against its own count without the
-/// other filter, as that answer would show it. The partners report hides
-/// its column of referrals the same way.
-pub fn hidden_among(cells: &Cells, scope: &Scope) -> bool {
-    let mut hidden = false;
-    if let Some(partner) = &scope.partner_id {
-        let split = split(cells, |(p, c)| {
-            let inside = scope.country.as_deref().is_none_or(|x| x == c);
-            (p.as_str(), inside)
-        });
-        hidden |= hidden_part(&split, partner);
-    }
-    if let Some(country) = &scope.country {
-        let split = split(cells, |(p, c)| {
-            let inside = scope.partner_id.as_deref().is_none_or(|x| x == p);
-            (c.as_str(), inside)
-        });
-        hidden |= hidden_part(&split, country);
-    }
-    hidden
-}
-
-/// Per part (a partner or a country): its count inside the other filter,
-/// and its count without it (the filter's other part dropped).
-fn split<'c>(
-    cells: &'c Cells,
-    part: impl Fn(&'c (String, String)) -> (&'c str, bool),
-) -> BTreeMap<&'c str, (i64, i64)> {
-    let mut parts: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for (key, n) in cells {
-        let (name, inside) = part(key);
-        let entry = parts.entry(name).or_default();
-        entry.1 += n;
-        if inside {
-            entry.0 += n;
-        }
-    }
-    parts
-}
-
-fn hidden_part(parts: &BTreeMap<&str, (i64, i64)>, ours: &str) -> bool {
-    let values: Vec<i64> = parts.values().map(|(inside, _)| *inside).collect();
-    let grand: i64 = parts.values().map(|(_, all)| *all).sum();
-    let also: Vec<bool> = parts
-        .values()
-        .map(|(inside, all)| narrowed(*inside, &[*all, grand]) == Count::Hidden)
-        .collect();
-    let shown = suppress_column_with(&values, &also);
-    parts
-        .keys()
-        .position(|k| *k == ours)
-        .is_some_and(|i| shown[i] == Count::Hidden)
-}
-
-// Grouped by a referral's partner and its case's destination together.
-diesel::allow_columns_to_appear_in_same_group_by_clause!(
-    referrals::partner_id,
-    return_cases::destination_country
-);
-
-/// Counts grouped by partner and destination country.
-macro_rules! grouped {
-    ($conn:expr, $joined:expr, $filter:expr) => {{
-        let rows: Vec<(String, String, i64)> = $joined
-            .filter($filter)
-            .group_by((referrals::partner_id, return_cases::destination_country))
-            .select((
-                referrals::partner_id,
-                return_cases::destination_country,
-                count_star(),
-            ))
-            .load($conn)?;
-        rows.into_iter()
-            .map(|(p, c, n)| ((p, c), n))
-            .collect::<Cells>()
-    }};
-}
-
-/// The referral stages' counts in the period per partner and country, in
-/// the order of [`stages`].
-pub fn referral_cells(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Cells>, DbError> {
-    let (start, end) = (scope.start(), scope.end());
-    Ok(vec![
-        grouped!(
-            conn,
-            referrals_with_cases(),
-            referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
-        ),
-        grouped!(
-            conn,
-            history_with_cases!(),
-            referral_history::status
-                .eq(ReferralStatus::Accepted.as_str())
-                .and(referral_history::resumed.eq(false))
-                .and(referral_history::at.ge(start))
-                .and(referral_history::at.lt(end))
-        ),
-        grouped!(
-            conn,
-            referrals_with_cases(),
-            referrals::departed_on
-                .ge(scope.from)
-                .and(referrals::departed_on.le(scope.to))
-        ),
-        grouped!(
-            conn,
-            referrals_with_cases(),
-            referrals::arrived_on
-                .ge(scope.from)
-                .and(referrals::arrived_on.le(scope.to))
-        ),
-        grouped!(
-            conn,
-            visits_with_cases!(),
-            monitoring_visits::status
-                .eq("done")
-                .and(monitoring_visits::held_on.ge(scope.from))
-                .and(monitoring_visits::held_on.le(scope.to))
-        ),
-        grouped!(
-            conn,
-            referrals_with_cases(),
-            referrals::outcome
-                .eq("completed")
-                .and(referrals::closed_at.ge(start))
-                .and(referrals::closed_at.lt(end))
-        ),
-    ])
 }
 
 /// One CSV row per stage, small counts hidden.
@@ -546,47 +476,4 @@ pub fn body(shown: &[(&'static str, Count)], durations: &StageDurations, scope: 
     body.insert("median_days".into(), medians);
     body.insert("period".into(), scope.period());
     Value::Object(body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-
-    fn cells(of: &[(&str, &str, i64)]) -> Cells {
-        of.iter()
-            .map(|(p, c, n)| (((*p).to_owned(), (*c).to_owned()), *n))
-            .collect()
-    }
-
-    fn scope(partner: Option<&str>, country: Option<&str>) -> Scope {
-        Scope {
-            from: NaiveDate::MIN,
-            to: NaiveDate::MAX,
-            country: country.map(str::to_owned),
-            partner_id: partner.map(str::to_owned),
-            requested: None,
-        }
-    }
-
-    #[test]
-    fn a_partner_s_count_is_hidden_with_the_other_partners() {
-        let table = cells(&[("a", "GH", 5), ("b", "GH", 5), ("c", "TN", 2)]);
-        let hidden = |p| hidden_among(&table, &scope(Some(p), None));
-        // c's 2 is hidden, and a second with it, or 12 - 5 - 5 gives it.
-        assert_eq!([hidden("a"), hidden("b"), hidden("c")], [true, false, true]);
-        assert!(hidden_among(&table, &scope(None, Some("TN"))));
-        assert!(!hidden_among(&table, &scope(None, None)));
-    }
-
-    #[test]
-    fn a_cell_of_both_filters_is_judged_in_both_directions() {
-        // Within Ghana a's 9 and b's 7 are large, but b's 7 leaves out its
-        // 2 in Tunisia, so b is hidden in Ghana, and a with it.
-        let table = cells(&[("a", "GH", 9), ("b", "GH", 7), ("b", "TN", 2)]);
-        assert!(hidden_among(&table, &scope(Some("a"), Some("GH"))));
-        assert!(hidden_among(&table, &scope(Some("b"), Some("GH"))));
-        let clear = cells(&[("a", "GH", 9), ("b", "GH", 7), ("b", "TN", 8)]);
-        assert!(!hidden_among(&clear, &scope(Some("a"), Some("GH"))));
-    }
 }

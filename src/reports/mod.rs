@@ -7,6 +7,7 @@
 
 pub mod amif;
 pub mod funnel;
+pub mod group;
 pub mod overdue;
 pub mod partners;
 pub mod routes;
@@ -14,6 +15,7 @@ pub mod scope;
 pub mod suppress;
 pub mod sustainability;
 pub mod trend;
+pub mod who;
 
 use serde_json::{Map, Value};
 

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Scope, amif as amif_report, funnel as funnel_report, overdue as overdue_report, scope,
 };
+use super::{group::Grouping, who as who_report};
 use super::{partners as partners_report, sustainability as sustainability_report, to_csv};
 use crate::domain::CountryCode;
 use crate::http::{AppError, FieldError, QueryParams, RouteSpec};
@@ -19,7 +20,7 @@ use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::get("/api/v1/reports/funnel", funnel).query::<ScopeQuery>(),
+        RouteSpec::get("/api/v1/reports/funnel", funnel).query::<FunnelQuery>(),
         RouteSpec::get("/api/v1/reports/partners", partners).query::<ScopeQuery>(),
         RouteSpec::get("/api/v1/reports/overdue", overdue).query::<OverdueQuery>(),
         RouteSpec::get("/api/v1/reports/sustainability", sustainability).query::<ScopeQuery>(),
@@ -118,6 +119,35 @@ impl ScopeQuery {
     }
 }
 
+/// The funnel's scope, and what to break it down by.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct FunnelQuery {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    #[param(inline)]
+    country: Option<CountryCode>,
+    #[param(inline)]
+    partner_id: Option<PartnerId>,
+    /// Each stage by the client's `sex` or `age_band` (0-17, 18-34, 35-59,
+    /// 60+, age on the period's last day), instead of the funnel's medians.
+    #[param(inline)]
+    by: Option<Grouping>,
+}
+
+impl FunnelQuery {
+    fn split(self) -> (ScopeQuery, Option<Grouping>) {
+        let scope = ScopeQuery {
+            from: self.from,
+            to: self.to,
+            country: self.country,
+            partner_id: self.partner_id,
+        };
+        (scope, self.by)
+    }
+}
+
 /// The overdue list's filters. It is what is open today, whenever it
 /// began, so it takes no period: `from` and `to` are refused as unknown
 /// parameters, not ignored.
@@ -169,9 +199,13 @@ fn csv_response(
 async fn funnel(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: QueryParams<ScopeQuery>,
+    query: QueryParams<FunnelQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = query.into_inner().scope()?;
+    let (scope, by) = query.into_inner().split();
+    let scope = scope.scope()?;
+    if let Some(by) = by {
+        return funnel_by(state, req, scope, by).await;
+    }
     // The counts and the durations read on two connections at once: each
     // reads years of talks, and each query saw its own snapshot before too.
     let (for_counts, for_durations) = (scope.clone(), scope.clone());
@@ -191,6 +225,31 @@ async fn funnel(
         );
     }
     Ok(HttpResponse::Ok().json(funnel_report::body(&f, &durations, &scope)))
+}
+
+/// Who reaches each stage: the funnel by sex or by age band.
+async fn funnel_by(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    scope: Scope,
+    by: Grouping,
+) -> Result<HttpResponse, AppError> {
+    let fetch = scope.clone();
+    let who = state
+        .db
+        .read(move |conn| who_report::who_by(conn, &fetch, &[by]).map_err(AppError::from))
+        .await?;
+    if wants_csv(&req) {
+        let name = format!("funnel-by-{}", by.as_str());
+        return csv_response(&name, &who_report::CSV_COLUMNS, &who_report::rows(&who));
+    }
+    match who.breakdowns.first() {
+        Some(breakdown) => Ok(HttpResponse::Ok().json(who_report::body(breakdown, &scope))),
+        None => Err(AppError::Internal(anyhow::anyhow!(
+            "no breakdown by {}",
+            by.as_str()
+        ))),
+    }
 }
 
 async fn partners(

@@ -17,7 +17,7 @@ use crate::clients::store::{ClientFilter, ClientView};
 use crate::clients::{NewClient, commands, queries};
 use crate::consent::store::ConsentView;
 use crate::db::schema::partners;
-use crate::domain::{CommandError, Conflict, Refusal};
+use crate::domain::{CommandError, Conflict, FieldError, Refusal};
 use crate::http::PageRequest;
 use crate::talks::store::TalkView;
 
@@ -164,6 +164,7 @@ const NEW_FIELDS: &[(&str, As)] = &[
     ("given_name", As::Text),
     ("family_name", As::Text),
     ("date_of_birth", As::Text),
+    ("sex", As::Text),
     ("country_of_origin", As::Text),
     ("languages", As::Commas),
     ("v_number", As::Text),
@@ -180,6 +181,10 @@ fn new_fields(
         Field::new("given_name", t.t("client-given-name"), Kind::Text).required(),
         Field::new("family_name", t.t("client-family-name"), Kind::Text).required(),
         Field::new("date_of_birth", t.t("client-date-of-birth"), Kind::Date).required(),
+        Field::new("sex", t.t("client-sex"), Kind::Select)
+            .required()
+            .codes(t, "sex", &SEXES)
+            .hint(t.t("client-sex-hint")),
         Field::new("country_of_origin", t.t("client-country"), Kind::Text)
             .required()
             .hint(t.t("client-country-hint")),
@@ -215,9 +220,34 @@ async fn new_form_again(ctx: &Ctx) -> HttpResponse {
     )
 }
 
+/// The sexes a person picks from, in the order shown; none is chosen
+/// beforehand.
+const SEXES: [&str; 4] = ["female", "male", "other", "unknown"];
+
+/// The form's answers as the API's input. The API takes a client without a
+/// sex (as `unknown`, for integrations written before it); the form asks
+/// for one, `unknown` being a choice like the others, and says so beside
+/// the field with the API's other messages.
+fn parse_new(form: &FormData) -> Result<NewClient, Refused> {
+    let parsed = form.parse::<NewClient>(NEW_FIELDS);
+    if !form.get("sex").is_empty() {
+        return parsed;
+    }
+    let missing = FieldError::new("sex", "is required");
+    let errors = match parsed {
+        Ok(_) => vec![missing],
+        Err(Refused::Fields { mut errors, .. }) => {
+            errors.push(missing);
+            errors
+        }
+        Err(other) => return Err(other),
+    };
+    Err(Refused::from(CommandError::from(Refusal::invalid(errors))))
+}
+
 pub async fn create(ctx: Ctx, audit: AuditContext, form: FormData) -> HttpResponse {
     let t = ctx.t;
-    let input: NewClient = match form.parse(NEW_FIELDS) {
+    let input: NewClient = match parse_new(&form) {
         Ok(input) => input,
         Err(refused) => return new_refused(&ctx, &form, refused, Vec::new()).await,
     };
@@ -330,6 +360,7 @@ struct ShowPage {
     country: String,
     languages: String,
     born: String,
+    sex: String,
     intention: String,
     household: Vec<(String, String, String)>,
     talks: Vec<TalkLine>,
@@ -452,6 +483,7 @@ pub async fn show(
             .collect::<Vec<_>>()
             .join(", "),
         born: page::date(&t, file.client.date_of_birth),
+        sex: t.code_label("sex", file.client.sex.as_str()),
         intention: file
             .client
             .latest_intention

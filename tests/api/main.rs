@@ -41,3 +41,4 @@ mod web_team;
 mod web_text;
 mod web_work;
 mod webhooks;
+mod who;

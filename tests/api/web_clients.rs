@@ -11,6 +11,7 @@ const CLIENT: &[(&str, &str)] = &[
     ("given_name", "Testa"),
     ("family_name", "Voorbeeld"),
     ("date_of_birth", "1990-02-03"),
+    ("sex", "female"),
     ("country_of_origin", "IQ"),
     ("languages", "ar, ku"),
     ("v_number", "1234567890"),
@@ -40,6 +41,11 @@ async fn a_counsellor_registers_a_client_and_finds_them_again() {
             && page.contains("1234567890")
     );
     assert!(page.contains("Nog geen gesprek vastgelegd"));
+    assert!(
+        page.contains("<dt>Geslacht</dt><dd>Vrouw</dd>"),
+        "{}",
+        page.html
+    );
     // The same client through the API, held by the one who registered them.
     let id = path.trim_start_matches("/clients/");
     let client: Value = app
@@ -49,6 +55,7 @@ async fn a_counsellor_registers_a_client_and_finds_them_again() {
         .await
         .expect("json");
     assert_eq!(client["given_name"], "Testa");
+    assert_eq!(client["sex"], "female");
     assert_eq!(client["counsellor_id"], me.as_str());
     let reference = client["reference"].as_str().expect("reference").to_owned();
 
@@ -108,8 +115,10 @@ async fn a_refused_registration_keeps_what_was_typed_and_names_each_field() {
         refused.field_error("country_of_origin").as_deref(),
         Some("`Irak` is geen landcode van twee hoofdletters (ISO 3166-1), bijvoorbeeld IQ")
     );
+    // The form asks for a sex (the API would take none as `unknown`).
+    assert_eq!(refused.field_error("sex").as_deref(), Some("is verplicht"));
     assert!(
-        refused.contains("3 velden zijn nog niet goed."),
+        refused.contains("4 velden zijn nog niet goed."),
         "{}",
         refused.html
     );
@@ -389,6 +398,7 @@ async fn an_english_page_gives_the_apis_own_messages() {
             &[
                 ("given_name", "Testa"),
                 ("date_of_birth", "abc"),
+                ("sex", "unknown"),
                 ("country_of_origin", "IQ"),
                 ("languages", "ar"),
             ],
@@ -486,6 +496,7 @@ async fn a_household_is_formed_from_the_client_page_by_reference() {
                 ("given_name", "Kind"),
                 ("family_name", "Voorbeeld"),
                 ("date_of_birth", "2015-05-06"),
+                ("sex", "male"),
                 ("country_of_origin", "IQ"),
                 ("languages", "ar"),
             ],
@@ -612,5 +623,74 @@ async fn what_a_page_shows_of_a_person_is_in_the_audit_log_as_the_api_would_reco
     assert!(
         !log.iter().any(|(_, kind, _)| kind == "return_case"),
         "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_form_asks_for_a_sex_with_none_chosen_and_unknown_as_an_answer() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_in(&app, &[Role::Counsellor], "Cora").await;
+    let form = browser.get("/clients/new").await;
+    let select = form
+        .html
+        .split("<select id=\"f-sex\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .expect("a sex select")
+        .to_owned();
+    assert!(select.contains(" required"), "{select}");
+    assert!(
+        !select.contains("selected"),
+        "nothing chosen beforehand: {select}"
+    );
+    for (value, label) in [
+        ("female", "Vrouw"),
+        ("male", "Man"),
+        ("other", "Anders"),
+        ("unknown", "Onbekend"),
+    ] {
+        assert!(
+            select.contains(&format!("<option value=\"{value}\">{label}</option>")),
+            "{select}"
+        );
+    }
+    // Everything else right, no sex chosen: said beside the field, the
+    // answers kept, nothing registered.
+    let without: Vec<(&str, &str)> = CLIENT
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "sex")
+        .collect();
+    let refused = browser.post("/clients/new", &without).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert_eq!(refused.field_error("sex").as_deref(), Some("is verplicht"));
+    assert_eq!(refused.field_value("given_name").as_deref(), Some("Testa"));
+    assert_eq!(refused.field_error("given_name"), None);
+    let listed: Value = app.get("/api/v1/clients").await.json().await.expect("json");
+    assert_eq!(listed["items"], json!([]));
+    // A chosen value stays chosen when something else is refused.
+    let mut other_wrong = CLIENT.to_vec();
+    other_wrong.retain(|(k, _)| *k != "family_name");
+    let kept = browser.post("/clients/new", &other_wrong).await;
+    assert_eq!(kept.status, 422);
+    assert!(
+        kept.contains("<option value=\"female\" selected>Vrouw</option>"),
+        "{}",
+        kept.html
+    );
+    // "Unknown" is an answer.
+    let mut unknown: Vec<(&str, &str)> = without.clone();
+    unknown.push(("sex", "unknown"));
+    let made = browser.post("/clients/new", &unknown).await;
+    assert_eq!(made.status, 303, "{}", made.html);
+    let listed: Value = app.get("/api/v1/clients").await.json().await.expect("json");
+    assert_eq!(listed["items"][0]["sex"], "unknown");
+    let page = browser
+        .get(made.location.as_deref().expect("location"))
+        .await;
+    assert!(
+        page.contains("<dt>Geslacht</dt><dd>Onbekend</dd>"),
+        "{}",
+        page.html
     );
 }

@@ -122,6 +122,11 @@ async fn a_counsellor_registers_a_client_records_talks_and_consent() {
 
     harness::fill_by_name(client, "family_name", "Voorbeeld").await;
     set_date(client, "date_of_birth", "1990-02-03").await;
+    harness::wait_for(client, "#f-sex")
+        .await
+        .select_by_value("female")
+        .await
+        .expect("choose the sex");
     harness::fill_by_name(client, "country_of_origin", "IQ").await;
     harness::fill_by_name(client, "languages", "ar").await;
     harness::click_button(client, "Registreren").await;

@@ -67,6 +67,11 @@ async fn a_client_goes_from_the_first_talk_to_an_approved_plan_in_the_browser() 
     harness::fill_by_name(client, "given_name", "Abena").await;
     harness::fill_by_name(client, "family_name", "Voorbeeld").await;
     set_date(client, "date_of_birth", "1988-02-03").await;
+    harness::wait_for(client, "#f-sex")
+        .await
+        .select_by_value("female")
+        .await
+        .expect("choose the sex");
     harness::fill_by_name(client, "country_of_origin", "GH").await;
     harness::fill_by_name(client, "languages", "tw, en").await;
     harness::click_button(client, "Registreren").await;
