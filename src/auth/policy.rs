@@ -177,6 +177,7 @@ pub const PAGES: &[Rule] = &[
     rule("web.dashboards.scorecard", "GET", "/dashboards/partners/{id}", Access::Staff(LEAD_ADMIN)),
     rule("web.dashboards.overdue", "GET", "/dashboards/overdue",     Access::Staff(LEAD_ADMIN)),
     rule("web.dashboards.sustainability", "GET", "/dashboards/sustainability", Access::Staff(LEAD_ADMIN)),
+    rule("web.dashboards.who",  "GET", "/dashboards/who",            Access::Staff(LEAD_ADMIN)),
 ];
 
 const SIGNED_IN: Access = Access::PartnerUser(PortalWho::SignedIn);

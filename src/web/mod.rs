@@ -112,6 +112,7 @@ pub fn pages() -> Vec<PageRoute> {
         get("/dashboards/partners/{id}", dashboards::scorecard),
         get("/dashboards/overdue", dashboards::overdue),
         get("/dashboards/sustainability", dashboards::sustainability),
+        get("/dashboards/who", dashboards::who),
     ]
 }
 

@@ -15,13 +15,13 @@ use crate::web_helpers::{Answer, signed_in};
 
 /// The rows of a figure's data table: each row's cells as text (the
 /// heading cell first), as a screen reader reads them.
-fn table(page: &Answer, figure: &str) -> Vec<Vec<String>> {
-    let marker = format!("<figure class=\"chart\" id=\"{figure}\">");
+pub(crate) fn table(page: &Answer, figure: &str) -> Vec<Vec<String>> {
+    let marker = format!(" id=\"{figure}\"");
     let start = page
         .html
         .find(&marker)
         .unwrap_or_else(|| panic!("no figure {figure} in {}", page.html));
-    let end = page.html[start..].find("</figure>").expect("figure end") + start;
+    let end = page.html[start..].find("</table>").expect("table end") + start;
     let figure_html = &page.html[start..end];
     let body = &figure_html[figure_html.find("<tbody>").expect("tbody")..];
     body.split("<tr>")
@@ -38,7 +38,7 @@ fn table(page: &Answer, figure: &str) -> Vec<Vec<String>> {
 }
 
 /// The cells of the row headed `name`.
-fn row<'t>(table: &'t [Vec<String>], name: &str) -> &'t [String] {
+pub(crate) fn row<'t>(table: &'t [Vec<String>], name: &str) -> &'t [String] {
     table
         .iter()
         .find(|r| r.first().map(String::as_str) == Some(name))
@@ -172,6 +172,7 @@ async fn the_dashboards_are_for_leads_only() {
         format!("/dashboards/partners/{ACCRA}"),
         "/dashboards/overdue".to_owned(),
         "/dashboards/sustainability".to_owned(),
+        "/dashboards/who".to_owned(),
     ];
     for roles in [[Role::Counsellor], [Role::Caseworker]] {
         let (mut browser, _) = signed_in(&app, &roles, "Someone").await;

@@ -444,3 +444,49 @@ async fn the_funder_report_says_of_whom_minors_and_by_sex() {
         ))
     );
 }
+
+#[tokio::test]
+async fn the_who_dashboard_shows_both_breakdowns_and_the_funders_table() {
+    use crate::dashboards::{row, table};
+    let p = programme().await;
+    let (mut lead, _) = crate::web_helpers::signed_in(&p.app, &[Role::Lead], "Lena Lead").await;
+    let page = lead.get("/dashboards/who").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    // Total, then Vrouw, Man, Anders, Onbekend: as the report hides them.
+    let by_sex = table(&page, "who-sex");
+    assert_eq!(
+        row(&by_sex, "Terugkeertrajecten geopend"),
+        ["15", "7", "<5", "<5", "0"]
+    );
+    assert_eq!(row(&by_sex, "Vertrokken"), ["7", "7", "0", "0", "0"]);
+    let by_age = table(&page, "who-age_band");
+    assert_eq!(
+        row(&by_age, "Terugkeertrajecten geopend"),
+        ["15", "<5", "8", "<5", "0"]
+    );
+    assert!(
+        page.contains("<title id=\"who-sex-title\">Hoe ver mensen komen, naar geslacht</title>")
+    );
+    // The funder's table for this year: seven women left, two minors.
+    let amif = table(&page, "amif");
+    assert_eq!(
+        row(&amif, "Vrijwillig teruggekeerd"),
+        ["7", "<5", "7", "0", "0", "0"]
+    );
+    // The CSV holds what the API's breakdowns hold, line for line.
+    let csv = lead.get("/dashboards/who?format=csv").await;
+    assert_eq!(csv.status, 200);
+    for by in ["sex", "age_band"] {
+        let api = p
+            .app
+            .get_as_csv(Some(&p.lead), &format!("/api/v1/reports/funnel?by={by}"))
+            .await;
+        for line in api.lines().skip(1) {
+            assert!(
+                csv.html.lines().any(|l| l == line),
+                "{line} not in {}",
+                csv.html
+            );
+        }
+    }
+}

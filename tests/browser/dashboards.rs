@@ -95,7 +95,12 @@ async fn every_dashboard_draws_its_charts_and_passes_axe() {
     harness::wait_for(client, "#country-error").await;
     harness::assert_accessible(client, "overzicht, filter geweigerd").await;
 
-    for (tab, charts) in [("Partners", 2), ("Achterstand", 2), ("Duurzaamheid", 3)] {
+    for (tab, charts) in [
+        ("Partners", 2),
+        ("Achterstand", 2),
+        ("Duurzaamheid", 3),
+        ("Wie", 2),
+    ] {
         harness::goto(client, &app.url("/dashboards")).await;
         wait_heading(client, "Dashboards").await;
         let xpath = format!(

@@ -11,6 +11,7 @@ mod overview;
 mod partners;
 pub mod scorecard;
 mod sustainability;
+mod who;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
@@ -31,6 +32,7 @@ pub use overview::show as overview;
 pub use partners::show as partners;
 pub use scorecard::show as scorecard;
 pub use sustainability::show as sustainability;
+pub use who::show as who;
 
 /// The text key of a code under a prefix: `dash-stage` and
 /// `referrals_sent` give `dash-stage-referrals-sent`.
@@ -265,11 +267,12 @@ pub fn scope_line(t: &Texts, scope: &Scope, directory: &Directory) -> String {
 }
 
 /// The dashboards, for the tabs at the top of each.
-pub const TABS: [(&str, &str); 4] = [
+pub const TABS: [(&str, &str); 5] = [
     ("overview", "/dashboards"),
     ("partners", "/dashboards/partners"),
     ("overdue", "/dashboards/overdue"),
     ("sustainability", "/dashboards/sustainability"),
+    ("who", "/dashboards/who"),
 ];
 
 /// What every dashboard shows above its charts: the scope in words, the
@@ -400,6 +403,12 @@ mod tests {
         for grouping in ["months_since_arrival", "country", "partner_id"] {
             keys.push(key("dash-group", grouping));
             keys.push(key("dash-sustainability-by", grouping));
+        }
+        for indicator in who::INDICATORS {
+            keys.push(key("dash-amif", indicator));
+        }
+        for grouping in crate::reports::group::Grouping::ALL {
+            keys.push(key("dash-who-by", grouping.as_str()));
         }
         for score in ["economic", "social", "psychosocial", "overall"] {
             keys.push(key("dash-score", score));
