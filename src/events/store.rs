@@ -23,7 +23,7 @@ pub struct Message {
     /// Ids only (`referral_id`, `return_case_id`, ...): fetch details
     /// through the API, so that every access to personal data is audited.
     /// A `sustainability.alert` carries `referral_id`, `visit_id`,
-    /// `alert_id` and its `reasons` (each a `Reason`: `kind` `drop`,
+    /// `alert_id` and its `reasons` (each an `AlertReason`: `kind` `drop`,
     /// `below` or `red_flag`, the `dimension`, and the `previous` and
     /// `current` scores or the flagged `indicator` and `answer`).
     #[schema(value_type = Object)]

@@ -3,7 +3,7 @@
 //! `-below`, `-red-flag` and `{prefix}-score-*` (the dimensions).
 
 use crate::monitoring::LocalIndicator;
-use crate::monitoring::alerts::{Reason, ReasonKind};
+use crate::monitoring::alerts::{AlertReason, AlertReasonKind};
 use crate::web::i18n::{Lang, Texts};
 
 /// A score as people read it: two decimals, the language's decimal sign.
@@ -20,7 +20,7 @@ fn score(t: &Texts, value: Option<f64>) -> String {
 pub fn reasons(
     t: &Texts,
     prefix: &str,
-    reasons: &[Reason],
+    reasons: &[AlertReason],
     indicators: &[LocalIndicator],
 ) -> Vec<String> {
     reasons
@@ -28,7 +28,7 @@ pub fn reasons(
         .map(|r| {
             let dimension = t.t(&format!("{prefix}-score-{}", r.dimension.as_str()));
             match r.kind {
-                ReasonKind::Drop => t.with(
+                AlertReasonKind::Drop => t.with(
                     &format!("{prefix}-alert-drop"),
                     &[
                         ("dimension", dimension),
@@ -36,11 +36,11 @@ pub fn reasons(
                         ("current", score(t, r.current)),
                     ],
                 ),
-                ReasonKind::Below => t.with(
+                AlertReasonKind::Below => t.with(
                     &format!("{prefix}-alert-below"),
                     &[("dimension", dimension), ("current", score(t, r.current))],
                 ),
-                ReasonKind::RedFlag => {
+                AlertReasonKind::RedFlag => {
                     let id = r.indicator.clone().unwrap_or_default();
                     let value = r.answer.clone().unwrap_or_default();
                     let found = indicators.iter().find(|i| i.id == id);

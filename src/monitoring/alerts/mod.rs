@@ -50,7 +50,7 @@ impl Thresholds {
 /// Why a report raised an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ReasonKind {
+pub enum AlertReasonKind {
     /// The dimension dropped by the threshold or more since the previous report.
     Drop,
     /// The dimension fell below the floor.
@@ -59,20 +59,20 @@ pub enum ReasonKind {
     RedFlag,
 }
 
-impl ReasonKind {
+impl AlertReasonKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            ReasonKind::Drop => "drop",
-            ReasonKind::Below => "below",
-            ReasonKind::RedFlag => "red_flag",
+            AlertReasonKind::Drop => "drop",
+            AlertReasonKind::Below => "below",
+            AlertReasonKind::RedFlag => "red_flag",
         }
     }
 }
 
 /// One reason for an alert: scores and model ids only, never notes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Reason {
-    pub kind: ReasonKind,
+pub struct AlertReason {
+    pub kind: AlertReasonKind,
     pub dimension: Dimension,
     /// The dimension's score in the previous report (`drop`; `below`
     /// when there was one).
@@ -116,15 +116,15 @@ pub fn reasons(
     model: &Model,
     current: Reported<'_>,
     previous: Option<Reported<'_>>,
-) -> Vec<Reason> {
+) -> Vec<AlertReason> {
     let (drop, floor) = (milli(model.alerts.drop), milli(model.alerts.floor));
     let mut reasons = Vec::new();
     for dimension in Dimension::ALL {
         let now = score_of(current.scores, *dimension);
         let before = previous.map(|p| score_of(p.scores, *dimension));
         if let Some(before) = before.filter(|b| milli(*b) - milli(now) >= drop) {
-            reasons.push(Reason {
-                kind: ReasonKind::Drop,
+            reasons.push(AlertReason {
+                kind: AlertReasonKind::Drop,
                 dimension: *dimension,
                 previous: Some(before),
                 current: Some(now),
@@ -134,8 +134,8 @@ pub fn reasons(
         }
         // Falls below: a dimension already below it alerted then.
         if milli(now) < floor && before.is_none_or(|b| milli(b) >= floor) {
-            reasons.push(Reason {
-                kind: ReasonKind::Below,
+            reasons.push(AlertReason {
+                kind: AlertReasonKind::Below,
                 dimension: *dimension,
                 previous: before,
                 current: Some(now),
@@ -154,8 +154,8 @@ pub fn reasons(
             .any(|a| a.red_flag && &a.value == value);
         let repeated = previous.is_some_and(|p| p.answers.get(&indicator.id) == Some(value));
         if flagged && !repeated {
-            reasons.push(Reason {
-                kind: ReasonKind::RedFlag,
+            reasons.push(AlertReason {
+                kind: AlertReasonKind::RedFlag,
                 dimension: indicator.dimension,
                 previous: None,
                 current: None,

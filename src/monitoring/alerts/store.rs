@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::Reason;
+use super::AlertReason;
 use crate::db::schema::{monitoring_visits, sustainability_alerts};
 use crate::db::{DbConn, DbError};
 use crate::monitoring::{Scores, VisitStatus};
@@ -20,7 +20,7 @@ pub struct AlertView {
     /// The monitoring visit whose report raised it.
     pub visit_id: String,
     /// Every reason, in the order the rules found them.
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<AlertReason>,
     #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub raised_at: NaiveDateTime,
     /// When the caseworker marked it handled; `null` while open.

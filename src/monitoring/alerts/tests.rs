@@ -52,7 +52,7 @@ fn said_with(
     )
     .into_iter()
     .map(|r| match (r.kind, r.indicator, r.answer) {
-        (ReasonKind::RedFlag, Some(i), Some(a)) => format!("red_flag:{i}={a}"),
+        (AlertReasonKind::RedFlag, Some(i), Some(a)) => format!("red_flag:{i}={a}"),
         (kind, _, _) => format!("{}:{}", kind.as_str(), r.dimension),
     })
     .collect()

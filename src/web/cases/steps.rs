@@ -204,8 +204,14 @@ async fn decide(
 }
 
 /// `POST /sustainability-alerts/{id}/handle`: the caseworker revisited the
-/// plan; the alert leaves My work. Back to the case, at the alert.
-pub async fn handle_alert(ctx: Ctx, audit: AuditContext, id: web::Path<String>) -> HttpResponse {
+/// plan; the alert leaves My work. Back to the case, at the alert. The form
+/// carries nothing but its token, which reading it checks.
+pub async fn handle_alert(
+    ctx: Ctx,
+    audit: AuditContext,
+    id: web::Path<String>,
+    _form: FormData,
+) -> HttpResponse {
     let id = id.into_inner();
     let alert_id = id.clone();
     let found = ctx
