@@ -7,10 +7,12 @@
 use std::time::{Duration, Instant};
 
 use brug::auth::Role;
+use brug::auth::partner_users::PartnerRole;
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::portal_helpers::portal_user;
 use crate::referrals::{ACCRA, Stage, day, ok, send};
 use crate::web_helpers::signed_in;
 
@@ -442,6 +444,32 @@ async fn a_first_report_below_the_floor_raises_one_without_an_earlier_report() {
     assert_eq!(
         r.events(&r.stage.accra, "sustainability.alert").await.len(),
         1
+    );
+
+    // The portal shows it on the referral, and in the inbox as something to do.
+    let mut person = portal_user(&r.stage.app, ACCRA, PartnerRole::FocalPoint).await;
+    let page = person
+        .browser
+        .get(&format!("/portal/referrals/{}", r.referral))
+        .await;
+    assert_eq!(page.status, 200);
+    let text = crate::web_text::visible_text(&page.html);
+    assert!(text.contains("Sustainability alerts"), "{text}");
+    assert!(
+        text.contains("Social: fell below the floor, now 0.10"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Open: the caseworker has not yet marked it handled."),
+        "{text}"
+    );
+    let inbox = person.browser.get("/portal").await;
+    assert!(
+        crate::web_text::visible_text(&inbox.html).contains(
+            "Sustainability alert: agree with the caseworker whether the plan needs revisiting"
+        ),
+        "{}",
+        inbox.html
     );
 }
 
