@@ -301,3 +301,16 @@ portal-service-legal-documents = الوثائق القانونية
 portal-service-family-tracing = البحث عن الأسرة
 portal-service-airport-pickup = الاستقبال في المطار
 portal-service-temporary-accommodation = السكن المؤقت
+
+portal-due-alert = تنبيه الاستدامة: اتفقوا مع مسؤول الحالة على ما إذا كانت الخطة تحتاج إلى مراجعة
+portal-alerts-title = تنبيهات الاستدامة
+portal-alerts-intro = تجاوز تقرير متابعة أحد حدود نموذج الاستدامة. يُطلب من مسؤول الحالة مراجعة خطة إعادة الإدماج معكم.
+portal-alert-raised = تنبيه بتاريخ { $date }
+portal-alert-open = مفتوح: لم يعالجه مسؤول الحالة بعد.
+portal-alert-handled = عالجه مسؤول الحالة في { $date }
+portal-alert-drop = { $dimension }: انخفض من { $previous } إلى { $current }
+portal-alert-below = { $dimension }: انخفض دون الحد الأدنى، الآن { $current }
+portal-alert-red-flag = { $dimension }: علامة تحذير في «{ $question }»: { $answer }
+portal-score-economic = الاقتصادي
+portal-score-social = الاجتماعي
+portal-score-psychosocial = النفسي والاجتماعي

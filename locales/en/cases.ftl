@@ -217,3 +217,13 @@ partners-working-days = { $count ->
    *[other] { $count } working days
 }
 partners-updated = Updated
+
+case-alerts = Sustainability alerts
+case-alert-raised = Alert of { $when }
+case-alert-open = open
+case-alert-suggestion = Review with the partner whether the reintegration plan needs revisiting, then mark the alert handled.
+case-alert-handle = Handled: plan reviewed
+case-alert-handled = Handled on { $when }
+case-alert-drop = { $dimension }: dropped from { $previous } to { $current }
+case-alert-below = { $dimension }: fell below the floor, now { $current }
+case-alert-red-flag = { $dimension }: red flag on “{ $question }”: { $answer }

@@ -66,6 +66,7 @@ work-plan-waiting = Reintegration plan waits for approval
 work-checklist-due = Departure task of the organisation
 work-not-departed = Not departed after planned departure
 work-monitoring-missed = Monitoring visit missed
+work-sustainability-alert = Sustainability alert: revisit the reintegration plan
 
 team-title = Team
 team-people = Staff and their caseloads

@@ -295,3 +295,16 @@ portal-service-legal-documents = Legal documents
 portal-service-family-tracing = Family tracing
 portal-service-airport-pickup = Airport pick-up
 portal-service-temporary-accommodation = Temporary accommodation
+
+portal-due-alert = Sustainability alert: agree with the caseworker whether the plan needs revisiting
+portal-alerts-title = Sustainability alerts
+portal-alerts-intro = A monitoring report crossed a threshold of the sustainability model. The caseworker is asked to revisit the reintegration plan with you.
+portal-alert-raised = Alert of { $date }
+portal-alert-open = Open: the caseworker has not yet marked it handled.
+portal-alert-handled = Handled by the caseworker on { $date }
+portal-alert-drop = { $dimension }: dropped from { $previous } to { $current }
+portal-alert-below = { $dimension }: fell below the floor, now { $current }
+portal-alert-red-flag = { $dimension }: red flag on “{ $question }”: { $answer }
+portal-score-economic = Economic
+portal-score-social = Social
+portal-score-psychosocial = Psychosocial

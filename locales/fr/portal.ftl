@@ -295,3 +295,16 @@ portal-service-legal-documents = Documents juridiques
 portal-service-family-tracing = Recherche de la famille
 portal-service-airport-pickup = Accueil à l’aéroport
 portal-service-temporary-accommodation = Hébergement temporaire
+
+portal-due-alert = Alerte de durabilité : voir avec le chargé de dossier s'il faut revoir le plan
+portal-alerts-title = Alertes de durabilité
+portal-alerts-intro = Un rapport de suivi a franchi un seuil du modèle de durabilité. Le chargé de dossier est invité à revoir le plan de réintégration avec vous.
+portal-alert-raised = Alerte du { $date }
+portal-alert-open = Ouverte : le chargé de dossier ne l'a pas encore traitée.
+portal-alert-handled = Traitée par le chargé de dossier le { $date }
+portal-alert-drop = { $dimension } : baisse de { $previous } à { $current }
+portal-alert-below = { $dimension } : passé sous le seuil, maintenant { $current }
+portal-alert-red-flag = { $dimension } : signal d'alarme à « { $question } » : { $answer }
+portal-score-economic = Économique
+portal-score-social = Social
+portal-score-psychosocial = Psychosocial

@@ -217,3 +217,13 @@ partners-working-days = { $count ->
    *[other] { $count } werkdagen
 }
 partners-updated = Bijgewerkt
+
+case-alerts = Duurzaamheidssignalen
+case-alert-raised = Signaal van { $when }
+case-alert-open = open
+case-alert-suggestion = Bekijk met de partner of het re-integratieplan moet worden herzien, en markeer het signaal daarna als afgehandeld.
+case-alert-handle = Afgehandeld: plan bekeken
+case-alert-handled = Afgehandeld op { $when }
+case-alert-drop = { $dimension }: gedaald van { $previous } naar { $current }
+case-alert-below = { $dimension }: onder de ondergrens gezakt, nu { $current }
+case-alert-red-flag = { $dimension }: rode vlag bij „{ $question }”: { $answer }

@@ -66,6 +66,7 @@ work-plan-waiting = Re-integratieplan wacht op goedkeuring
 work-checklist-due = Vertrektaak van de organisatie
 work-not-departed = Niet vertrokken na gepland vertrek
 work-monitoring-missed = Monitoringbezoek gemist
+work-sustainability-alert = Duurzaamheidssignaal: herzie het re-integratieplan
 
 team-title = Team
 team-people = Medewerkers en hun caseload

@@ -164,6 +164,7 @@ pub const PAGES: &[Rule] = &[
     rule("plans.approve",      "POST", "/referrals/{id}/plan/approve", Access::Staff(CASEWORKER)),
     rule("plans.reject",       "POST", "/referrals/{id}/plan/reject",  Access::Staff(CASEWORKER)),
     rule("checklist.update",   "POST", "/checklist-items/{id}",      Access::Staff(CASEWORKER)),
+    rule("alerts.handle",      "POST", "/sustainability-alerts/{id}/handle", Access::Staff(CASEWORKER)),
     rule("partners.list",      "GET",  "/partners",                  Access::Staff(ALL_STAFF)),
     rule("partners.get",       "GET",  "/partners/{id}",             Access::Staff(ALL_STAFF)),
     rule("web.team",           "GET",  "/team",                      Access::Staff(LEAD_ADMIN)),

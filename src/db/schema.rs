@@ -606,3 +606,21 @@ diesel::table! {
 
 diesel::joinable!(partner_capacity -> partners (partner_id));
 diesel::allow_tables_to_appear_in_same_query!(partner_capacity, partners);
+
+diesel::table! {
+    /// Early warnings on sustainability: one per monitoring report that
+    /// crossed a threshold, with its reasons (JSON), until handled.
+    sustainability_alerts (id) {
+        id -> Text,
+        referral_id -> Text,
+        visit_id -> Text,
+        reasons -> Text,
+        raised_at -> Timestamp,
+        handled_at -> Nullable<Timestamp>,
+        handled_by -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(sustainability_alerts, monitoring_visits);
+diesel::allow_tables_to_appear_in_same_query!(sustainability_alerts, referrals);
+diesel::allow_tables_to_appear_in_same_query!(sustainability_alerts, return_cases);

@@ -15,13 +15,17 @@ pub struct Message {
     /// `referral.requested`, `referral.acknowledged`, `referral.accepted`,
     /// `referral.declined`, `referral.on_hold`, `referral.resumed`,
     /// `referral.cancelled`, `consent.withdrawn`,
-    /// `monitoring.due`, ..., or `webhook.test`.
+    /// `monitoring.due`, `sustainability.alert`, ..., or `webhook.test`.
     #[serde(rename = "type")]
     pub event_type: String,
     /// When it happened (RFC 3339, UTC).
     pub timestamp: String,
     /// Ids only (`referral_id`, `return_case_id`, ...): fetch details
     /// through the API, so that every access to personal data is audited.
+    /// A `sustainability.alert` carries `referral_id`, `visit_id`,
+    /// `alert_id` and its `reasons` (each an `AlertReason`: `kind` `drop`,
+    /// `below` or `red_flag`, the `dimension`, and the `previous` and
+    /// `current` scores or the flagged `indicator` and `answer`).
     #[schema(value_type = Object)]
     pub data: Value,
 }

@@ -3,8 +3,10 @@
 //! after IOM's approach (economic, social and psychosocial dimensions, each
 //! 0 to 1, 1 the best). The model is data: a default ships with the binary
 //! and a programme replaces it through configuration. Every report keeps
-//! the version it was scored with.
+//! the version it was scored with. The model also says when a report raises
+//! a sustainability alert ([`alerts`]).
 
+pub mod alerts;
 pub mod commands;
 pub mod routes;
 pub mod store;
@@ -47,6 +49,9 @@ pub struct Answer {
     pub label: String,
     /// From 1 (best) to 0 (worst).
     pub score: f64,
+    /// A red flag: this answer raises a sustainability alert by itself.
+    #[serde(default)]
+    pub red_flag: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -69,6 +74,10 @@ pub struct Model {
     /// The weight of each dimension in the overall score.
     pub dimensions: BTreeMap<Dimension, f64>,
     pub indicators: Vec<Indicator>,
+    /// When a report raises a sustainability alert; without an `[alerts]`
+    /// table, a drop of 0.2 and a floor of 0.33.
+    #[serde(default)]
+    pub alerts: alerts::Thresholds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
@@ -99,8 +108,10 @@ impl Model {
     }
 
     /// A model must score the best answers 1 and the worst 0, in order,
-    /// with positive weights, in every dimension.
+    /// with positive weights, in every dimension; its alert thresholds must
+    /// lie within the scores, and no best answer be a red flag.
     pub fn check(&self) -> Result<(), String> {
+        self.alerts.check()?;
         let mut ids = HashSet::new();
         for dimension in Dimension::ALL {
             match self.dimensions.get(dimension) {
@@ -139,6 +150,12 @@ impl Model {
                 .all(|a| values.insert(a.value.as_str()))
             {
                 return Err(format!("indicator {} lists an answer twice", indicator.id));
+            }
+            if let Some(best) = indicator.answers.first().filter(|a| a.red_flag) {
+                return Err(format!(
+                    "indicator {}: its best answer `{}` cannot be a red flag",
+                    indicator.id, best.value
+                ));
             }
         }
         Ok(())
@@ -291,6 +308,57 @@ mod tests {
             fields,
             ["answers.horoscope", "answers.debt", "answers.housing"]
         );
+    }
+
+    #[test]
+    fn the_default_model_sets_the_alert_thresholds_and_flags_answers() {
+        let model = model();
+        assert_eq!((model.alerts.drop, model.alerts.floor), (0.2, 0.33));
+        let flagged: Vec<String> = model
+            .indicators
+            .iter()
+            .flat_map(|i| {
+                i.answers
+                    .iter()
+                    .filter(|a| a.red_flag)
+                    .map(move |a| format!("{}={}", i.id, a.value))
+            })
+            .collect();
+        assert_eq!(
+            flagged,
+            [
+                "food_security=often",
+                "safety=unsafe",
+                "psychological_distress=often",
+                "wish_to_remigrate=yes"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_model_with_bad_thresholds_or_a_flagged_best_answer_is_refused() {
+        let text = DEFAULT_MODEL.replace("drop = 0.2", "drop = 0");
+        let err = toml::from_str::<Model>(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|m| m.check())
+            .expect_err("a drop of zero would alert on every report");
+        assert!(err.contains("drop"), "{err}");
+        let text = DEFAULT_MODEL.replace("floor = 0.33", "floor = 1.5");
+        let high: Model = toml::from_str(&text).expect("parses");
+        assert!(high.check().expect_err("out of range").contains("floor"));
+        let mut flagged = model();
+        flagged.indicators[0].answers[0].red_flag = true;
+        let err = flagged.check().expect_err("the best answer flagged");
+        assert!(err.contains("income_sources"), "{err}");
+    }
+
+    #[test]
+    fn a_model_without_an_alerts_table_takes_the_issue_s_thresholds() {
+        let start = DEFAULT_MODEL.find("[alerts]").expect("an alerts table");
+        let end = start + DEFAULT_MODEL[start..].find("\n\n").expect("its end");
+        let text = format!("{}{}", &DEFAULT_MODEL[..start], &DEFAULT_MODEL[end..]);
+        let model: Model = toml::from_str(&text).expect("parses");
+        assert_eq!((model.alerts.drop, model.alerts.floor), (0.2, 0.33));
     }
 
     #[test]

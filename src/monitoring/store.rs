@@ -23,6 +23,9 @@ pub struct VisitView {
     pub mode: Option<String>,
     pub model_version: Option<String>,
     pub scores: Option<Scores>,
+    /// The sustainability alert this visit's report raised, if it crossed
+    /// a threshold of the model.
+    pub alert: Option<super::alerts::store::AlertView>,
 }
 
 /// A `monitoring_visits` row as read.
@@ -130,6 +133,7 @@ impl VisitRow {
             mode: self.mode,
             model_version: self.model_version,
             scores,
+            alert: None,
         }
     }
 }
@@ -203,18 +207,26 @@ pub fn schedule_visits(
     Ok(())
 }
 
+/// A referral's visits, each with the alert its report raised.
 pub fn visits(
     conn: &mut DbConn,
     referral_id: &str,
     today: NaiveDate,
 ) -> Result<Vec<VisitView>, DbError> {
+    let mut alerts = super::alerts::store::for_referral(conn, referral_id)?;
     Ok(monitoring_visits::table
         .filter(monitoring_visits::referral_id.eq(referral_id))
         .order(monitoring_visits::due_on.asc())
         .select(VisitRow::as_select())
         .load(conn)?
         .into_iter()
-        .map(|row| row.view(today))
+        .map(|row| {
+            let mut view = row.view(today);
+            if let Some(i) = alerts.iter().position(|a| a.visit_id == view.id) {
+                view.alert = Some(alerts.swap_remove(i));
+            }
+            view
+        })
         .collect())
 }
 

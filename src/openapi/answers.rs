@@ -499,7 +499,7 @@ fn written_bodies() -> Vec<Written> {
                 "properties": {
                     "items": {"type": "array", "items": {
                         "type": "object",
-                        "required": ["group_by", "group", "visits", "economic", "social", "psychosocial", "overall", "overall_distribution"],
+                        "required": ["group_by", "group", "visits", "economic", "social", "psychosocial", "overall", "overall_distribution", "alerts"],
                         "properties": {
                             "group_by": {"enum": ["country", "partner_id", "months_since_arrival"]},
                             "group": {"type": "string"},
@@ -512,6 +512,10 @@ fn written_bodies() -> Vec<Written> {
                                 "description": "Visits by band of the overall score; null for a hidden group.",
                                 "type": ["object", "null"],
                                 "additionalProperties": part("Count")
+                            },
+                            "alerts": {
+                                "description": "Sustainability alerts raised by the group's visits in the period (event sustainability.alert), hidden by the returnees behind them like every count.",
+                                "allOf": [part("Count")]
                             }
                         }
                     }},

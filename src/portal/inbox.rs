@@ -83,6 +83,10 @@ pub fn due(view: &PartnerReferralView, today: NaiveDate) -> Vec<Due> {
                 if visit.status != "done" && view.arrived_on.is_some() {
                     due.push(Due::new("portal-due-visit", Some(visit.due_on), today));
                 }
+                // An open sustainability alert: talk the plan over with the caseworker.
+                if visit.alert.as_ref().is_some_and(|a| a.handled_at.is_none()) {
+                    due.push(Due::new("portal-due-alert", None, today));
+                }
             }
         }
         ReferralStatus::OnHold => {

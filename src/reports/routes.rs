@@ -311,13 +311,17 @@ async fn sustainability(
 ) -> Result<HttpResponse, AppError> {
     let scope = query.into_inner().scope()?;
     let fetch = scope.clone();
-    let visits = state
+    let (visits, alerts) = state
         .db
         .read(move |conn| {
-            sustainability_report::scored_visits(conn, &fetch).map_err(AppError::from)
+            let visits = sustainability_report::scored_visits(conn, &fetch)?;
+            let alerts = sustainability_report::alert_counts::alert_facts(conn, &fetch)?;
+            Ok::<_, AppError>((visits, alerts))
         })
         .await?;
-    let rows = sustainability_report::rows(&visits, &scope);
+    let mut rows = sustainability_report::rows(&visits, &scope);
+    let cells = sustainability_report::alert_counts::cells(&alerts, &scope);
+    sustainability_report::alert_counts::add_alerts(&mut rows, &cells);
     if wants_csv(&req) {
         return csv_response("sustainability", &sustainability_report::COLUMNS, &rows);
     }

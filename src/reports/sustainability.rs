@@ -2,7 +2,12 @@
 //! grouped by country, by partner and by months since arrival. A mean is
 //! shown only over five returnees or more (not visits: one returnee has
 //! several), and under a filter only where the returnees it leaves out of
-//! the same group are none or five or more.
+//! the same group are none or five or more. Beside them, the
+//! sustainability alerts those visits raised ([`alert_counts`]).
+
+pub mod alert_counts;
+
+pub use alert_counts::{AlertCount, alerts};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +20,7 @@ use crate::db::schema::{monitoring_visits, referrals, return_cases};
 use crate::db::{DbConn, DbError};
 use crate::monitoring::VisitStatus;
 
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "group_by",
     "group",
     "visits",
@@ -24,6 +29,7 @@ pub const COLUMNS: [&str; 8] = [
     "psychosocial",
     "overall",
     "overall_distribution",
+    "alerts",
 ];
 
 /// How visits are grouped.

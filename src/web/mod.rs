@@ -7,6 +7,7 @@
 //! Each page is a route in `crate::auth::policy::PAGES`, guarded by
 //! [`guard::enforce`] with a session cookie, never a bearer token.
 
+pub mod alerts;
 pub mod assets;
 mod cases;
 mod clients;
@@ -105,6 +106,7 @@ pub fn pages() -> Vec<PageRoute> {
         post("/referrals/{id}/plan/approve", cases::approve_plan),
         post("/referrals/{id}/plan/reject", cases::reject_plan),
         post("/checklist-items/{id}", cases::update_item),
+        post("/sustainability-alerts/{id}/handle", cases::handle_alert),
         get("/partners", partners::list),
         get("/partners/{id}", partners::show),
         get("/dashboards", dashboards::overview),

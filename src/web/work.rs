@@ -17,7 +17,7 @@ use crate::auth::{Role, Staff};
 use crate::cases::CaseStatus;
 use crate::db::schema::{
     checklist_items, clients, consents, monitoring_visits, referrals, reintegration_plans,
-    return_cases, talks,
+    return_cases, sustainability_alerts, talks,
 };
 use crate::db::{DbConn, DbError};
 use crate::http::AppError;
@@ -70,7 +70,7 @@ pub fn forget(user_id: &str) {
 pub struct WorkItem {
     /// `talk_due`, `consent_expiring`, `acknowledge_overdue`,
     /// `decision_overdue`, `declined`, `plan_waiting`, `checklist_due`,
-    /// `not_departed`, `monitoring_missed`.
+    /// `not_departed`, `monitoring_missed`, `sustainability_alert`.
     pub kind: &'static str,
     pub due_on: NaiveDate,
     pub client_id: String,
@@ -301,7 +301,7 @@ fn caseworker_items(
     let missed: Vec<(String, String, NaiveDate)> = monitoring_visits::table
         .inner_join(referrals::table.on(referrals::id.eq(monitoring_visits::referral_id)))
         .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
-        .filter(mine)
+        .filter(mine.clone())
         .filter(referrals::status.eq(ReferralStatus::InProgress.as_str()))
         .filter(monitoring_visits::status.eq(VisitStatus::Scheduled))
         .filter(monitoring_visits::due_on.lt(today - Duration::days(grace)))
@@ -318,6 +318,29 @@ fn caseworker_items(
                 kind: "monitoring_missed",
                 due_on,
                 link: format!("/return-cases/{case_id}"),
+                client_id,
+            }),
+    );
+    // Open sustainability alerts: revisit the plan, then mark them handled.
+    let alerts: Vec<(String, String, String, NaiveDateTime)> = sustainability_alerts::table
+        .inner_join(referrals::table.on(referrals::id.eq(sustainability_alerts::referral_id)))
+        .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
+        .filter(mine)
+        .filter(sustainability_alerts::handled_at.is_null())
+        .select((
+            sustainability_alerts::id,
+            return_cases::id,
+            return_cases::client_id,
+            sustainability_alerts::raised_at,
+        ))
+        .load(conn)?;
+    items.extend(
+        alerts
+            .into_iter()
+            .map(|(alert_id, case_id, client_id, at)| WorkItem {
+                kind: "sustainability_alert",
+                due_on: at.date(),
+                link: format!("/return-cases/{case_id}#alert-{alert_id}"),
                 client_id,
             }),
     );

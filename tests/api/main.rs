@@ -32,6 +32,7 @@ mod privacy;
 mod referrals;
 mod reports;
 mod roles;
+mod sustainability_alerts;
 mod vocabulary;
 mod web_auth;
 mod web_cases;

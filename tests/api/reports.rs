@@ -248,7 +248,7 @@ async fn the_reports_answer_csv_that_opens_in_a_spreadsheet() {
         ),
         (
             "/api/v1/reports/sustainability",
-            "group_by,group,visits,economic,social,psychosocial,overall,overall_distribution",
+            "group_by,group,visits,economic,social,psychosocial,overall,overall_distribution,alerts",
         ),
     ] {
         let response = p

@@ -143,6 +143,42 @@ async fn every_state_of_the_case_page_and_the_directory_pass_axe() {
     harness::wait_for(&browser, "#comment-error").await;
     harness::assert_accessible(&browser, "the plan returned without a comment").await;
 
+    // A monitoring report with the worst answers raises a sustainability
+    // alert: the case shows it with its reasons and the form to handle it.
+    let model = app.get_as(Some(&key), "/partner/v1/monitoring-model").await;
+    let model: serde_json::Value = model.json().await.expect("model");
+    let worst: serde_json::Map<String, serde_json::Value> = model["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .map(|i| {
+            let answers = i["answers"].as_array().expect("answers");
+            let last = answers.last().expect("an answer");
+            (
+                i["id"].as_str().expect("id").to_owned(),
+                last["value"].clone(),
+            )
+        })
+        .collect();
+    let view = app
+        .get_as(Some(&key), &format!("/partner/v1/referrals/{id}"))
+        .await;
+    let view: serde_json::Value = view.json().await.expect("view");
+    app.post_ok(
+        &key,
+        &format!("/partner/v1/referrals/{id}/monitoring"),
+        json!({"visit_id": view["monitoring_visits"][0]["id"], "held_on": day(0),
+               "mode": "phone", "answers": worst}),
+    )
+    .await;
+    check(
+        &app,
+        &browser,
+        &case_path,
+        "the case with a sustainability alert",
+    )
+    .await;
+
     check(
         &app,
         &browser,

@@ -46,6 +46,8 @@ struct ReferralPage {
     forms: view::Forms,
     plan: Option<PlanShown>,
     visits: Vec<(String, String, String)>,
+    /// Sustainability alerts: raised when, why, handled when.
+    alerts: Vec<(String, Vec<String>, Option<String>)>,
     drafts: Vec<view::DraftRow>,
     history: Vec<(String, String, Option<String>)>,
     /// On hold: why, and when it is reviewed.
@@ -165,6 +167,25 @@ async fn referral_page(
                 )
             })
             .collect(),
+        alerts: {
+            let indicators = portal
+                .state
+                .model
+                .in_language(&portal.state.model_texts, t.code());
+            view.monitoring_visits
+                .iter()
+                .filter_map(|v| v.alert.as_ref())
+                .map(|a| {
+                    (
+                        page::date(&t, a.raised_at.date()),
+                        crate::web::alerts::reasons(&t, "portal", &a.reasons, &indicators),
+                        a.handled_at.map(|at| {
+                            t.t1("portal-alert-handled", "date", page::date(&t, at.date()))
+                        }),
+                    )
+                })
+                .collect()
+        },
         drafts: view::draft_rows(&t, &open_drafts, &user_id, role),
         history: view
             .history

@@ -16,6 +16,7 @@ use crate::cases::store as cases;
 use crate::db::{DbConn, Locked, lock_row};
 use crate::domain::{CommandError, Conflict, Outcome, Refusal};
 use crate::events::store as events;
+use crate::monitoring::alerts::commands as alerts;
 use crate::monitoring::store::{self as monitoring, VisitView};
 use crate::monitoring::{Model, MonitoringReport};
 
@@ -140,7 +141,8 @@ fn reread_plan(conn: &mut DbConn, id: &str) -> Outcome<PlanView> {
 }
 
 /// The partner reports a monitoring visit of a referral after arrival,
-/// scored by `model`.
+/// scored by `model`; a report that crosses one of the model's alert
+/// thresholds raises one sustainability alert, in the same transaction.
 pub fn report_monitoring(
     conn: &mut DbConn,
     by: &AuditContext,
@@ -165,7 +167,7 @@ pub fn report_monitoring(
         )
         .into());
     };
-    let visit = monitoring::report(conn, &row.id, arrived_on, report, model, now)?;
+    let mut visit = monitoring::report(conn, &row.id, arrived_on, report, model, now)?;
     events::publish(
         conn,
         "monitoring.reported",
@@ -174,6 +176,17 @@ pub fn report_monitoring(
         json!({"referral_id": row.id, "visit_id": visit.id}),
         now,
     )?;
+    if let Some(scores) = &visit.scores {
+        let reported = alerts::Report {
+            partner_id: &row.partner_id,
+            referral_id: &row.id,
+            visit_id: &visit.id,
+            held_on: report.held_on,
+            scores,
+            answers: &report.answers,
+        };
+        visit.alert = alerts::raise(conn, model, &reported, now)?;
+    }
     by.record(conn, "monitoring_visit", &visit.id, now)?;
     Ok(visit)
 }

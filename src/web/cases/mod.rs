@@ -13,7 +13,8 @@ mod view;
 pub use open::{new_case, open_case};
 pub use show::show;
 pub use steps::{
-    approve_plan, cancel_referral, record_departure, reject_plan, send_referral, update_item,
+    approve_plan, cancel_referral, handle_alert, record_departure, reject_plan, send_referral,
+    update_item,
 };
 
 use actix_web::http::StatusCode;

@@ -49,6 +49,12 @@ pub async fn render(
     let mut l = ctx.layout(title, "clients").await;
     l.tab = Some(t.t1("case-title", "name", &data.client.reference));
     let status = trouble.as_ref().map_or(StatusCode::OK, |tr| tr.status);
-    let page = case_page(t, l, data, trouble.as_ref(), now.date_naive());
+    // A red flag's question and answer in the page's language, where the
+    // model's texts have it (else the model's own English).
+    let indicators = ctx
+        .state
+        .model
+        .in_language(&ctx.state.model_texts, t.lang.code());
+    let page = case_page(t, l, data, trouble.as_ref(), now.date_naive(), &indicators);
     page::render(status, &page)
 }

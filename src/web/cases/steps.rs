@@ -203,6 +203,47 @@ async fn decide(
     done(&ctx, audit, case_id, Form::Reject, form, result).await
 }
 
+/// `POST /sustainability-alerts/{id}/handle`: the caseworker revisited the
+/// plan; the alert leaves My work. Back to the case, at the alert. The form
+/// carries nothing but its token, which reading it checks.
+pub async fn handle_alert(
+    ctx: Ctx,
+    audit: AuditContext,
+    id: web::Path<String>,
+    _form: FormData,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let alert_id = id.clone();
+    let found = ctx
+        .state
+        .db
+        .read(move |conn| {
+            let Some(alert) = crate::monitoring::alerts::store::get(conn, &alert_id)? else {
+                return Ok::<_, AppError>(None);
+            };
+            Ok(crate::referrals::store::get_row(conn, &alert.referral_id)?
+                .map(|r| r.return_case_id))
+        })
+        .await;
+    let case_id = match found {
+        Ok(Some(case_id)) => case_id,
+        Ok(None) => return ctx.fail(AppError::not_found("sustainability alert")).await,
+        Err(err) => return ctx.fail(err).await,
+    };
+    let result = ctx
+        .state
+        .db
+        .write(move |conn| {
+            crate::monitoring::alerts::commands::handle(conn, &audit, &id, Utc::now())
+                .map_err(AppError::from)
+        })
+        .await;
+    match result {
+        Ok(alert) => page::see_other(&format!("{}#alert-{}", case_url(&case_id), alert.id)),
+        Err(err) => ctx.fail(err).await,
+    }
+}
+
 /// `POST /return-cases/{id}/departure`.
 pub async fn record_departure(
     ctx: Ctx,

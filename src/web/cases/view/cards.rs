@@ -4,6 +4,7 @@
 use super::super::load::Names;
 use super::super::{Form, Trouble, decimal, moment};
 use super::Fact;
+use crate::monitoring::LocalIndicator;
 use crate::referrals::store::ReferralView;
 use crate::referrals::store::after_departure::PlanView;
 use crate::web::i18n::Texts;
@@ -53,12 +54,23 @@ pub struct VisitRow {
     pub scores: Option<Vec<String>>,
 }
 
+/// A sustainability alert a report raised: its reasons, and the form to
+/// mark it handled while it is open.
+pub struct AlertBox {
+    pub id: String,
+    pub raised: String,
+    pub reasons: Vec<String>,
+    /// When it was handled, in words; `None` while open.
+    pub handled: Option<String>,
+}
+
 /// What followed the departure for one referral.
 pub struct AfterCard {
     pub partner: String,
     pub facts: Vec<Fact>,
     pub plan: Option<PlanBox>,
     pub visits: Vec<VisitRow>,
+    pub alerts: Vec<AlertBox>,
 }
 
 fn who(t: &Texts, names: &Names, by_type: &str, by: &str) -> String {
@@ -153,6 +165,7 @@ pub fn after_card(
     r: &ReferralView,
     names: &Names,
     trouble: Option<&Trouble>,
+    indicators: &[LocalIndicator],
 ) -> AfterCard {
     let mut facts = Vec::new();
     if let Some(departed) = r.departed_on {
@@ -191,6 +204,19 @@ pub fn after_card(
                         .map(|x| decimal(t, *x, 2))
                         .collect()
                 }),
+            })
+            .collect(),
+        alerts: r
+            .monitoring_visits
+            .iter()
+            .filter_map(|v| v.alert.as_ref())
+            .map(|a| AlertBox {
+                id: a.id.clone(),
+                raised: moment(t, a.raised_at),
+                reasons: crate::web::alerts::reasons(t, "case", &a.reasons, indicators),
+                handled: a
+                    .handled_at
+                    .map(|at| t.t1("case-alert-handled", "when", moment(t, at))),
             })
             .collect(),
     }

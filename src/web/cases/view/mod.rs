@@ -108,6 +108,7 @@ pub fn case_page(
     data: Loaded,
     trouble: Option<&Trouble>,
     today: NaiveDate,
+    indicators: &[crate::monitoring::LocalIndicator],
 ) -> CasePage {
     let case = &data.case.case;
     let consent_link = format!("/clients/{}/consents/new", case.client_id);
@@ -202,7 +203,7 @@ pub fn case_page(
                 || r.reintegration_plan.is_some()
                 || !r.monitoring_visits.is_empty()
         })
-        .map(|r| after_card(&t, r, &data.names, trouble))
+        .map(|r| after_card(&t, r, &data.names, trouble, indicators))
         .collect();
     CasePage {
         problem: trouble.map(|tr| problem_box(&t, tr, &consent_link)),
