@@ -88,3 +88,6 @@ dash-amif-returnees-voluntary = Returned voluntarily
 dash-amif-returnees-reintegration-assistance = With reintegration assistance (approved plan)
 dash-amif-departures = Referrals departed
 dash-amif-household-members = Household members who returned with them
+dash-alerts = Alerts
+dash-alerts-by-partner-id = Sustainability alerts by partner
+dash-alerts-by-country = Sustainability alerts by country

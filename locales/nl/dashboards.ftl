@@ -88,3 +88,6 @@ dash-amif-returnees-voluntary = Vrijwillig teruggekeerd
 dash-amif-returnees-reintegration-assistance = Met re-integratiesteun (goedgekeurd plan)
 dash-amif-departures = Vertrokken doorverwijzingen
 dash-amif-household-members = Meegereisde gezinsleden
+dash-alerts = Signalen
+dash-alerts-by-partner-id = Duurzaamheidssignalen per partner
+dash-alerts-by-country = Duurzaamheidssignalen per land

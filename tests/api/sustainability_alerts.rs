@@ -522,4 +522,19 @@ async fn the_sustainability_report_counts_alerts_per_partner_and_country() {
         lines.any(|l| l.starts_with("partner_id,accra-reintegration-network,") && l.ends_with(",<5")),
         "{csv}"
     );
+    // The lead's dashboard counts the same, per partner and per country.
+    let (mut browser, _) =
+        crate::web_helpers::signed_in(&r.stage.app, &[Role::Lead], "Lena Lead").await;
+    let page = browser.get("/dashboards/sustainability").await;
+    assert_eq!(page.status, 200);
+    let by_partner = crate::dashboards::table(&page, "alerts-partner_id");
+    assert_eq!(
+        by_partner,
+        [vec![
+            "Accra Reintegration Network".to_owned(),
+            "<5".to_owned()
+        ]]
+    );
+    let by_country = crate::dashboards::table(&page, "alerts-country");
+    assert_eq!(by_country, [vec!["Ghana".to_owned(), "<5".to_owned()]]);
 }

@@ -98,7 +98,7 @@ async fn every_dashboard_draws_its_charts_and_passes_axe() {
     for (tab, charts) in [
         ("Partners", 2),
         ("Achterstand", 2),
-        ("Duurzaamheid", 3),
+        ("Duurzaamheid", 5),
         ("Wie", 2),
     ] {
         harness::goto(client, &app.url("/dashboards")).await;

@@ -403,6 +403,9 @@ mod tests {
         for grouping in ["months_since_arrival", "country", "partner_id"] {
             keys.push(key("dash-group", grouping));
             keys.push(key("dash-sustainability-by", grouping));
+            if grouping != "months_since_arrival" {
+                keys.push(key("dash-alerts-by", grouping));
+            }
         }
         for indicator in who::INDICATORS {
             keys.push(key("dash-amif", indicator));

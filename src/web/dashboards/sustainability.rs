@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use super::charts::{self, Cell};
 use super::{Directory, Figure, Filters, Frame};
 use crate::http::AppError;
-use crate::reports::sustainability as sustainability_report;
+use crate::reports::suppress::Count;
+use crate::reports::sustainability::{self as sustainability_report, AlertCount};
 use crate::web::context::Ctx;
 use crate::web::i18n::Texts;
 use crate::web::page::{self, Layout};
@@ -99,6 +100,49 @@ fn figures(t: &Texts, rows: &[Map<String, Value>], directory: &Directory) -> Vec
         .collect()
 }
 
+/// Early-warning alerts raised in the period, per partner and per country
+/// (a group without any is not listed: none were raised there).
+fn alert_figures(t: &Texts, alerts: &[AlertCount], directory: &Directory) -> Vec<Figure> {
+    ["partner_id", "country"]
+        .iter()
+        .map(|grouping| {
+            let bars: Vec<(String, Cell)> = alerts
+                .iter()
+                .filter(|a| a.group_by == *grouping)
+                .map(|a| {
+                    let name = if *grouping == "country" {
+                        page::country_name(&a.group)
+                    } else {
+                        directory
+                            .partners
+                            .iter()
+                            .find(|(p, _)| *p == a.group)
+                            .map_or_else(|| a.group.clone(), |(_, n)| n.clone())
+                    };
+                    let cell = match a.alerts {
+                        Count::Shown(n) => Cell::Value(n as f64),
+                        Count::Hidden => Cell::Hidden,
+                    };
+                    (name, cell)
+                })
+                .collect();
+            Figure {
+                chart: charts::bars(
+                    &format!("alerts-{grouping}"),
+                    &t.t(&super::key("dash-alerts-by", grouping)),
+                    &bars,
+                    None,
+                ),
+                head: vec![t.t(&super::key("dash-group", grouping)), t.t("dash-alerts")],
+                rows: bars
+                    .iter()
+                    .map(|(n, c)| vec![n.clone(), c.text()])
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 pub async fn show(ctx: Ctx, filters: web::Query<Filters>) -> HttpResponse {
     let filters = filters.into_inner();
     let directory: Directory = match ctx.state.db.read(super::directory).await {
@@ -122,10 +166,21 @@ pub async fn show(ctx: Ctx, filters: web::Query<Filters>) -> HttpResponse {
             Ok(visits) => sustainability_report::rows(&visits, scope),
             Err(err) => return ctx.fail(err).await,
         };
+        let fetch = scope.clone();
+        let alerts = ctx
+            .state
+            .db
+            .read(move |conn| sustainability_report::alerts(conn, &fetch).map_err(AppError::from))
+            .await;
+        let alerts = match alerts {
+            Ok(alerts) => alerts,
+            Err(err) => return ctx.fail(err).await,
+        };
         if filters.wants_csv() {
             return super::csv("sustainability", &sustainability_report::COLUMNS, &rows);
         }
         shown = figures(&t, &rows, &directory);
+        shown.extend(alert_figures(&t, &alerts, &directory));
     } else {
         status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
