@@ -37,10 +37,10 @@ fn probe_route(cfg: &mut web::ServiceConfig) {
     );
 }
 
-type Exposition = MetricsExposition<PrometheusType, PrometheusValue>;
+pub type Exposition = MetricsExposition<PrometheusType, PrometheusValue>;
 
 /// Fetches `/metrics` and parses it: it must be Prometheus text throughout.
-async fn scrape(app: &TestApp) -> (Exposition, String) {
+pub async fn scrape(app: &TestApp) -> (Exposition, String) {
     let base = app.metrics_address.as_deref().expect("metrics are on");
     let response = app
         .client
@@ -86,7 +86,7 @@ fn samples<'a>(
 
 /// The value of a counter or gauge with these labels: 0 when no such line
 /// is there yet.
-fn value(scrape: &Exposition, family: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn value(scrape: &Exposition, family: &str, labels: &[(&str, &str)]) -> f64 {
     samples(scrape, family, labels)
         .into_iter()
         .map(|v| match v {
