@@ -157,6 +157,9 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// Address to listen on, `host:port`.
     pub addr: String,
+    /// Where `GET /metrics` (Prometheus text) listens, `host:port`, apart
+    /// from `addr`; no metrics at all when unset or empty.
+    pub metrics_addr: Option<String>,
     /// The partner directory: one TOML file per partner organisation.
     pub partners_dir: PathBuf,
     pub log_format: LogFormat,
@@ -228,6 +231,7 @@ impl Default for Settings {
         Self {
             database_url: DatabaseUrl::new(DEFAULT_DATABASE_URL),
             addr: "127.0.0.1:8080".into(),
+            metrics_addr: None,
             partners_dir: PathBuf::from("partners"),
             log_format: LogFormat::Auto,
             db_pool_size: 8,
@@ -333,6 +337,14 @@ impl Settings {
                     .split("__"),
             )
             .merge(Serialized::globals(overrides)))
+    }
+
+    /// Where `/metrics` listens: `metrics_addr` unless it is unset or blank.
+    pub fn metrics_listen_addr(&self) -> Option<&str> {
+        self.metrics_addr
+            .as_deref()
+            .map(str::trim)
+            .filter(|addr| !addr.is_empty())
     }
 
     /// The effective settings as TOML, secrets hidden: what `brug config` prints.
@@ -518,6 +530,22 @@ mod tests {
             let err = Settings::load(None, &Overrides::default())
                 .expect_err("waiting seconds for a batch is refused");
             assert!(err.to_string().contains("write_batch_wait_us"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn metrics_are_off_unless_an_address_is_given() {
+        figment::Jail::expect_with(|jail| {
+            let defaults =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(defaults.metrics_listen_addr(), None);
+            jail.set_env("BRUG_METRICS_ADDR", " ");
+            let blank = Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(blank.metrics_listen_addr(), None);
+            jail.set_env("BRUG_METRICS_ADDR", "127.0.0.1:9090");
+            let set = Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(set.metrics_listen_addr(), Some("127.0.0.1:9090"));
             Ok(())
         });
     }

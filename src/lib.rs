@@ -19,6 +19,7 @@ pub mod health;
 pub mod http;
 pub mod mail;
 pub mod mailer;
+pub mod metrics;
 pub mod monitoring;
 pub mod openapi;
 pub mod partners;

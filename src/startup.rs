@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::db::deferred::Seal;
 use crate::db::{Db, DbError, Target, migrations};
 use crate::http::{self, AppError, RouteSpec};
+use crate::metrics::routes::MetricsServer;
 use crate::monitoring::{Model, ModelTexts};
 use crate::partners::commands as partner_commands;
 use crate::partners::file::{LoadError, load_dir};
@@ -240,7 +241,11 @@ pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
         } else {
             (None, None)
         };
-        tracing::info!(port = app.port(), "listening");
+        tracing::info!(
+            port = app.port(),
+            metrics_port = app.metrics_port(),
+            "listening"
+        );
         app.run_until_stopped().await?;
         for (stop, running) in worker.into_iter().chain(mailer) {
             let _ = stop.send(true);
@@ -256,9 +261,18 @@ pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
 pub fn run_worker(settings: Settings, db: Db) -> Result<(), StartError> {
     let sender = Arc::new(webhook_sender(&settings)?);
     runtime()?.block_on(async move {
+        let metrics = bind_metrics(&settings, &db)?.map(|metrics| {
+            tracing::info!(port = metrics.port(), "metrics listening");
+            let handle = metrics.handle();
+            (handle, tokio::spawn(metrics.run()))
+        });
         let mailer = crate::mailer::worker::spawn(db.clone(), &settings)?;
         let worker = crate::webhooks::worker::spawn(db, &settings, sender);
         shutdown_signal().await;
+        if let Some((handle, running)) = metrics {
+            handle.stop(true).await;
+            running.await??;
+        }
         for (stop, running) in std::iter::once(worker).chain(mailer) {
             let _ = stop.send(true);
             running.await?;
@@ -299,6 +313,21 @@ async fn shutdown_signal() {
 pub struct Application {
     port: u16,
     server: Server,
+    /// `GET /metrics`, when `metrics_addr` is set.
+    metrics: Option<MetricsServer>,
+}
+
+/// Binds the metrics listener when `metrics_addr` is set.
+fn bind_metrics(settings: &Settings, db: &Db) -> Result<Option<MetricsServer>, StartError> {
+    settings
+        .metrics_listen_addr()
+        .map(|addr| {
+            MetricsServer::bind(addr, db.clone()).map_err(|source| StartError::Bind {
+                addr: addr.to_owned(),
+                source,
+            })
+        })
+        .transpose()
 }
 
 impl Application {
@@ -324,6 +353,7 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let metrics = bind_metrics(&settings, &db)?;
         let model =
             Arc::new(Model::load(settings.monitoring_model.as_deref()).map_err(StartError::Model)?);
         let model_texts = Arc::new(
@@ -371,6 +401,7 @@ impl Application {
                     let check = check.clone();
                     from_fn(move |req, next| http::contract::checked(check.clone(), req, next))
                 })
+                .wrap(from_fn(crate::metrics::routes::record_request))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .configure(|cfg| http::register(cfg, routes()))
                 .configure(crate::portal::config)
@@ -395,11 +426,20 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when `metrics_addr` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(MetricsServer::port)
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -408,7 +448,19 @@ impl Application {
 
     /// Serves until SIGTERM or ctrl-c; actix lets requests in flight finish
     /// within the shutdown timeout.
+    /// The metrics listener stops with the service.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics.map(|metrics| {
+            let handle = metrics.handle();
+            (handle, tokio::spawn(metrics.run()))
+        });
+        let served = self.server.await;
+        if let Some((handle, running)) = metrics {
+            handle.stop(true).await;
+            if let Ok(Err(e)) = running.await {
+                tracing::warn!(error = %e, "the metrics listener stopped with an error");
+            }
+        }
+        served
     }
 }

@@ -19,6 +19,20 @@ use crate::db::{DbConn, DbError};
 /// `last_seen_at` is written at most this often.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
+/// How many portal sessions are in use now: past the second factor, not
+/// ended, seen within [`IDLE`] and younger than [`LONGEST`] (a count for
+/// `/metrics`, nobody named).
+pub fn active_count(conn: &mut DbConn, now: DateTime<Utc>) -> Result<i64, DbError> {
+    let now = now.naive_utc();
+    Ok(partner_sessions::table
+        .filter(partner_sessions::verified_at.is_not_null())
+        .filter(partner_sessions::ended_at.is_null())
+        .filter(partner_sessions::last_seen_at.ge(now - IDLE))
+        .filter(partner_sessions::created_at.ge(now - LONGEST))
+        .count()
+        .get_result(conn)?)
+}
+
 /// A session that is still good, with its person.
 #[derive(Debug, Clone)]
 pub struct PortalSession {

@@ -27,6 +27,18 @@ pub const INVITATION_VALID: Duration = Duration::hours(72);
 /// stay reads.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
+/// How many sessions are in use now: not ended, seen within [`IDLE`] and
+/// younger than [`LONGEST`] (a count for `/metrics`, nobody named).
+pub fn active_count(conn: &mut DbConn, now: DateTime<Utc>) -> Result<i64, DbError> {
+    let now = now.naive_utc();
+    Ok(staff_sessions::table
+        .filter(staff_sessions::ended_at.is_null())
+        .filter(staff_sessions::last_seen_at.ge(now - IDLE))
+        .filter(staff_sessions::created_at.ge(now - LONGEST))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Shortest password accepted (NIST SP 800-63B asks for at least 8; the
 /// people here handle data that can endanger others).
 pub const MIN_PASSWORD_CHARS: usize = 12;

@@ -134,6 +134,17 @@ pub struct Db {
     batching: writer::Batching,
     /// Seals the audit chain (see [`deferred::Seal`]).
     seal: deferred::Seal,
+    /// Callers waiting for a pooled connection right now (for `/metrics`).
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// How the connection pool stands, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub max: u32,
+    pub in_use: u32,
+    pub idle: u32,
+    pub waiting: usize,
 }
 
 /// Writers per process on PostgreSQL unless `pg_writers` says otherwise.
@@ -184,7 +195,18 @@ impl Db {
             published: Arc::new(tokio::sync::watch::Sender::new(0)),
             batching: writer::Batching::default(),
             seal: deferred::Seal::default(),
+            waiting: Arc::default(),
         })
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            max: self.pool.max_size(),
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            waiting: self.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -242,9 +264,11 @@ impl Db {
     }
 
     pub fn conn_within(&self, timeout: Duration) -> Result<PooledConn, DbError> {
-        self.pool
-            .get_timeout(timeout)
-            .map_err(|e| DbError::Unavailable(e.to_string()))
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.pool.get_timeout(timeout);
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        conn.map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
     /// Runs `f` on a pooled connection, off the async workers. For reads: no

@@ -146,12 +146,14 @@ fn refuse(job: Job, cause: &str) {
 /// commit. Returns whether the connection is still fit for the next batch
 /// (the batch committed), and whether the commit published events.
 pub fn run_batch(conn: &mut DbConn, seal: &Seal, jobs: Vec<Job>) -> (bool, bool) {
+    let size = jobs.len();
     if let Err(e) = begin_write(conn) {
         let cause = format!("cannot begin a write: {e}");
         tracing::warn!(%cause);
         for job in jobs {
             refuse(job, &cause);
         }
+        crate::metrics::writer_batch(size, None, false);
         return (false, false);
     }
     let keeping = deferred::open();
@@ -212,14 +214,21 @@ pub fn run_batch(conn: &mut DbConn, seal: &Seal, jobs: Vec<Job>) -> (bool, bool)
         tracing::warn!(%cause, "the batch is abandoned");
         broken = Some(cause);
     }
+    let mut commit_took = None;
     let committed = match broken {
         Some(cause) => Err(cause),
-        None => match DbConn::commit_transaction(conn) {
-            Ok(()) if depth(conn) == Some(0) => Ok(()),
-            Ok(()) => Err("the commit did not end the transaction".to_owned()),
-            Err(e) => Err(format!("the commit failed: {e}")),
-        },
+        None => {
+            let started = Instant::now();
+            let commit = DbConn::commit_transaction(conn);
+            commit_took = Some(started.elapsed());
+            match commit {
+                Ok(()) if depth(conn) == Some(0) => Ok(()),
+                Ok(()) => Err("the commit did not end the transaction".to_owned()),
+                Err(e) => Err(format!("the commit failed: {e}")),
+            }
+        }
     };
+    crate::metrics::writer_batch(size, commit_took, committed.is_ok());
     // After any failure the connection is dropped (which rolls back what
     // is still open) and the next batch opens a fresh one.
     let fit = committed.is_ok();

@@ -306,6 +306,14 @@ pub fn dead(conn: &mut DbConn) -> Result<Vec<DeadMail>, DbError> {
         .load(conn)?)
 }
 
+/// How many mails are in the dead letters (for `/metrics`).
+pub fn dead_count(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(mail_outbox::table
+        .filter(mail_outbox::dead_at.is_not_null())
+        .count()
+        .get_result(conn)?)
+}
+
 /// Where a queued mail stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable)]
 pub struct MailState {

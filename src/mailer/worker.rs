@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::db::{Db, DbError};
 use crate::domain::retry::RetrySchedule;
 use crate::mail::store::{self, Outcome, Queued};
+use crate::metrics::Email;
 use crate::webhooks::{AfterFailure, after_failure, random_unit};
 
 /// Mails claimed per round.
@@ -134,6 +135,11 @@ impl Mailer {
             .collect()
             .await;
         for (id, outcome) in outcomes {
+            crate::metrics::email(match outcome {
+                Outcome::Sent => Email::Sent,
+                Outcome::Retry { .. } => Email::Failed,
+                Outcome::Dead { .. } => Email::DeadLettered,
+            });
             let name = round.clone();
             let written = self
                 .db

@@ -14,6 +14,7 @@ use super::wake::{self, Wake};
 use super::{AfterFailure, Attempt, RetrySchedule, after_failure};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
+use crate::metrics::Delivery;
 
 pub use super::sender::{GuardedResolver, Sender, check_url, resolve_checked};
 
@@ -267,6 +268,7 @@ impl Worker {
                     error: Some("the partner has no active webhook".to_owned()),
                     next_attempt_at: None,
                 };
+                crate::metrics::webhook_delivery(&outgoing.partner_id, Delivery::DeadLettered);
                 return (seq, outcome);
             }
         };
@@ -281,6 +283,7 @@ impl Worker {
             .send(url, &secrets, &outgoing.event_id, &outgoing.payload)
             .await;
         let attempts = u32::try_from(outgoing.attempts).unwrap_or(0) + 1;
+        let gone = matches!(attempt, Attempt::Gone);
         let outcome = match attempt {
             Attempt::Delivered { status } => Outcome {
                 status: DELIVERED,
@@ -317,6 +320,13 @@ impl Worker {
                 }
             },
         };
+        let counted = match outcome.status {
+            _ if gone => Delivery::Gone,
+            DELIVERED => Delivery::Delivered,
+            DEAD => Delivery::DeadLettered,
+            _ => Delivery::Failed,
+        };
+        crate::metrics::webhook_delivery(&outgoing.partner_id, counted);
         (seq, outcome)
     }
 

@@ -19,7 +19,7 @@ use quote::ToTokens;
 /// `routes` holds every area's `routes.rs` (and `*_routes.rs`), the health
 /// probes, the docs pages and, later, the pages.
 const LAYERS: &[&[&str]] = &[
-    &["domain", "db"],
+    &["domain", "db", "metrics"],
     &["config", "telemetry"],
     &["audit", "events"],
     &["auth"],

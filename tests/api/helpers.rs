@@ -101,6 +101,8 @@ pub fn test_settings(database_url: &str) -> Settings {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of `/metrics`, when `metrics_addr` is set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub db: Db,
     pub settings: Settings,
@@ -301,9 +303,13 @@ fn serve_with(
     )
     .expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

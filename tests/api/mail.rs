@@ -18,6 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::cli::{brug, text};
 use crate::helpers::{TestApp, spawn_app_with};
+use crate::metrics::{Exposition, scrape, value};
 use crate::referrals::{ACCRA, KUMASI, day, ok, send};
 
 /// Names no mail may carry: the client's, made up to be found nowhere else.
@@ -446,10 +447,15 @@ async fn a_mail_that_cannot_go_is_retried_then_dead_and_replay_sends_it_again() 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let down = format!("smtp://{}", closed.local_addr().expect("addr"));
     drop(closed);
-    let case = Case::new(mail_settings(&down, "300ms,300ms")).await;
+    let case = Case::new(|settings| {
+        mail_settings(&down, "300ms,300ms")(settings);
+        settings.metrics_addr = Some("127.0.0.1:0".into());
+    })
+    .await;
     let (ama, _) = case
         .person(ACCRA, PartnerRole::FocalPoint, "en", true, false)
         .await;
+    let (before, _) = scrape(&case.app).await;
     let (stop, running) = brug::mailer::worker::spawn(case.app.db.clone(), &case.app.settings)
         .expect("a mailer")
         .expect("mail is on");
@@ -496,6 +502,16 @@ async fn a_mail_that_cannot_go_is_retried_then_dead_and_replay_sends_it_again() 
     );
     let _ = stop.send(true);
     running.await.expect("stops");
+    // Operators see it: the dead letter (of this database), and the
+    // attempts among the process's counters (other tests mail too).
+    let (dead, shown) = scrape(&case.app).await;
+    assert_eq!(value(&dead, "brug_mail_dead_letters", &[]), 1.0, "{shown}");
+    let emails = |after: &Exposition, outcome: &str| {
+        let labels = [("outcome", outcome)];
+        value(after, "brug_emails_total", &labels) - value(&before, "brug_emails_total", &labels)
+    };
+    assert!(emails(&dead, "failed") >= 2.0, "{shown}");
+    assert!(emails(&dead, "dead_lettered") >= 1.0, "{shown}");
 
     let out = brug()
         .args(["mail", "dead"])
@@ -538,6 +554,9 @@ async fn a_mail_that_cannot_go_is_retried_then_dead_and_replay_sends_it_again() 
     assert_eq!(smtp.wait_for(1).await.len(), 1);
     let _ = stop.send(true);
     running.await.expect("stops");
+    let (sent, shown) = scrape(&case.app).await;
+    assert_eq!(value(&sent, "brug_mail_dead_letters", &[]), 0.0, "{shown}");
+    assert!(emails(&sent, "sent") >= 1.0, "{shown}");
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ mod hostile_bodies;
 mod idempotency;
 mod instances;
 mod mail;
+mod metrics;
 mod migrations;
 mod openapi;
 mod partner_view;

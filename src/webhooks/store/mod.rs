@@ -1,6 +1,7 @@
 //! Webhook endpoints, their secrets and dead letters; the queue the worker
 //! claims from is in [`queue`].
 
+mod backlog;
 mod queue;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -10,6 +11,7 @@ use crate::db::schema::{events, partners, webhook_deliveries, webhook_endpoints}
 use crate::db::{DbConn, DbError};
 
 pub use crate::events::deliveries::{ACTIVE, DEAD, DELIVERED, DISABLED, EndpointStatus, PENDING};
+pub use backlog::{Backlog, backlog};
 pub use queue::{Outcome, Outgoing, claim, outgoing, record, record_round};
 
 #[derive(Clone, PartialEq, Eq, Queryable, Selectable)]
