@@ -89,6 +89,8 @@ impl Generator<'_> {
                 .unwrap_or(arrived_on)
                 + Duration::days(GRACE_DAYS),
         );
+        // The last report held, for the early warning on the next one.
+        let mut last: Option<VisitReport> = None;
         for (month, due_on) in schedule(arrived_on, self.rules.monitoring_months) {
             let id = self.id(confirmed_at);
             let mut visit = Visit {
@@ -109,7 +111,10 @@ impl Generator<'_> {
                     .max(confirmed_at + Duration::hours(1));
                 if held_on <= self.options.until && reported_at < self.end {
                     let wellbeing = (base + trend * f64::from(month)).clamp(0.0, 1.0);
-                    visit.done = Some(self.visit_report(wellbeing, held_on, reported_at));
+                    let report = self.visit_report(wellbeing, held_on, reported_at);
+                    self.alert(&visit, &report, last.as_ref());
+                    last = Some(report.clone());
+                    visit.done = Some(report);
                     anchor = anchor.max(reported_at);
                 }
             }
@@ -160,6 +165,60 @@ impl Generator<'_> {
 
     /// Answers every indicator of the model near the person's wellbeing and
     /// scores them with the model itself, as the API would.
+    /// The early-warning alert a report would have raised beside the one
+    /// before it (the model's thresholds and red flags), as the command
+    /// raises it; handled a fortnight later when that is in the past. Its
+    /// id comes from the visit's, so the rest of the seed's data is as it
+    /// was without alerts.
+    fn alert(&mut self, visit: &Visit, report: &VisitReport, previous: Option<&VisitReport>) {
+        use crate::monitoring::Scores;
+        use crate::monitoring::alerts::{Reported, reasons};
+        use sha2::Digest;
+        let parse = |r: &VisitReport| -> (Scores, BTreeMap<String, String>) {
+            (
+                Scores {
+                    economic: r.economic,
+                    social: r.social,
+                    psychosocial: r.psychosocial,
+                    overall: r.overall,
+                },
+                serde_json::from_str(&r.answers).unwrap_or_default(),
+            )
+        };
+        let now = parse(report);
+        let before = previous.map(parse);
+        let found = reasons(
+            self.rules.model,
+            Reported {
+                scores: &now.0,
+                answers: &now.1,
+            },
+            before.as_ref().map(|b| Reported {
+                scores: &b.0,
+                answers: &b.1,
+            }),
+        );
+        if found.is_empty() {
+            return;
+        }
+        let digest = sha2::Sha256::digest(visit.id.as_bytes());
+        let mut bytes = [0u8; 10];
+        bytes.copy_from_slice(&digest[..10]);
+        let millis = u64::try_from(report.reported_at.and_utc().timestamp_millis()).unwrap_or(0);
+        let id = uuid::Builder::from_unix_timestamp_millis(millis, &bytes)
+            .into_uuid()
+            .to_string();
+        let handled_at = Some(report.reported_at + Duration::days(14)).filter(|at| *at < self.end);
+        self.out.sustainability_alerts.push(super::Alert {
+            id,
+            referral_id: visit.referral_id.clone(),
+            visit_id: visit.id.clone(),
+            reasons: serde_json::to_string(&found).unwrap_or_default(),
+            raised_at: report.reported_at,
+            handled_at,
+        });
+    }
+
     fn visit_report(
         &mut self,
         wellbeing: f64,

@@ -41,7 +41,7 @@ use crate::monitoring::Model;
 use crate::referrals::{Action, ChecklistTemplateItem, ReferralStatus};
 
 pub use rows::{
-    CaseHistory, ChecklistItem, Client, Consent, Household, Plan, PlanItem, Referral,
+    Alert, CaseHistory, ChecklistItem, Client, Consent, Household, Plan, PlanItem, Referral,
     ReferralHistory, ReturnCase, Talk, TalkContent, TalkVersion, User, Visit, VisitReport,
 };
 
@@ -97,6 +97,7 @@ pub struct Programme {
     pub reintegration_plans: Vec<Plan>,
     pub reintegration_plan_items: Vec<PlanItem>,
     pub monitoring_visits: Vec<Visit>,
+    pub sustainability_alerts: Vec<Alert>,
 }
 
 impl Programme {
@@ -121,6 +122,7 @@ impl Programme {
                 self.reintegration_plan_items.len(),
             ),
             ("monitoring_visits", self.monitoring_visits.len()),
+            ("sustainability_alerts", self.sustainability_alerts.len()),
         ]
     }
 }

@@ -208,6 +208,18 @@ pub struct Visit {
     pub due_announced_at: Option<NaiveDateTime>,
 }
 
+/// An early-warning alert a monitoring report raised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub id: String,
+    pub referral_id: String,
+    pub visit_id: String,
+    /// Its reasons as the store keeps them: JSON.
+    pub reasons: String,
+    pub raised_at: NaiveDateTime,
+    pub handled_at: Option<NaiveDateTime>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitReport {
     pub held_on: NaiveDate,

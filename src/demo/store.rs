@@ -24,8 +24,8 @@ use crate::consent::store::NewConsentRow;
 use crate::db::schema::{
     checklist_items, clients, consents, households, monitoring_visits, partner_languages,
     partner_service_areas, partners, referral_history, referrals, reintegration_plan_items,
-    reintegration_plans, return_case_history, return_cases, talk_versions, talks, user_roles,
-    users,
+    reintegration_plans, return_case_history, return_cases, sustainability_alerts, talk_versions,
+    talks, user_roles, users,
 };
 use crate::db::{Db, DbConn, DbError};
 use crate::monitoring::VisitStatus;
@@ -412,5 +412,30 @@ fn write(conn: &mut DbConn, p: &Programme) -> Result<(), DemoError> {
         }
         row
     });
+    insert_rows!(
+        conn,
+        sustainability_alerts::table,
+        p.sustainability_alerts,
+        |r| NewDemoAlert {
+            id: &r.id,
+            referral_id: &r.referral_id,
+            visit_id: &r.visit_id,
+            reasons: &r.reasons,
+            raised_at: r.raised_at,
+            handled_at: r.handled_at,
+        }
+    );
     Ok(())
+}
+
+/// An alert of the demo's history (handled without a named colleague).
+#[derive(Insertable)]
+#[diesel(table_name = sustainability_alerts)]
+struct NewDemoAlert<'a> {
+    id: &'a str,
+    referral_id: &'a str,
+    visit_id: &'a str,
+    reasons: &'a str,
+    raised_at: chrono::NaiveDateTime,
+    handled_at: Option<chrono::NaiveDateTime>,
 }

@@ -444,7 +444,8 @@ fn written_bodies() -> Vec<Written> {
                         "required": [
                             "partner_id", "referrals", "accepted", "rejected", "acceptance_rate",
                             "median_hours_to_acknowledge", "median_hours_to_decide", "sla_breaches",
-                            "monitoring_done", "monitoring_due", "declines_by_reason"
+                            "monitoring_done", "monitoring_due", "declines_by_reason",
+                            "p90_hours_to_acknowledge", "p90_hours_to_decide", "median_days_to_plan"
                         ],
                         "properties": {
                             "partner_id": {"type": "string"},
@@ -454,7 +455,16 @@ fn written_bodies() -> Vec<Written> {
                             "median_hours_to_decide": part("Median"),
                             "sla_breaches": part("Count"),
                             "monitoring_done": part("Count"), "monitoring_due": part("Count"),
-                            "declines_by_reason": part("DeclinesByReason")
+                            "declines_by_reason": part("DeclinesByReason"),
+                            "p90_hours_to_acknowledge": {
+                                "type": ["number", "null"],
+                                "description": "The 90th percentile (nearest rank), of ten answers or more; else null."
+                            },
+                            "p90_hours_to_decide": {
+                                "type": ["number", "null"],
+                                "description": "The 90th percentile (nearest rank), of ten answers or more; else null."
+                            },
+                            "median_days_to_plan": part("Median")
                         }
                     }},
                     "totals": {

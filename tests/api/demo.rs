@@ -124,6 +124,19 @@ async fn a_demo_year_gives_every_report_plausible_figures_and_one_seed_the_same_
     }
     assert!(count(funnel, "monitoring_visits_done") >= 5, "{funnel}");
     assert_ne!(funnel["closed_completed"], 0, "{funnel}");
+    // Some reports fell enough to raise an early warning, as they would
+    // have through the API.
+    let sustainability = &figures[2];
+    let alerted = sustainability["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|r| r["group_by"] == "country" && r["alerts"] != 0)
+        .count();
+    assert!(
+        alerted >= 1,
+        "no early warnings in a demo year: {sustainability}"
+    );
     for median in ["first_talk_to_return_intention", "referral_to_acceptance"] {
         assert!(
             funnel["median_days"][median]

@@ -240,7 +240,7 @@ async fn the_reports_answer_csv_that_opens_in_a_spreadsheet() {
         ("/api/v1/reports/funnel", "stage,count"),
         (
             "/api/v1/reports/partners",
-            "partner_id,referrals,accepted,rejected,acceptance_rate,median_hours_to_acknowledge,median_hours_to_decide,sla_breaches,monitoring_done,monitoring_due,declines_no_capacity,declines_not_in_area,declines_not_eligible,declines_client_unreachable,declines_security_concern,declines_other",
+            "partner_id,referrals,accepted,rejected,acceptance_rate,median_hours_to_acknowledge,median_hours_to_decide,sla_breaches,monitoring_done,monitoring_due,declines_no_capacity,declines_not_in_area,declines_not_eligible,declines_client_unreachable,declines_security_concern,declines_other,p90_hours_to_acknowledge,p90_hours_to_decide,median_days_to_plan",
         ),
         (
             "/api/v1/reports/overdue",
