@@ -127,4 +127,10 @@ async fn screenshots() {
     harness::goto(client, &app.url("/team?lang=en")).await;
     wait_heading(client, "Team").await;
     shoot(client, "team-en").await;
+    harness::goto(client, &app.url("/dashboards?lang=nl")).await;
+    harness::wait_for(client, "figure.chart svg").await;
+    shoot(client, "dashboards").await;
+    harness::goto(client, &app.url("/dashboards/partners")).await;
+    harness::wait_for(client, "figure.chart svg").await;
+    shoot(client, "dashboards-partners").await;
 }
