@@ -288,6 +288,8 @@ fn main() -> anyhow::Result<()> {
             ("scorecard, last quarter", format!("/dashboards/partners/{partner}")),
             ("overdue", "/dashboards/overdue".into()),
             ("sustainability, 12 months", "/dashboards/sustainability".into()),
+            ("who, 12 months", "/dashboards/who".into()),
+            ("who, 12 months, 1 partner", format!("/dashboards/who?partner_id={partner}")),
             ("overview as CSV", "/dashboards?format=csv".into()),
         ];
         println!(
