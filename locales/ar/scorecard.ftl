@@ -23,6 +23,7 @@ score-stage-referrals-sent = الإحالات المستلمة
 score-stage-referrals-accepted = مقبولة
 score-stage-departed = غادروا
 score-stage-arrived = وصلوا
+score-stage-plans-approved = الخطط المعتمدة
 score-stage-monitoring-visits-done = زيارات المتابعة المنجزة
 score-stage-closed-completed = مكتملة
 score-declines = الرفض حسب السبب

@@ -23,6 +23,7 @@ score-stage-referrals-sent = Referrals received
 score-stage-referrals-accepted = Accepted
 score-stage-departed = Departed
 score-stage-arrived = Arrived
+score-stage-plans-approved = Plans approved
 score-stage-monitoring-visits-done = Monitoring visits done
 score-stage-closed-completed = Completed
 score-declines = Declines by reason

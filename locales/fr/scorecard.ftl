@@ -23,6 +23,7 @@ score-stage-referrals-sent = Orientations reçues
 score-stage-referrals-accepted = Acceptées
 score-stage-departed = Parties
 score-stage-arrived = Arrivées
+score-stage-plans-approved = Plans approuvés
 score-stage-monitoring-visits-done = Visites de suivi faites
 score-stage-closed-completed = Terminées
 score-declines = Refus par motif

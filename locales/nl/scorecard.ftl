@@ -23,6 +23,7 @@ score-stage-referrals-sent = Doorverwijzingen ontvangen
 score-stage-referrals-accepted = Aanvaard
 score-stage-departed = Vertrokken
 score-stage-arrived = Aangekomen
+score-stage-plans-approved = Plannen goedgekeurd
 score-stage-monitoring-visits-done = Monitoringbezoeken gedaan
 score-stage-closed-completed = Afgerond
 score-declines = Afwijzingen per reden

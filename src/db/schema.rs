@@ -437,6 +437,7 @@ diesel::allow_tables_to_appear_in_same_query!(clients, return_cases);
 diesel::allow_tables_to_appear_in_same_query!(clients, referrals);
 diesel::allow_tables_to_appear_in_same_query!(clients, referral_history);
 diesel::allow_tables_to_appear_in_same_query!(clients, monitoring_visits);
+diesel::allow_tables_to_appear_in_same_query!(clients, reintegration_plans);
 
 diesel::table! {
     webhook_endpoints (partner_id) {

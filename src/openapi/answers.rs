@@ -399,14 +399,15 @@ fn written_bodies() -> Vec<Written> {
                     "type": "object",
                     "required": [
                         "clients_counselled", "intention_return", "cases_opened", "referrals_sent",
-                        "referrals_accepted", "departed", "arrived", "monitoring_visits_done",
+                        "referrals_accepted", "departed", "arrived", "plans_approved", "monitoring_visits_done",
                         "closed_completed", "median_days", "period"
                     ],
                     "properties": {
                         "clients_counselled": part("Count"), "intention_return": part("Count"),
                         "cases_opened": part("Count"), "referrals_sent": part("Count"),
                         "referrals_accepted": part("Count"), "departed": part("Count"),
-                        "arrived": part("Count"), "monitoring_visits_done": part("Count"),
+                        "arrived": part("Count"), "plans_approved": part("Count"),
+                        "monitoring_visits_done": part("Count"),
                         "closed_completed": part("Count"),
                         "median_days": {"type": "object", "additionalProperties": part("Median")},
                         "period": part("Period")

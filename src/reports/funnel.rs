@@ -14,14 +14,17 @@ pub use cells::{Cells, hidden_among, referral_cells, referral_cells_of};
 
 use super::group::{Group, Members, members};
 use super::scope::{
-    Scope, count_in_scope, history_with_cases, referrals_with_cases, scoped, visits_with_cases,
+    Scope, count_in_scope, history_with_cases, plans_with_cases, referrals_with_cases, scoped,
+    visits_with_cases,
 };
 use super::suppress::{Count, narrowed, robust_median};
 use crate::db::schema::{
-    clients, monitoring_visits, referral_history, referrals, return_cases, talks,
+    clients, monitoring_visits, referral_history, referrals, reintegration_plans, return_cases,
+    talks,
 };
 use crate::db::{DbConn, DbError};
 use crate::referrals::ReferralStatus;
+use crate::referrals::plan::PlanStatus;
 
 /// The CSV's columns: one row per stage.
 pub const CSV_COLUMNS: [&str; 2] = ["stage", "count"];
@@ -35,6 +38,8 @@ pub struct Funnel {
     pub referrals_accepted: i64,
     pub departed: i64,
     pub arrived: i64,
+    /// Reintegration plans approved.
+    pub plans_approved: i64,
     pub monitoring_visits_done: i64,
     pub closed_completed: i64,
 }
@@ -216,6 +221,17 @@ pub fn funnel_of(
             .ge(scope.from)
             .and(referrals::arrived_on.le(scope.to))
     );
+    let plans_approved = count_in!(
+        conn,
+        scope,
+        group,
+        reintegration_plans::table,
+        plans_with_cases!(),
+        reintegration_plans::status
+            .eq(PlanStatus::Approved.as_str())
+            .and(reintegration_plans::decided_at.ge(start))
+            .and(reintegration_plans::decided_at.lt(end))
+    );
     let monitoring_visits_done = count_in!(
         conn,
         scope,
@@ -246,6 +262,7 @@ pub fn funnel_of(
         referrals_accepted,
         departed,
         arrived,
+        plans_approved,
         monitoring_visits_done,
         closed_completed,
     })
@@ -379,7 +396,7 @@ pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbE
 }
 
 /// The stages in order, with their counts.
-pub fn stages(f: &Funnel) -> [(&'static str, i64); 9] {
+pub fn stages(f: &Funnel) -> [(&'static str, i64); 10] {
     [
         ("clients_counselled", f.clients_counselled),
         ("intention_return", f.intention_return),
@@ -388,6 +405,7 @@ pub fn stages(f: &Funnel) -> [(&'static str, i64); 9] {
         ("referrals_accepted", f.referrals_accepted),
         ("departed", f.departed),
         ("arrived", f.arrived),
+        ("plans_approved", f.plans_approved),
         ("monitoring_visits_done", f.monitoring_visits_done),
         ("closed_completed", f.closed_completed),
     ]

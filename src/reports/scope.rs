@@ -128,6 +128,15 @@ macro_rules! visits_with_cases {
     };
 }
 
+/// Reintegration plans with their referral and return case.
+macro_rules! plans_with_cases {
+    () => {
+        reintegration_plans::table
+            .inner_join(referrals::table.on(referrals::id.eq(reintegration_plans::referral_id)))
+            .inner_join(return_cases::table.on(return_cases::id.eq(referrals::return_case_id)))
+    };
+}
+
 /// Referral history with its referral and return case.
 macro_rules! history_with_cases {
     () => {
@@ -183,7 +192,9 @@ pub(super) fn referrals_with_cases() -> diesel::dsl::InnerJoin<referrals::table,
     referrals::table.inner_join(return_cases::table)
 }
 
-pub(super) use {count_in_scope, history_with_cases, narrowed, scoped, visits_with_cases};
+pub(super) use {
+    count_in_scope, history_with_cases, narrowed, plans_with_cases, scoped, visits_with_cases,
+};
 
 #[cfg(test)]
 mod tests {

@@ -373,3 +373,78 @@ async fn the_overdue_and_sustainability_dashboards_draw_their_tables() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_plan_counts_in_the_funnel_once_approved() {
+    use crate::referrals::{Stage, day, ok};
+    use serde_json::json;
+    let stage = Stage::new().await;
+    let id = stage.accepted_referral().await;
+    let departed = stage
+        .post(
+            &stage.caseworker,
+            &format!("/api/v1/return-cases/{}/departure", stage.case_id),
+            json!({"departed_on": day(0)}),
+        )
+        .await;
+    ok(departed, 200).await;
+    ok(
+        stage
+            .partner(
+                &stage.accra,
+                &id,
+                "arrival",
+                json!({"arrived_on": day(0), "received": true}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    ok(
+        stage
+            .partner(
+                &stage.accra,
+                &id,
+                "reintegration-plan",
+                json!({"items": [{"need": "housing", "support": "Rent", "amount": 500, "currency": "GHS"}]}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let lead = stage.app.staff_token(&[Role::Lead]).await;
+    let funnel = ok(
+        stage
+            .app
+            .get_as(Some(&lead), "/api/v1/reports/funnel")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(funnel["plans_approved"], 0, "submitted, not approved");
+    let (mut browser, _) = signed_in(&stage.app, &[Role::Lead], "Lena Lead").await;
+    let before = table(&browser.get("/dashboards").await, "funnel");
+    assert_eq!(row(&before, "Plannen goedgekeurd"), ["0", "–"]);
+    ok(
+        stage
+            .post(
+                &stage.caseworker,
+                &format!("/api/v1/referrals/{id}/reintegration-plan/approve"),
+                json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let funnel = ok(
+        stage
+            .app
+            .get_as(Some(&lead), "/api/v1/reports/funnel")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(funnel["plans_approved"], "<5");
+    let after = table(&browser.get("/dashboards").await, "funnel");
+    assert_eq!(row(&after, "Plannen goedgekeurd"), ["<5", "–"]);
+}

@@ -290,7 +290,7 @@ async fn the_funnel_by_sex_and_age_band_shows_each_count_or_hides_two() {
     ] {
         assert!(lines.contains(&line), "{line} in {csv}");
     }
-    assert_eq!(lines.len(), 1 + 9 * 5, "{csv}");
+    assert_eq!(lines.len(), 1 + 10 * 5, "ten stages of five rows: {csv}");
 
     let refused = problem(
         p.app

@@ -8,11 +8,16 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::super::group::{Members, members};
-use super::super::scope::{Scope, history_with_cases, referrals_with_cases, visits_with_cases};
+use super::super::scope::{
+    Scope, history_with_cases, plans_with_cases, referrals_with_cases, visits_with_cases,
+};
 use super::super::suppress::{Count, narrowed, suppress_column_with};
-use crate::db::schema::{clients, monitoring_visits, referral_history, referrals, return_cases};
+use crate::db::schema::{
+    clients, monitoring_visits, referral_history, referrals, reintegration_plans, return_cases,
+};
 use crate::db::{DbConn, DbError};
 use crate::referrals::ReferralStatus;
+use crate::referrals::plan::PlanStatus;
 
 /// A referral stage's counts per partner and destination country.
 pub type Cells = BTreeMap<(String, String), i64>;
@@ -154,6 +159,15 @@ pub fn referral_cells_of(
             referrals::arrived_on
                 .ge(scope.from)
                 .and(referrals::arrived_on.le(scope.to))
+        ),
+        grouped!(
+            conn,
+            group,
+            plans_with_cases!(),
+            reintegration_plans::status
+                .eq(PlanStatus::Approved.as_str())
+                .and(reintegration_plans::decided_at.ge(start))
+                .and(reintegration_plans::decided_at.lt(end))
         ),
         grouped!(
             conn,

@@ -393,6 +393,7 @@ mod tests {
             "referrals_accepted",
             "departed",
             "arrived",
+            "plans_approved",
             "monitoring_visits_done",
             "closed_completed",
         ];

@@ -113,11 +113,12 @@ const FACTS: [&str; 10] = [
 ];
 
 /// The funnel's stages a partner takes part in (from the referral on).
-const STAGES: [&str; 6] = [
+const STAGES: [&str; 7] = [
     "referrals_sent",
     "referrals_accepted",
     "departed",
     "arrived",
+    "plans_approved",
     "monitoring_visits_done",
     "closed_completed",
 ];
