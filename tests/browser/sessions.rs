@@ -15,6 +15,11 @@ async fn register(client: &Client, app: &helpers::TestApp) {
     harness::fill_by_name(client, "given_name", "Dubbel").await;
     harness::fill_by_name(client, "family_name", "Voorbeeld").await;
     set_date(client, "date_of_birth", "1985-06-07").await;
+    harness::wait_for(client, "#f-sex")
+        .await
+        .select_by_value("male")
+        .await
+        .expect("choose the sex");
     harness::fill_by_name(client, "country_of_origin", "GE").await;
     harness::fill_by_name(client, "languages", "ka").await;
     harness::click_button(client, "Registreren").await;
