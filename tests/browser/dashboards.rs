@@ -13,7 +13,7 @@ use crate::helpers;
 use crate::portal::{ACCRA, enrol};
 
 /// A year of the programme, as `brug demo-data --years 1` makes it.
-async fn demo_year(app: &helpers::TestApp) {
+pub async fn demo_year(app: &helpers::TestApp) {
     let settings = app.settings.clone();
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {

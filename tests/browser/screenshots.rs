@@ -41,31 +41,7 @@ async fn screenshots() {
         return;
     };
     let client: &Client = &browser;
-    let settings = app.settings.clone();
-    let db = app.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let model = brug::monitoring::Model::load(None).expect("model");
-        let rules = brug::demo::Rules {
-            sla: &settings.sla,
-            checklist: &settings.checklist,
-            monitoring_months: &settings.monitoring_schedule_months,
-            model: &model,
-        };
-        let until = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
-        brug::demo::store::fill(
-            &db,
-            brug::demo::Options {
-                years: 1,
-                seed: 7,
-                until,
-            },
-            &rules,
-            chrono::Utc::now(),
-        )
-        .expect("demo data");
-    })
-    .await
-    .expect("filled");
+    crate::dashboards::demo_year(&app).await;
     let mut conn = app.db.conn().expect("conn");
     let (counsellor_id, counsellor) = demo_user(&mut conn, "counsellor");
     let (_, caseworker) = demo_user(&mut conn, "caseworker");

@@ -432,23 +432,8 @@ mod tests {
         }
         // The scorecard's, in the staff's and the portal's languages.
         let mut score_keys: Vec<String> = Vec::new();
-        score_keys.extend(
-            [
-                "referrals",
-                "accepted",
-                "rejected",
-                "acceptance_rate",
-                "median_hours_to_acknowledge",
-                "p90_hours_to_acknowledge",
-                "median_hours_to_decide",
-                "p90_hours_to_decide",
-                "sla_breaches",
-                "median_days_to_plan",
-            ]
-            .iter()
-            .map(|f| key("score", f)),
-        );
-        score_keys.extend(stages[3..].iter().map(|s| key("score-stage", s)));
+        score_keys.extend(scorecard::FACTS.iter().map(|f| key("score", f)));
+        score_keys.extend(scorecard::STAGES.iter().map(|s| key("score-stage", s)));
         score_keys.extend(
             crate::referrals::vocabulary::DeclineReason::ALL
                 .iter()

@@ -99,7 +99,7 @@ pub struct Scorecard {
 }
 
 /// The figures a partner's row holds, in the scorecard's order.
-const FACTS: [&str; 10] = [
+pub(super) const FACTS: [&str; 10] = [
     "referrals",
     "accepted",
     "rejected",
@@ -113,7 +113,7 @@ const FACTS: [&str; 10] = [
 ];
 
 /// The funnel's stages a partner takes part in (from the referral on).
-const STAGES: [&str; 7] = [
+pub(super) const STAGES: [&str; 7] = [
     "referrals_sent",
     "referrals_accepted",
     "departed",
