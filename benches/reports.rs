@@ -89,8 +89,8 @@ fn run(years: u32, country: &mut Option<String>) -> anyhow::Result<(usize, Vec<M
         settings,
         db,
         until,
+        years,
         rows,
-        ..
     } = support::filled_with(years)?;
     let requests: usize = env_or("BENCH_REQUESTS", 60);
     // The busiest destination, for the country-filtered variants.

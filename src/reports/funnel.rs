@@ -12,14 +12,12 @@ use serde_json::{Map, Value, json};
 
 pub use cells::{Cells, hidden_among, referral_cells, referral_cells_of};
 
-use super::group::{Group, Members, members};
+use super::group::{Group, Members, member};
 use super::scope::{
     Scope, count_in_scope, history_with_cases, referrals_with_cases, scoped, visits_with_cases,
 };
 use super::suppress::{Count, narrowed, robust_median};
-use crate::db::schema::{
-    clients, monitoring_visits, referral_history, referrals, return_cases, talks,
-};
+use crate::db::schema::{monitoring_visits, referral_history, referrals, return_cases, talks};
 use crate::db::{DbConn, DbError};
 use crate::referrals::ReferralStatus;
 
@@ -48,7 +46,7 @@ macro_rules! count_in {
             None => count_in_scope!($conn, $scope, $table, $joined, $filter),
             Some(group) => scoped!($joined, $scope)
                 .filter($filter)
-                .filter(return_cases::client_id.eq_any(members!(group)))
+                .filter(member!(group, "return_cases.client_id"))
                 .count()
                 .get_result::<i64>($conn)?,
         }
@@ -127,7 +125,7 @@ pub fn funnel_of(
             talked = talked.filter(referred_to!(partner));
         }
         if let Some(group) = group {
-            talked = talked.filter(talks::client_id.eq_any(members!(group)));
+            talked = talked.filter(member!(group, "talks.client_id"));
         }
         talked
     };
@@ -178,7 +176,7 @@ pub fn funnel_of(
         cases = cases.filter(return_cases::destination_country.eq(country.clone()));
     }
     if let Some(group) = group {
-        cases = cases.filter(return_cases::client_id.eq_any(members!(group)));
+        cases = cases.filter(member!(group, "return_cases.client_id"));
     }
     if let Some(partner) = &scope.partner_id {
         cases = cases.filter(case_referred_to!(partner));
