@@ -1,13 +1,18 @@
-//! Report latency over ten years of demo data, through the real HTTP stack.
+//! Report latency over years of demo data, through the real HTTP stack, at
+//! two sizes of history side by side: a view over one period should cost
+//! the same however long the history, and a whole-period view should grow
+//! no faster than the rows it counts (issue 19).
 //!
 //! `cargo bench --bench reports` runs on an SQLite file in a temp dir;
 //! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/brug_bench cargo
 //! bench --bench reports` on PostgreSQL (the database named is dropped and
-//! created afresh, then dropped again). `BENCH_YEARS` (default 10),
-//! `BENCH_SEED` (default 42), `BENCH_UNTIL` (default yesterday) and
-//! `BENCH_REQUESTS` (default 60 per report) change the run. It prints the
-//! fill time, the rows per table, and the median and p95 latency of each
-//! report; BENCHMARKS.md keeps the numbers.
+//! created afresh, then dropped again). `BENCH_YEARS` (default `10,25`: a
+//! fresh database for each size, one after the other; one size, e.g. `1`,
+//! prints one column), `BENCH_SEED` (default 42), `BENCH_UNTIL` (default
+//! yesterday) and `BENCH_REQUESTS` (default 60 per report) change the run.
+//! It prints the fill time, the rows per table, and the median and p95
+//! latency of each report at each size, with the ratio of the p95s;
+//! BENCHMARKS.md keeps the numbers.
 
 mod support;
 
@@ -20,15 +25,73 @@ use brug::startup::Application;
 use diesel::{QueryDsl, RunQueryDsl};
 use support::{env_or, ms, percentile};
 
+/// One report at one size: its label and p95.
+struct Measured {
+    label: String,
+    p95: Duration,
+}
+
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; nothing else is expected.
+    let sizes = support::bench_years(&[10, 25]);
+    let mut runs: Vec<(u32, usize, Vec<Measured>)> = Vec::new();
+    // The busiest destination of the first size, for the country-filtered
+    // variants of every size (the same country, so the sizes compare).
+    let mut country: Option<String> = None;
+    for years in sizes {
+        let (rows, measured) = run(years, &mut country)?;
+        runs.push((years, rows, measured));
+    }
+    let country = country.unwrap_or_default();
+    println!("\np95 (ms) by years of history; country = {country}");
+    let mut header = format!("{:<36}", "report");
+    for (years, _, _) in &runs {
+        header.push_str(&format!(" {:>10}", format!("{years} y")));
+    }
+    if runs.len() > 1 {
+        header.push_str(&format!(" {:>8}", "ratio"));
+    }
+    println!("{header}");
+    let mut rows_line = format!("{:<36}", "rows (every table)");
+    for (_, rows, _) in &runs {
+        rows_line.push_str(&format!(" {rows:>10}"));
+    }
+    if let (Some(first), Some(last)) = (runs.first(), runs.last())
+        && runs.len() > 1
+    {
+        rows_line.push_str(&format!(" {:>8.2}", last.1 as f64 / first.1 as f64));
+    }
+    println!("{rows_line}");
+    if let Some((_, _, first)) = runs.first() {
+        for (i, m) in first.iter().enumerate() {
+            let mut line = format!("{:<36}", m.label);
+            for (_, _, measured) in &runs {
+                let p95 = measured.get(i).map_or(0.0, |m| ms(m.p95));
+                line.push_str(&format!(" {p95:>10.1}"));
+            }
+            if let Some((_, _, last)) = runs.last()
+                && runs.len() > 1
+                && let Some(l) = last.get(i)
+            {
+                line.push_str(&format!(" {:>8.2}", ms(l.p95) / ms(m.p95).max(0.001)));
+            }
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// Fills a fresh database with `years` of demo data, requests each report,
+/// prints what it measured and drops the database.
+fn run(years: u32, country: &mut Option<String>) -> anyhow::Result<(usize, Vec<Measured>)> {
     let support::Filled {
         database,
         settings,
         db,
         until,
         years,
-    } = support::filled()?;
+        rows,
+    } = support::filled_with(years)?;
     let requests: usize = env_or("BENCH_REQUESTS", 60);
     // The busiest destination, for the country-filtered variants.
     let destinations: Vec<String> = return_cases::table
@@ -38,11 +101,12 @@ fn main() -> anyhow::Result<()> {
     for country in destinations {
         *tally.entry(country).or_default() += 1;
     }
-    let country = tally
+    let busiest = tally
         .iter()
         .max_by_key(|(_, n)| **n)
         .map(|(c, _)| c.clone())
         .context("no return cases")?;
+    let country = country.get_or_insert(busiest).clone();
 
     let token = db.write_blocking(|conn| {
         brug::auth::commands::add_user(
@@ -56,7 +120,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let measured = runtime.block_on(async move {
         let app = Application::build(settings, db, None)?;
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
@@ -74,6 +138,11 @@ fn main() -> anyhow::Result<()> {
                 false,
             ),
             (
+                "funnel, 1 year".into(),
+                format!("funnel?from={year_ago}&to={until}"),
+                false,
+            ),
+            (
                 "funnel, 1 year, 1 country".into(),
                 format!("funnel?from={year_ago}&to={until}&country={country}"),
                 false,
@@ -86,6 +155,16 @@ fn main() -> anyhow::Result<()> {
             (
                 "partners, whole period".into(),
                 format!("partners?from={start}&to={until}"),
+                false,
+            ),
+            (
+                "funnel by age, 1 year, 1 country".into(),
+                format!("funnel?from={year_ago}&to={until}&country={country}&by=age_band"),
+                false,
+            ),
+            (
+                "partners, 1 year".into(),
+                format!("partners?from={year_ago}&to={until}"),
                 false,
             ),
             (
@@ -122,6 +201,7 @@ fn main() -> anyhow::Result<()> {
             "report", "median ms", "p95 ms", "bytes"
         );
         let mut worst = Duration::ZERO;
+        let mut measured = Vec::new();
         for (label, path, csv) in cases {
             let url = format!("{base}/api/v1/reports/{path}");
             let mut times = Vec::with_capacity(requests);
@@ -151,11 +231,12 @@ fn main() -> anyhow::Result<()> {
                 ms(percentile(&times, 0.5)),
                 ms(p95)
             );
+            measured.push(Measured { label, p95 });
         }
         println!("\nworst p95: {:.1} ms (target < 100 ms)", ms(worst));
         handle.stop(true).await;
-        anyhow::Ok(())
+        anyhow::Ok(measured)
     })?;
     drop(database);
-    Ok(())
+    Ok((rows, measured))
 }

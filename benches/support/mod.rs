@@ -85,20 +85,39 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// A database filled with `BENCH_YEARS` (default 10) of demo data up to
-/// `BENCH_UNTIL` (default yesterday), seed `BENCH_SEED` (default 42), ready
-/// to serve; prints what it did.
+/// A database filled with `BENCH_YEARS` (default 10; the first, when it
+/// lists several) of demo data up to `BENCH_UNTIL` (default yesterday),
+/// seed `BENCH_SEED` (default 42), ready to serve; prints what it did.
 pub struct Filled {
     pub database: BenchDb,
     pub settings: Settings,
     pub db: Db,
     pub until: chrono::NaiveDate,
     pub years: u32,
+    /// The rows the demo wrote, over every table.
+    pub rows: usize,
 }
 
+/// The sizes `BENCH_YEARS` asks for: one (`10`) or several (`10,25`).
+pub fn bench_years(default: &[u32]) -> Vec<u32> {
+    let asked: Vec<u32> = std::env::var("BENCH_YEARS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|y| y.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    if asked.is_empty() {
+        default.to_vec()
+    } else {
+        asked
+    }
+}
+
+#[allow(dead_code)] // Used by the pages benchmark, not the reports one.
 pub fn filled() -> anyhow::Result<Filled> {
+    filled_with(bench_years(&[10])[0])
+}
+
+pub fn filled_with(years: u32) -> anyhow::Result<Filled> {
     let database = BenchDb::create()?;
-    let years: u32 = env_or("BENCH_YEARS", 10);
     let seed: u64 = env_or("BENCH_SEED", 42);
     let until = std::env::var("BENCH_UNTIL")
         .ok()
@@ -150,5 +169,6 @@ pub fn filled() -> anyhow::Result<Filled> {
         db,
         until,
         years,
+        rows: total,
     })
 }

@@ -12,15 +12,14 @@ use serde_json::{Map, Value, json};
 
 pub use cells::{Cells, hidden_among, referral_cells, referral_cells_of};
 
-use super::group::{Group, Members, members};
+use super::group::{Group, Members, member};
 use super::scope::{
     Scope, count_in_scope, history_with_cases, plans_with_cases, referrals_with_cases, scoped,
     visits_with_cases,
 };
 use super::suppress::{Count, narrowed, robust_median};
 use crate::db::schema::{
-    clients, monitoring_visits, referral_history, referrals, reintegration_plans, return_cases,
-    talks,
+    monitoring_visits, referral_history, referrals, reintegration_plans, return_cases, talks,
 };
 use crate::db::{DbConn, DbError};
 use crate::referrals::ReferralStatus;
@@ -53,11 +52,51 @@ macro_rules! count_in {
             None => count_in_scope!($conn, $scope, $table, $joined, $filter),
             Some(group) => scoped!($joined, $scope)
                 .filter($filter)
-                .filter(return_cases::client_id.eq_any(members!(group)))
+                .filter(member!(group, "return_cases.client_id"))
                 .count()
                 .get_result::<i64>($conn)?,
         }
     }};
+}
+
+/// Talks of clients from `$country`: a lookup of the talk's client, so
+/// that a query over a period reads its own talks, not every client of the
+/// country ever (an `IN` subquery would).
+macro_rules! of_origin {
+    ($country:expr) => {
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM clients WHERE clients.id = talks.client_id \
+             AND clients.country_of_origin = ",
+        )
+        .bind::<diesel::sql_types::Text, _>($country.clone())
+        .sql(")")
+    };
+}
+
+/// Talks of clients with a return case referred to `$partner`, looked up
+/// per talk (as [`of_origin`]).
+macro_rules! referred_to {
+    ($partner:expr) => {
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM return_cases INNER JOIN referrals \
+             ON referrals.return_case_id = return_cases.id \
+             WHERE return_cases.client_id = talks.client_id AND referrals.partner_id = ",
+        )
+        .bind::<diesel::sql_types::Text, _>($partner.clone())
+        .sql(")")
+    };
+}
+
+/// Return cases with a referral to `$partner`, looked up per case.
+macro_rules! case_referred_to {
+    ($partner:expr) => {
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM referrals WHERE referrals.return_case_id = return_cases.id \
+             AND referrals.partner_id = ",
+        )
+        .bind::<diesel::sql_types::Text, _>($partner.clone())
+        .sql(")")
+    };
 }
 
 /// Each stage counts what reached it in the period, whatever came after.
@@ -77,39 +116,22 @@ pub fn funnel_of(
     let group = members.as_ref();
     let (start, end) = (scope.start(), scope.end());
     // Counselling stages: clients by origin country; with a partner, only
-    // the clients referred to it.
-    let referred: Option<Vec<String>> = match &scope.partner_id {
-        Some(partner) => Some(
-            referrals_with_cases()
-                .filter(referrals::partner_id.eq(partner.clone()))
-                .select(return_cases::client_id)
-                .distinct()
-                .load(conn)?,
-        ),
-        None => None,
-    };
-    // Counted in the database: ten years of talks are too many to ship.
-    // The country narrows through a subquery rather than a join, so that
-    // the unfiltered count reads the talks' period index alone.
+    // the clients referred to it. Both are checked per talk of the period
+    // (a lookup by the talk's client), so that the count reads the period's
+    // talks alone, never every client of a country or partner ever.
     let talked = || {
         let mut talked = talks::table
             .filter(talks::held_on.ge(scope.from))
             .filter(talks::held_on.le(scope.to))
             .into_boxed();
         if let Some(country) = &scope.country {
-            talked = talked.filter(
-                talks::client_id.eq_any(
-                    clients::table
-                        .filter(clients::country_of_origin.eq(country.clone()))
-                        .select(clients::id),
-                ),
-            );
+            talked = talked.filter(of_origin!(country));
         }
-        if let Some(referred) = &referred {
-            talked = talked.filter(talks::client_id.eq_any(referred.clone()));
+        if let Some(partner) = &scope.partner_id {
+            talked = talked.filter(referred_to!(partner));
         }
         if let Some(group) = group {
-            talked = talked.filter(talks::client_id.eq_any(members!(group)));
+            talked = talked.filter(member!(group, "talks.client_id"));
         }
         talked
     };
@@ -119,13 +141,6 @@ pub fn funnel_of(
     let in_period = talks::held_on
         .ge(scope.from)
         .and(talks::held_on.le(scope.to));
-    let in_country = |country: &String| {
-        talks::client_id.eq_any(
-            clients::table
-                .filter(clients::country_of_origin.eq(country.clone()))
-                .select(clients::id),
-        )
-    };
     macro_rules! groups {
         ($query:expr) => {
             $query
@@ -135,25 +150,23 @@ pub fn funnel_of(
                 .len() as i64
         };
     }
-    let clients_counselled = match (&scope.country, &referred) {
+    let clients_counselled = match (&scope.country, &scope.partner_id) {
         // A group's: counted distinct, as the stage after it is.
         _ if group.is_some() => talked()
             .select(count(talks::client_id).aggregate_distinct())
             .get_result(conn)?,
         (None, None) => groups!(talks::table.filter(in_period)),
         (Some(country), None) => {
-            groups!(talks::table.filter(in_period).filter(in_country(country)))
+            groups!(talks::table.filter(in_period).filter(of_origin!(country)))
         }
-        (None, Some(referred)) => groups!(
+        (None, Some(partner)) => {
+            groups!(talks::table.filter(in_period).filter(referred_to!(partner)))
+        }
+        (Some(country), Some(partner)) => groups!(
             talks::table
                 .filter(in_period)
-                .filter(talks::client_id.eq_any(referred.clone()))
-        ),
-        (Some(country), Some(referred)) => groups!(
-            talks::table
-                .filter(in_period)
-                .filter(in_country(country))
-                .filter(talks::client_id.eq_any(referred.clone()))
+                .filter(of_origin!(country))
+                .filter(referred_to!(partner))
         ),
     };
     let intention_return: i64 = talked()
@@ -169,15 +182,10 @@ pub fn funnel_of(
         cases = cases.filter(return_cases::destination_country.eq(country.clone()));
     }
     if let Some(group) = group {
-        cases = cases.filter(return_cases::client_id.eq_any(members!(group)));
+        cases = cases.filter(member!(group, "return_cases.client_id"));
     }
     if let Some(partner) = &scope.partner_id {
-        let referred_cases: Vec<String> = referrals::table
-            .filter(referrals::partner_id.eq(partner.clone()))
-            .select(referrals::return_case_id)
-            .distinct()
-            .load(conn)?;
-        cases = cases.filter(return_cases::id.eq_any(referred_cases));
+        cases = cases.filter(case_referred_to!(partner));
     }
     let cases_opened: i64 = cases.count().get_result(conn)?;
 
@@ -290,104 +298,112 @@ struct AcceptedFacts {
 /// How long the steps took, for what reached the later step in the period.
 pub fn durations(conn: &mut DbConn, scope: &Scope) -> Result<StageDurations, DbError> {
     let mut out = StageDurations::default();
-    // Per client: the first talk where they said they want to return (if
-    // that falls in the period) and their first talk of all; grouped in the
-    // database, so that ten years of talks stay there.
-    let returns = talks::table.filter(talks::intention.eq("return"));
-    let first_returns: Vec<(String, Option<NaiveDate>)> = match &scope.country {
-        None => returns
+    // The clients whose first talk with a return intention falls in the
+    // period: of those with such a talk in it (read through the period's
+    // index), the ones with none before. Their first talks are looked up by
+    // client, so that the history outside the period is never read whole.
+    let mut returned = talks::table
+        .filter(talks::intention.eq("return"))
+        .filter(talks::held_on.ge(scope.from))
+        .filter(talks::held_on.le(scope.to))
+        .select(talks::client_id)
+        .distinct()
+        .into_boxed();
+    if let Some(country) = &scope.country {
+        returned = returned.filter(of_origin!(country));
+    }
+    let returned: Vec<String> = returned.load(conn)?;
+    // A bind parameter per client: in chunks, well below either backend's
+    // limit.
+    for chunk in returned.chunks(2000) {
+        let first_returns: Vec<(String, Option<NaiveDate>)> = talks::table
+            .filter(talks::intention.eq("return"))
+            .filter(talks::client_id.eq_any(chunk))
             .group_by(talks::client_id)
             .select((talks::client_id, min(talks::held_on)))
-            .load(conn)?,
-        Some(country) => returns
-            .filter(
-                talks::client_id.eq_any(
-                    clients::table
-                        .filter(clients::country_of_origin.eq(country.clone()))
-                        .select(clients::id),
-                ),
-            )
-            .group_by(talks::client_id)
-            .select((talks::client_id, min(talks::held_on)))
-            .load(conn)?,
-    };
-    let decided: BTreeMap<String, NaiveDate> = first_returns
-        .into_iter()
-        .filter_map(|(client, on)| Some((client, on?)))
-        .filter(|(_, on)| *on >= scope.from && *on <= scope.to)
-        .collect();
-    // The first talk of each of those clients: by their ids when they are
-    // few (one bind parameter each), else grouped over all talks, which
-    // costs the same whatever the period. Clients not decided in the
-    // period are skipped below.
-    let firsts: Vec<(String, Option<NaiveDate>)> = if decided.len() <= 2000 {
+            .load(conn)?;
+        let decided: BTreeMap<String, NaiveDate> = first_returns
+            .into_iter()
+            .filter_map(|(client, on)| Some((client, on?)))
+            .filter(|(_, on)| *on >= scope.from && *on <= scope.to)
+            .collect();
         let ids: Vec<&String> = decided.keys().collect();
-        talks::table
+        let firsts: Vec<(String, Option<NaiveDate>)> = talks::table
             .filter(talks::client_id.eq_any(ids))
             .group_by(talks::client_id)
             .select((talks::client_id, min(talks::held_on)))
-            .load(conn)?
-    } else {
-        talks::table
-            .group_by(talks::client_id)
-            .select((talks::client_id, min(talks::held_on)))
-            .load(conn)?
-    };
-    for (client, first) in firsts {
-        if let (Some(first), Some(decided)) = (first, decided.get(&client)) {
-            out.first_talk_to_return_intention
-                .push((*decided - first).num_days() as f64);
+            .load(conn)?;
+        for (client, first) in firsts {
+            if let (Some(first), Some(decided)) = (first, decided.get(&client)) {
+                out.first_talk_to_return_intention
+                    .push((*decided - first).num_days() as f64);
+            }
         }
     }
     let days = |from: NaiveDateTime, to: NaiveDateTime| {
         ((to - from).num_minutes() as f64 / 1440.0 * 10.0).round() / 10.0
     };
-    let accepted: Vec<AcceptedFacts> = if scope.partner_id.is_none() && scope.country.is_none() {
-        // Without a scope the return case adds nothing (see count_in_scope).
-        referral_history::table
-            .inner_join(referrals::table.on(referrals::id.eq(referral_history::referral_id)))
-            .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
-            .filter(referral_history::resumed.eq(false))
-            .select((
-                referrals::sent_at,
-                referral_history::at,
-                referrals::departed_on,
-                referrals::arrived_on,
-            ))
-            .load(conn)?
-    } else {
-        scoped!(history_with_cases!(), scope)
-            .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
-            .filter(referral_history::resumed.eq(false))
-            .select((
-                referrals::sent_at,
-                referral_history::at,
-                referrals::departed_on,
-                referrals::arrived_on,
-            ))
-            .load(conn)?
-    };
-    for AcceptedFacts {
-        sent_at,
-        accepted_at,
-        departed_on,
-        arrived_on,
-    } in accepted
-    {
-        if accepted_at >= scope.start() && accepted_at < scope.end() {
-            out.referral_to_acceptance.push(days(sent_at, accepted_at));
-        }
-        if let Some(departed) = departed_on
-            && departed >= scope.from
-            && departed <= scope.to
-        {
+    // Each step's durations from the accepted referrals that reached the
+    // step in the period, read through that step's index.
+    macro_rules! accepted {
+        ($filter:expr) => {{
+            let facts: Vec<AcceptedFacts> = if scope.partner_id.is_none() && scope.country.is_none()
+            {
+                // Without a scope the return case adds nothing (see
+                // count_in_scope).
+                referral_history::table
+                    .inner_join(
+                        referrals::table.on(referrals::id.eq(referral_history::referral_id)),
+                    )
+                    .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+                    .filter(referral_history::resumed.eq(false))
+                    .filter($filter)
+                    .select((
+                        referrals::sent_at,
+                        referral_history::at,
+                        referrals::departed_on,
+                        referrals::arrived_on,
+                    ))
+                    .load(conn)?
+            } else {
+                scoped!(history_with_cases!(), scope)
+                    .filter(referral_history::status.eq(ReferralStatus::Accepted.as_str()))
+                    .filter(referral_history::resumed.eq(false))
+                    .filter($filter)
+                    .select((
+                        referrals::sent_at,
+                        referral_history::at,
+                        referrals::departed_on,
+                        referrals::arrived_on,
+                    ))
+                    .load(conn)?
+            };
+            facts
+        }};
+    }
+    let (start, end) = (scope.start(), scope.end());
+    for facts in accepted!(
+        referral_history::at
+            .ge(start)
+            .and(referral_history::at.lt(end))
+    ) {
+        out.referral_to_acceptance
+            .push(days(facts.sent_at, facts.accepted_at));
+    }
+    let departed = referrals::departed_on
+        .ge(scope.from)
+        .and(referrals::departed_on.le(scope.to));
+    for facts in accepted!(departed) {
+        if let Some(departed) = facts.departed_on {
             out.acceptance_to_departure
-                .push((departed - accepted_at.date()).num_days() as f64);
+                .push((departed - facts.accepted_at.date()).num_days() as f64);
         }
-        if let (Some(departed), Some(arrived)) = (departed_on, arrived_on)
-            && arrived >= scope.from
-            && arrived <= scope.to
-        {
+    }
+    let arrived = referrals::arrived_on
+        .ge(scope.from)
+        .and(referrals::arrived_on.le(scope.to));
+    for facts in accepted!(arrived) {
+        if let (Some(departed), Some(arrived)) = (facts.departed_on, facts.arrived_on) {
             out.departure_to_arrival
                 .push((arrived - departed).num_days() as f64);
         }

@@ -166,19 +166,42 @@ impl Group {
     }
 }
 
-/// The ids of the clients in a group ([`Members`]), as a subquery.
-macro_rules! members {
-    ($members:expr) => {{
+/// Whether the client of `$client_id` (a column named as SQL, e.g.
+/// `"talks.client_id"`) is in a group ([`Members`]): a lookup of that
+/// client per row, so that a query over a period reads its own rows, not
+/// every client of the group ever (an `IN` subquery would). A group has one
+/// sex or all four; the list is padded with its first.
+macro_rules! member {
+    ($members:expr, $client_id:literal) => {{
         let m: &$crate::reports::group::Members = &$members;
-        clients::table
-            .filter(clients::sex.eq_any(m.sexes.clone()))
-            .filter(clients::date_of_birth.gt(m.born_after))
-            .filter(clients::date_of_birth.le(m.born_until))
-            .select(clients::id)
+        let sex = |i: usize| -> String {
+            m.sexes
+                .get(i)
+                .or(m.sexes.first())
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        diesel::dsl::sql::<diesel::sql_types::Bool>(concat!(
+            "EXISTS (SELECT 1 FROM clients WHERE clients.id = ",
+            $client_id,
+            " AND clients.sex IN ("
+        ))
+        .bind::<diesel::sql_types::Text, _>(sex(0))
+        .sql(", ")
+        .bind::<diesel::sql_types::Text, _>(sex(1))
+        .sql(", ")
+        .bind::<diesel::sql_types::Text, _>(sex(2))
+        .sql(", ")
+        .bind::<diesel::sql_types::Text, _>(sex(3))
+        .sql(") AND clients.date_of_birth > ")
+        .bind::<diesel::sql_types::Date, _>(m.born_after)
+        .sql(" AND clients.date_of_birth <= ")
+        .bind::<diesel::sql_types::Date, _>(m.born_until)
+        .sql(")")
     }};
 }
 
-pub(super) use members;
+pub(super) use member;
 
 #[cfg(test)]
 mod tests {

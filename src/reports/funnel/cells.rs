@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::super::group::{Members, members};
+use super::super::group::{Members, member};
 use super::super::scope::{
     Scope, history_with_cases, plans_with_cases, referrals_with_cases, visits_with_cases,
 };
 use super::super::suppress::{Count, narrowed, suppress_column_with};
 use crate::db::schema::{
-    clients, monitoring_visits, referral_history, referrals, reintegration_plans, return_cases,
+    monitoring_visits, referral_history, referrals, reintegration_plans, return_cases,
 };
 use crate::db::{DbConn, DbError};
 use crate::referrals::ReferralStatus;
@@ -103,7 +103,7 @@ macro_rules! grouped {
                 .load($conn)?,
             Some(group) => $joined
                 .filter($filter)
-                .filter(return_cases::client_id.eq_any(members!(group)))
+                .filter(member!(group, "return_cases.client_id"))
                 .group_by(by)
                 .select(select)
                 .load($conn)?,
