@@ -13,7 +13,7 @@ use super::{Directory, Figure, Filters, Frame, key};
 use crate::clients::Sex;
 use crate::http::AppError;
 use crate::reports::amif as amif_report;
-use crate::reports::group::Group;
+use crate::reports::group::{Group, Grouping};
 use crate::reports::suppress::Count;
 use crate::reports::who::{self as who_report, Breakdown, Who};
 use crate::web::context::Ctx;
@@ -146,17 +146,31 @@ pub async fn show(ctx: Ctx, filters: web::Query<Filters>) -> HttpResponse {
     if let Ok(scope) = &scope {
         let fetch = scope.clone();
         let year = scope.to.year();
-        let loaded = ctx
-            .state
-            .db
-            .read(move |conn| {
-                let who: Who = who_report::who(conn, &fetch)?;
-                let amif = amif_report::rows(&amif_report::amif(conn, year)?);
-                Ok::<_, AppError>((who, amif))
-            })
-            .await;
+        // Each breakdown and the funder's table on a connection of its own,
+        // at once: each is a funnel per group.
+        let by_age = fetch.clone();
+        let loaded = tokio::try_join!(
+            ctx.state.db.read(move |conn| {
+                who_report::who_by(conn, &fetch, &[Grouping::Sex]).map_err(AppError::from)
+            }),
+            ctx.state.db.read(move |conn| {
+                who_report::who_by(conn, &by_age, &[Grouping::AgeBand]).map_err(AppError::from)
+            }),
+            ctx.state.db.read(move |conn| {
+                Ok::<_, AppError>(amif_report::rows(&amif_report::amif(conn, year)?))
+            }),
+        );
         let (who, amif_rows) = match loaded {
-            Ok(loaded) => loaded,
+            Ok((by_sex, by_age, amif)) => (
+                Who {
+                    breakdowns: by_sex
+                        .breakdowns
+                        .into_iter()
+                        .chain(by_age.breakdowns)
+                        .collect(),
+                },
+                amif,
+            ),
             Err(err) => return ctx.fail(err).await,
         };
         if filters.wants_csv() {
