@@ -2,7 +2,7 @@
 portal-nav-scorecard = بطاقة الأداء
 score-title = بطاقة الأداء { $quarter }
 score-quarters = الأرباع
-score-explained = الأرقام التي يراها مسؤولو البرنامج عن هذا الشريك للربع. يظهر العدد من 1 إلى 4 على أنه <5.
+score-explained = أرقامكم للربع، من إحالاتكم أنتم. يظهر العدد من 1 إلى 4 على أنه <5.
 score-figures = الأرقام
 score-data-table = جدول الأرقام
 score-referrals = الإحالات المستلمة

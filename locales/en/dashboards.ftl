@@ -91,3 +91,4 @@ dash-amif-household-members = Household members who returned with them
 dash-alerts = Alerts
 dash-alerts-by-partner-id = Sustainability alerts by partner
 dash-alerts-by-country = Sustainability alerts by country
+dash-score-explained = This partner's figures for the quarter, hidden as in the reports: a count from 1 to 4 is shown as <5, and a second where the first would follow from the other partners. In the portal the partner sees its own figures, without that second.

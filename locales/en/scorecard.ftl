@@ -2,7 +2,7 @@
 portal-nav-scorecard = Scorecard
 score-title = Scorecard { $quarter }
 score-quarters = Quarters
-score-explained = The figures the programme's leads see of this partner for the quarter. A count from 1 to 4 is shown as <5.
+score-explained = Your figures for the quarter, from your own referrals. A count from 1 to 4 is shown as <5.
 score-figures = Figures
 score-data-table = Table of the figures
 score-referrals = Referrals received

@@ -2,7 +2,7 @@
 portal-nav-scorecard = Tableau de bord
 score-title = Tableau de bord { $quarter }
 score-quarters = Trimestres
-score-explained = Les chiffres que les responsables du programme voient de ce partenaire pour le trimestre. Un nombre de 1 à 4 est affiché <5.
+score-explained = Vos chiffres du trimestre, tirés de vos propres orientations. Un nombre de 1 à 4 est affiché <5.
 score-figures = Chiffres
 score-data-table = Tableau des chiffres
 score-referrals = Orientations reçues

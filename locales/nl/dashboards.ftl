@@ -91,3 +91,4 @@ dash-amif-household-members = Meegereisde gezinsleden
 dash-alerts = Signalen
 dash-alerts-by-partner-id = Duurzaamheidssignalen per partner
 dash-alerts-by-country = Duurzaamheidssignalen per land
+dash-score-explained = De cijfers van deze partner over het kwartaal, verborgen zoals in de rapporten: een aantal van 1 tot 4 staat er als <5, en een tweede waar het eerste anders uit de andere partners zou volgen. De partner ziet in het portaal zijn eigen cijfers, zonder dat tweede.

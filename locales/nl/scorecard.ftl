@@ -2,7 +2,7 @@
 portal-nav-scorecard = Scorekaart
 score-title = Scorekaart { $quarter }
 score-quarters = Kwartalen
-score-explained = De cijfers die de leiding van het programma van deze partner ziet over het kwartaal. Een aantal van 1 tot 4 staat er als <5.
+score-explained = De cijfers van deze partner over het kwartaal, uit de eigen doorverwijzingen. Een aantal van 1 tot 4 staat er als <5.
 score-figures = Cijfers
 score-data-table = Tabel met de cijfers
 score-referrals = Doorverwijzingen ontvangen

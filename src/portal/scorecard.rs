@@ -1,6 +1,6 @@
-//! The partner's own scorecard (`/portal/scorecard`): the figures the
-//! programme's leads see of this partner for a quarter, suppressed alike.
-//! The partner is the session's: no other partner's can be asked for.
+//! The partner's own scorecard (`/portal/scorecard`): its figures for a
+//! quarter, counts from 1 to 4 hidden, from its own referrals alone. The
+//! partner is the session's: no other partner's can be asked for.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -33,7 +33,7 @@ pub async fn show(portal: Portal, query: web::Query<QuarterQuery>) -> HttpRespon
         )]));
     };
     let t = portal.t;
-    let s = match scorecard::build(&portal.state, &t, &partner_id, quarter).await {
+    let s = match scorecard::build_own(&portal.state, &t, &partner_id, quarter).await {
         Ok(s) => s,
         Err(err) => return portal.fail(err),
     };

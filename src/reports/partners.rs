@@ -283,6 +283,38 @@ const COUNTED: [(&str, Pick); 12] = [
     ("declines_other", |f| f.declines[5]),
 ];
 
+/// One partner's row from its own figures alone, for the partner itself
+/// (its scorecard in the portal): counts from 1 to 4 hidden, rates and
+/// medians as in the report, but nothing hidden for another partner's
+/// sake, since what the partner knows of its own referrals would tell it
+/// about the others there.
+pub fn own_row(id: &str, f: &PartnerFigures) -> Map<String, Value> {
+    let mut row = Map::new();
+    row.insert("partner_id".into(), json!(id));
+    for (name, pick) in COUNTED.iter() {
+        row.insert((*name).into(), Count::of(pick(f)).value());
+    }
+    row.insert(
+        "acceptance_rate".into(),
+        rate(f.accepted, f.accepted + f.rejected),
+    );
+    row.insert(
+        "median_hours_to_acknowledge".into(),
+        robust_median(&f.hours_to_acknowledge),
+    );
+    row.insert(
+        "median_hours_to_decide".into(),
+        robust_median(&f.hours_to_decide),
+    );
+    row.insert(
+        "p90_hours_to_acknowledge".into(),
+        robust_p90(&f.hours_to_acknowledge),
+    );
+    row.insert("p90_hours_to_decide".into(), robust_p90(&f.hours_to_decide));
+    row.insert("median_days_to_plan".into(), robust_median(&f.days_to_plan));
+    row
+}
+
 /// A row's JSON with its `declines_*` cells moved into
 /// `declines_by_reason`, keyed by code (every code, always).
 pub fn nest_declines(mut row: Map<String, Value>) -> Map<String, Value> {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::funnel::{Cells, hidden_among};
 use super::scope::{Scope, month_start, referrals_with_cases};
-use super::suppress::{Count, narrowed};
+use super::suppress::{Count, narrowed, suppress_column_with};
 use crate::db::schema::{referrals, return_cases};
 use crate::db::{DbConn, DbError};
 
@@ -70,7 +70,7 @@ pub fn trend(conn: &mut DbConn, scope: &Scope) -> Result<Trend, DbError> {
             .filter_map(|(on, p, c)| on.map(|on| (on, p, c))),
     );
     let shown = |cells: &BTreeMap<NaiveDate, Cells>| -> Vec<Count> {
-        months
+        let (values, counts): (Vec<i64>, Vec<Count>) = months
             .iter()
             .map(|month| {
                 let empty = Cells::new();
@@ -81,15 +81,42 @@ pub fn trend(conn: &mut DbConn, scope: &Scope) -> Result<Trend, DbError> {
                     requested: None,
                     ..scope.clone()
                 };
-                shown_cell(cells, &month_scope)
+                let own: i64 = cells
+                    .iter()
+                    .filter(|((p, c), _)| month_scope.covers(p, c))
+                    .map(|(_, n)| n)
+                    .sum();
+                (own, shown_cell(cells, &month_scope))
             })
-            .collect()
+            .unzip();
+        complement(&values, &counts)
     };
     Ok(Trend {
         referrals_sent: shown(&sent),
         departed: shown(&departed),
         months,
     })
+}
+
+/// The months are the parts of the period's figure, which the same page
+/// shows: where one month alone is hidden, another goes with it (and a
+/// month is hidden where the other months together are 1 to 4), so that
+/// the period less the shown months gives no hidden one away.
+fn complement(values: &[i64], counts: &[Count]) -> Vec<Count> {
+    let hidden: Vec<bool> = counts.iter().map(|c| *c == Count::Hidden).collect();
+    suppress_column_with(values, &hidden)
+}
+
+/// Where the period's own figure is hidden, every month with something in
+/// it is hidden too: the months would add up to it.
+pub fn hide_under(total: Count, months: &mut [Count]) {
+    if total == Count::Hidden {
+        for month in months.iter_mut() {
+            if *month != Count::Shown(0) {
+                *month = Count::Hidden;
+            }
+        }
+    }
 }
 
 fn by_month(rows: impl Iterator<Item = (NaiveDate, String, String)>) -> BTreeMap<NaiveDate, Cells> {
@@ -164,6 +191,28 @@ mod tests {
         list.iter()
             .map(|(p, c, n)| (((*p).to_owned(), (*c).to_owned()), *n))
             .collect()
+    }
+
+    #[test]
+    fn a_lone_hidden_month_takes_another_with_it_and_a_hidden_period_all() {
+        let values = [3, 10, 12, 0];
+        let counts: Vec<Count> = values.iter().map(|n| Count::of(*n)).collect();
+        // 25 for the period less 10 and 12 would give the 3: the 10 goes too.
+        assert_eq!(
+            complement(&values, &counts),
+            [
+                Count::Hidden,
+                Count::Hidden,
+                Count::Shown(12),
+                Count::Shown(0)
+            ]
+        );
+        let mut months = vec![Count::Shown(6), Count::Shown(0), Count::Hidden];
+        hide_under(Count::Hidden, &mut months);
+        assert_eq!(months, [Count::Hidden, Count::Shown(0), Count::Hidden]);
+        let mut shown = vec![Count::Shown(6)];
+        hide_under(Count::Shown(6), &mut shown);
+        assert_eq!(shown, [Count::Shown(6)]);
     }
 
     #[test]

@@ -537,4 +537,9 @@ async fn the_sustainability_report_counts_alerts_per_partner_and_country() {
     );
     let by_country = crate::dashboards::table(&page, "alerts-country");
     assert_eq!(by_country, [vec!["Ghana".to_owned(), "<5".to_owned()]]);
+    let dashboard = browser.get("/dashboards/sustainability?format=csv").await;
+    assert_eq!(
+        dashboard.html, csv,
+        "the dashboard's CSV is the report's, alerts and all"
+    );
 }

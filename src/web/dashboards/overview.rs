@@ -52,6 +52,16 @@ pub async fn load(ctx: &Ctx, scope: &Scope) -> Result<Overview, AppError> {
             .db
             .read(move |conn| funnel_report::durations(conn, &b).map_err(AppError::from)),
     )?;
+    // The months add up to the period's figure shown beside them.
+    let mut trend = trend;
+    let total = |name: &str| {
+        stages
+            .iter()
+            .find(|(s, _)| *s == name)
+            .map_or(Count::Hidden, |(_, c)| *c)
+    };
+    trend::hide_under(total("referrals_sent"), &mut trend.referrals_sent);
+    trend::hide_under(total("departed"), &mut trend.departed);
     Ok(Overview {
         stages,
         durations,

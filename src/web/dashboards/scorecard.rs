@@ -147,6 +147,39 @@ pub async fn build(
     Ok(card(t, quarter, &row, &stages, Utc::now().date_naive()))
 }
 
+/// The partner's own scorecard, for its portal: from its own figures
+/// alone (counts from 1 to 4 hidden), never hidden for the sake of another
+/// partner, whose counts the partner could then work out from its own.
+pub async fn build_own(
+    state: &AppState,
+    t: &Texts,
+    partner_id: &str,
+    quarter: Quarter,
+) -> Result<Scorecard, AppError> {
+    let scope = Scope {
+        from: quarter.first_day(),
+        to: quarter.last_day(),
+        country: None,
+        partner_id: Some(partner_id.to_owned()),
+        requested: None,
+    };
+    let id = partner_id.to_owned();
+    let (row, stages) = state
+        .db
+        .read(move |conn| {
+            let figures = partners_report::partners(conn, &scope)?;
+            let own = figures.get(&id).cloned().unwrap_or_default();
+            let funnel = funnel_report::funnel(conn, &scope)?;
+            let stages: Vec<(&'static str, Count)> = funnel_report::stages(&funnel)
+                .iter()
+                .map(|(stage, n)| (*stage, Count::of(*n)))
+                .collect();
+            Ok::<_, AppError>((partners_report::own_row(&id, &own), stages))
+        })
+        .await?;
+    Ok(card(t, quarter, &row, &stages, Utc::now().date_naive()))
+}
+
 /// The scorecard from the partner's row and its funnel: pure.
 pub fn card(
     t: &Texts,

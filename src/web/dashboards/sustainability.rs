@@ -159,11 +159,19 @@ pub async fn show(ctx: Ctx, filters: web::Query<Filters>) -> HttpResponse {
             .state
             .db
             .read(move |conn| {
-                sustainability_report::scored_visits(conn, &fetch).map_err(AppError::from)
+                let visits = sustainability_report::scored_visits(conn, &fetch)?;
+                let facts = sustainability_report::alert_counts::alert_facts(conn, &fetch)?;
+                Ok::<_, AppError>((visits, facts))
             })
             .await;
+        // The rows with their alerts, as the report gives them.
         let rows = match visits {
-            Ok(visits) => sustainability_report::rows(&visits, scope),
+            Ok((visits, facts)) => {
+                let mut rows = sustainability_report::rows(&visits, scope);
+                let cells = sustainability_report::alert_counts::cells(&facts, scope);
+                sustainability_report::alert_counts::add_alerts(&mut rows, &cells);
+                rows
+            }
             Err(err) => return ctx.fail(err).await,
         };
         let fetch = scope.clone();
