@@ -298,6 +298,13 @@ pub fn own_row(id: &str, f: &PartnerFigures) -> Map<String, Value> {
         "acceptance_rate".into(),
         rate(f.accepted, f.accepted + f.rejected),
     );
+    insert_times(&mut row, f);
+    row
+}
+
+/// A row's times: medians and 90th percentiles, each only over enough
+/// answers (as every report's).
+fn insert_times(row: &mut Map<String, Value>, f: &PartnerFigures) {
     row.insert(
         "median_hours_to_acknowledge".into(),
         robust_median(&f.hours_to_acknowledge),
@@ -312,7 +319,6 @@ pub fn own_row(id: &str, f: &PartnerFigures) -> Map<String, Value> {
     );
     row.insert("p90_hours_to_decide".into(), robust_p90(&f.hours_to_decide));
     row.insert("median_days_to_plan".into(), robust_median(&f.days_to_plan));
-    row
 }
 
 /// A row's JSON with its `declines_*` cells moved into
@@ -404,20 +410,7 @@ fn rows(figures: &BTreeMap<String, PartnerFigures>, columns: &Columns) -> Vec<Ma
             Value::Null
         };
         row.insert("acceptance_rate".into(), acceptance);
-        row.insert(
-            "median_hours_to_acknowledge".into(),
-            robust_median(&f.hours_to_acknowledge),
-        );
-        row.insert(
-            "median_hours_to_decide".into(),
-            robust_median(&f.hours_to_decide),
-        );
-        row.insert(
-            "p90_hours_to_acknowledge".into(),
-            robust_p90(&f.hours_to_acknowledge),
-        );
-        row.insert("p90_hours_to_decide".into(), robust_p90(&f.hours_to_decide));
-        row.insert("median_days_to_plan".into(), robust_median(&f.days_to_plan));
+        insert_times(&mut row, f);
         rows.push(row);
     }
     rows

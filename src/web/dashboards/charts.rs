@@ -9,6 +9,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::reports::suppress::Count;
+
 /// One figure as a chart draws it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -36,6 +38,14 @@ impl Cell {
             Cell::Value(v) => format!("{v:.1}"),
             Cell::Hidden => "<5".into(),
             Cell::Missing => "–".into(),
+        }
+    }
+
+    /// A report's count: its number, or hidden.
+    pub fn count(count: Count) -> Cell {
+        match count {
+            Count::Shown(n) => Cell::Value(n as f64),
+            Count::Hidden => Cell::Hidden,
         }
     }
 

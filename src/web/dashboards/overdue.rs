@@ -65,13 +65,6 @@ pub fn table(items: &[Overdue], key: fn(&Overdue) -> &str) -> Table {
     }
 }
 
-fn cell(count: Count) -> Cell {
-    match count {
-        Count::Shown(n) => Cell::Value(n as f64),
-        Count::Hidden => Cell::Hidden,
-    }
-}
-
 fn figure(
     t: &Texts,
     id: &str,
@@ -87,7 +80,7 @@ fn figure(
         .map(|(g, row)| {
             (
                 name(g),
-                cell(row.last().copied().unwrap_or(Count::Shown(0))),
+                Cell::count(row.last().copied().unwrap_or(Count::Shown(0))),
             )
         })
         .collect();
@@ -103,7 +96,7 @@ fn figure(
             .zip(&table.cells)
             .map(|(g, row)| {
                 let mut cells = vec![name(g)];
-                cells.extend(row.iter().map(|c| cell(*c).text()));
+                cells.extend(row.iter().map(|c| Cell::count(*c).text()));
                 cells
             })
             .collect(),

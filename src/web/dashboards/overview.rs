@@ -80,13 +80,6 @@ fn conversion(from: Count, to: Count) -> Option<f64> {
     }
 }
 
-fn count_cell(count: Count) -> Cell {
-    match count {
-        Count::Shown(n) => Cell::Value(n as f64),
-        Count::Hidden => Cell::Hidden,
-    }
-}
-
 fn medians(durations: &StageDurations) -> Vec<(&'static str, Value)> {
     let values = [
         &durations.first_talk_to_return_intention,
@@ -105,7 +98,7 @@ pub fn figures(t: &Texts, o: &Overview) -> Vec<Figure> {
     let stage_rows: Vec<(String, Cell)> = o
         .stages
         .iter()
-        .map(|(stage, count)| (t.t(&super::key("dash-stage", stage)), count_cell(*count)))
+        .map(|(stage, count)| (t.t(&super::key("dash-stage", stage)), Cell::count(*count)))
         .collect();
     let funnel = Figure {
         chart: charts::bars("funnel", &t.t("dash-funnel-title"), &stage_rows, None),
@@ -122,7 +115,7 @@ pub fn figures(t: &Texts, o: &Overview) -> Vec<Figure> {
                     .map_or_else(|| "–".to_owned(), |r| format!("{r}%"));
                 vec![
                     t.t(&super::key("dash-stage", stage)),
-                    count_cell(*count).text(),
+                    Cell::count(*count).text(),
                     rate,
                 ]
             })
@@ -155,9 +148,9 @@ pub fn figures(t: &Texts, o: &Overview) -> Vec<Figure> {
         .trend
         .referrals_sent
         .iter()
-        .map(|c| count_cell(*c))
+        .map(|c| Cell::count(*c))
         .collect();
-    let departed: Vec<Cell> = o.trend.departed.iter().map(|c| count_cell(*c)).collect();
+    let departed: Vec<Cell> = o.trend.departed.iter().map(|c| Cell::count(*c)).collect();
     let trend = Figure {
         chart: charts::columns(
             "trend",

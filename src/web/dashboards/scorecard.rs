@@ -210,11 +210,10 @@ pub fn card(
     let bars: Vec<(String, Cell)> = STAGES
         .iter()
         .map(|stage| {
-            let cell = match stages.iter().find(|(s, _)| s == stage).map(|(_, c)| *c) {
-                Some(Count::Shown(n)) => Cell::Value(n as f64),
-                Some(Count::Hidden) => Cell::Hidden,
-                None => Cell::Missing,
-            };
+            let cell = stages
+                .iter()
+                .find(|(s, _)| s == stage)
+                .map_or(Cell::Missing, |(_, c)| Cell::count(*c));
             (t.t(&super::key("score-stage", stage)), cell)
         })
         .collect();

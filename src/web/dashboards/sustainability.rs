@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use super::charts::{self, Cell};
 use super::{Directory, Figure, Filters, Frame};
 use crate::http::AppError;
-use crate::reports::suppress::Count;
 use crate::reports::sustainability::{self as sustainability_report, AlertCount};
 use crate::web::context::Ctx;
 use crate::web::i18n::Texts;
@@ -119,11 +118,7 @@ fn alert_figures(t: &Texts, alerts: &[AlertCount], directory: &Directory) -> Vec
                             .find(|(p, _)| *p == a.group)
                             .map_or_else(|| a.group.clone(), |(_, n)| n.clone())
                     };
-                    let cell = match a.alerts {
-                        Count::Shown(n) => Cell::Value(n as f64),
-                        Count::Hidden => Cell::Hidden,
-                    };
-                    (name, cell)
+                    (name, Cell::count(a.alerts))
                 })
                 .collect();
             Figure {

@@ -14,7 +14,6 @@ use crate::clients::Sex;
 use crate::http::AppError;
 use crate::reports::amif as amif_report;
 use crate::reports::group::{Group, Grouping};
-use crate::reports::suppress::Count;
 use crate::reports::who::{self as who_report, Breakdown, Who};
 use crate::web::context::Ctx;
 use crate::web::i18n::Texts;
@@ -47,13 +46,6 @@ pub const INDICATORS: [&str; 4] = [
     "household_members",
 ];
 
-fn cell(count: Count) -> Cell {
-    match count {
-        Count::Shown(n) => Cell::Value(n as f64),
-        Count::Hidden => Cell::Hidden,
-    }
-}
-
 fn group_name(t: &Texts, group: Group) -> String {
     match group {
         Group::Sex(sex) => t.code_label("sex", sex.as_str()),
@@ -73,7 +65,7 @@ fn figure(t: &Texts, breakdown: &Breakdown) -> Figure {
                 .groups
                 .iter()
                 .zip(&s.counts)
-                .map(move |(g, c)| (format!("{stage}: {}", group_name(t, *g)), cell(*c)))
+                .map(move |(g, c)| (format!("{stage}: {}", group_name(t, *g)), Cell::count(*c)))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -91,8 +83,11 @@ fn figure(t: &Texts, breakdown: &Breakdown) -> Figure {
             .stages
             .iter()
             .map(|s| {
-                let mut row = vec![t.t(&key("dash-stage", s.stage)), cell(s.total).text()];
-                row.extend(s.counts.iter().map(|c| cell(*c).text()));
+                let mut row = vec![
+                    t.t(&key("dash-stage", s.stage)),
+                    Cell::count(s.total).text(),
+                ];
+                row.extend(s.counts.iter().map(|c| Cell::count(*c).text()));
                 row
             })
             .collect(),
