@@ -1,7 +1,7 @@
 //! AMIF: the EU return indicators that apply to a voluntary return
 //! programme, for one year, with the programme's counts behind them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -11,8 +11,9 @@ use super::group::age;
 use super::scope::referrals_with_cases;
 use super::suppress::{Count, suppress_column_with, suppress_linked};
 use crate::clients::Sex;
-use crate::db::schema::{clients, referrals, reintegration_plans, return_cases};
+use crate::db::schema::{clients, referrals, return_cases};
 use crate::db::{DbConn, DbError};
+use crate::referrals::plan::PlanStatus;
 
 pub const COLUMNS: [&str; 3] = ["indicator", "label", "value"];
 
@@ -75,18 +76,29 @@ fn people(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, (Sex, Nai
 pub fn amif(conn: &mut DbConn, year: i32) -> Result<Amif, DbError> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
-    let rows: Vec<(String, String, String, Option<NaiveDate>)> = referrals_with_cases()
+    // Whether each referral has an approved plan is looked up per referral
+    // of the year (the plan is keyed by its referral), never by reading
+    // every approved plan ever: the year costs the same however long the
+    // history.
+    let approved = diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "EXISTS (SELECT 1 FROM reintegration_plans \
+         WHERE reintegration_plans.referral_id = referrals.id \
+         AND reintegration_plans.status = ",
+    )
+    .bind::<diesel::sql_types::Text, _>(PlanStatus::Approved.as_str())
+    .sql(")");
+    let rows: Vec<(String, String, Option<NaiveDate>, bool)> = referrals_with_cases()
         .filter(referrals::departed_on.ge(from))
         .filter(referrals::departed_on.le(to))
         .select((
-            referrals::id,
             return_cases::client_id,
             return_cases::household_member_ids,
             referrals::departed_on,
+            approved,
         ))
         .load(conn)?;
     let mut ids: Vec<String> = Vec::new();
-    for (_, client, members, _) in &rows {
+    for (client, members, _, _) in &rows {
         ids.push(client.clone());
         ids.extend(
             members
@@ -98,18 +110,11 @@ pub fn amif(conn: &mut DbConn, year: i32) -> Result<Amif, DbError> {
     ids.sort();
     ids.dedup();
     let known = people(conn, &ids)?;
-    let approved: HashSet<String> = reintegration_plans::table
-        .filter(reintegration_plans::status.eq("approved"))
-        .select(reintegration_plans::referral_id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
     let mut out = Amif::default();
-    for (id, client, members, departed_on) in rows {
+    for (client, members, departed_on, assisted) in rows {
         let on = departed_on.unwrap_or(to);
         let household: Vec<&str> = members.split(',').filter(|m| !m.is_empty()).collect();
         let people = 1 + household.len() as i64;
-        let assisted = approved.contains(&id);
         out.departures += 1;
         out.household_members += people - 1;
         out.returnees += people;

@@ -1,0 +1,1 @@
+DROP INDEX talks_return_period;
