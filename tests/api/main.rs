@@ -7,6 +7,7 @@ mod assign;
 mod audit;
 mod audit_key;
 mod auth;
+mod backup;
 mod cli;
 mod contract;
 mod counselling;
