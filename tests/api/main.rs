@@ -9,6 +9,7 @@ mod audit_key;
 mod auth;
 mod backup;
 mod cli;
+mod consent_expiry;
 mod contract;
 mod counselling;
 mod dashboards;
