@@ -548,6 +548,26 @@ mod tests {
     }
 
     #[test]
+    fn consent_warning_days_and_the_key_file_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let defaults =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(defaults.consent_warning_days, 14);
+            assert_eq!(defaults.key_file, None);
+            jail.set_env("BRUG_CONSENT_WARNING_DAYS", "30");
+            jail.set_env("BRUG_KEY_FILE", "/etc/brug/keys.toml");
+            let set = Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(set.consent_warning_days, 30);
+            assert_eq!(set.key_file, Some(PathBuf::from("/etc/brug/keys.toml")));
+            jail.set_env("BRUG_CONSENT_WARNING_DAYS", "0");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("no warning at all is refused");
+            assert!(err.to_string().contains("consent_warning_days"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn metrics_are_off_unless_an_address_is_given() {
         figment::Jail::expect_with(|jail| {
             let defaults =
