@@ -171,6 +171,11 @@ pub struct Settings {
     /// beside the SQLite database (`PATH.audit-key`), or `brug-audit.key`
     /// in the working directory for PostgreSQL; created on first start.
     pub audit_key_file: Option<PathBuf>,
+    /// The key file: one or more 256-bit key-encryption keys, each under an
+    /// id, one of them current (`brug keys add` makes and extends it). It
+    /// encrypts backups (`brug backup --encrypt`); never stored in the
+    /// database or a backup.
+    pub key_file: Option<PathBuf>,
     /// Proxies whose `X-Forwarded-For` header is believed
     /// for the caller's address (throttling, logs); none by default.
     pub trusted_proxies: TrustedProxies,
@@ -191,6 +196,9 @@ pub struct Settings {
     /// Days after the planned departure when a referral with no departure is
     /// flagged "not departed".
     pub not_departed_after_days: u32,
+    /// Days before a consent's `valid_until` when its counsellor sees it in
+    /// My work and the partners sharing under it hear `consent.expiring`.
+    pub consent_warning_days: u32,
     /// The departure checklist created when a partner accepts a referral.
     pub checklist: Vec<ChecklistTemplateItem>,
     /// Months after arrival when monitoring visits fall due.
@@ -237,6 +245,7 @@ impl Default for Settings {
             db_pool_size: 8,
             db_timeout_secs: 5,
             audit_key_file: None,
+            key_file: None,
             trusted_proxies: TrustedProxies::default(),
             pg_writers: crate::db::DEFAULT_PG_WRITERS,
             write_batch_max: crate::db::writer::MAX_BATCH,
@@ -245,6 +254,7 @@ impl Default for Settings {
             workers: 0,
             sla: SlaSettings::default(),
             not_departed_after_days: 30,
+            consent_warning_days: 14,
             checklist: default_checklist(),
             monitoring_schedule_months: vec![1, 3, 6, 12],
             monitoring_model: None,
@@ -309,6 +319,9 @@ impl Settings {
         }
         if self.write_batch_wait_us > 100_000 {
             return out("write_batch_wait_us must be from 0 to 100000");
+        }
+        if !(1..=365).contains(&self.consent_warning_days) {
+            return out("consent_warning_days must be from 1 to 365");
         }
         if self.webhook_retry_schedule.max_attempts() > 51 {
             return out("webhook_retry_schedule may hold at most 50 waits");
@@ -530,6 +543,26 @@ mod tests {
             let err = Settings::load(None, &Overrides::default())
                 .expect_err("waiting seconds for a batch is refused");
             assert!(err.to_string().contains("write_batch_wait_us"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn consent_warning_days_and_the_key_file_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let defaults =
+                Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(defaults.consent_warning_days, 14);
+            assert_eq!(defaults.key_file, None);
+            jail.set_env("BRUG_CONSENT_WARNING_DAYS", "30");
+            jail.set_env("BRUG_KEY_FILE", "/etc/brug/keys.toml");
+            let set = Settings::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(set.consent_warning_days, 30);
+            assert_eq!(set.key_file, Some(PathBuf::from("/etc/brug/keys.toml")));
+            jail.set_env("BRUG_CONSENT_WARNING_DAYS", "0");
+            let err = Settings::load(None, &Overrides::default())
+                .expect_err("no warning at all is refused");
+            assert!(err.to_string().contains("consent_warning_days"), "{err}");
             Ok(())
         });
     }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cases;
 pub mod cli;
 pub mod clients;
@@ -17,6 +18,7 @@ pub mod domain;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod keys;
 pub mod mail;
 pub mod mailer;
 pub mod metrics;

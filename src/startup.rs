@@ -217,6 +217,32 @@ pub fn webhook_sender(settings: &Settings) -> Result<Sender, StartError> {
     Sender::new(settings).map_err(|e| StartError::Webhooks(e.to_string()))
 }
 
+/// What the worker does every minute besides delivering webhooks and
+/// announcing monitoring visits: the jobs of areas above `webhooks`.
+pub fn worker_chores(settings: &Settings) -> Vec<crate::webhooks::worker::Chore> {
+    let warning_days = settings.consent_warning_days;
+    vec![crate::webhooks::worker::Chore {
+        name: "consent-expiry",
+        run: Arc::new(move |conn, now| {
+            crate::referrals::commands::consent_expiry::look(conn, warning_days, now)
+                .map(|round| round.total())
+        }),
+    }]
+}
+
+/// Starts the delivery worker, with its chores, on the current runtime;
+/// send `true` to stop it.
+pub fn spawn_worker(
+    db: Db,
+    settings: &Settings,
+    sender: Arc<Sender>,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    crate::webhooks::worker::spawn_with(db, settings, sender, worker_chores(settings))
+}
+
 /// `brug serve`: prepares the database, then serves HTTP (and, unless
 /// `with_worker` is false, delivers webhooks) until SIGTERM or ctrl-c.
 pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
@@ -236,7 +262,7 @@ pub fn serve(settings: Settings, with_worker: bool) -> Result<(), StartError> {
         let (worker, mailer) = if with_worker {
             let sender = Arc::new(webhook_sender(&worker_settings)?);
             let mailer = crate::mailer::worker::spawn(worker_db.clone(), &worker_settings)?;
-            let worker = crate::webhooks::worker::spawn(worker_db, &worker_settings, sender);
+            let worker = spawn_worker(worker_db, &worker_settings, sender);
             (Some(worker), mailer)
         } else {
             (None, None)
@@ -267,7 +293,7 @@ pub fn run_worker(settings: Settings, db: Db) -> Result<(), StartError> {
             (handle, tokio::spawn(metrics.run()))
         });
         let mailer = crate::mailer::worker::spawn(db.clone(), &settings)?;
-        let worker = crate::webhooks::worker::spawn(db, &settings, sender);
+        let worker = spawn_worker(db, &settings, sender);
         shutdown_signal().await;
         if let Some((handle, running)) = metrics {
             handle.stop(true).await;

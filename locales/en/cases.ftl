@@ -67,6 +67,7 @@ case-referral-cancelled = cancelled
 case-flag-acknowledge-overdue = Acknowledgement overdue
 case-flag-decision-overdue = Decision overdue
 case-flag-not-departed = Not departed after planned departure
+case-flag-consent-expired = Consent ended: the partner sees nothing it covered
 
 case-checklist = Departure checklist
 case-item-task = Task

@@ -67,6 +67,7 @@ work-checklist-due = Departure task of the organisation
 work-not-departed = Not departed after planned departure
 work-monitoring-missed = Monitoring visit missed
 work-sustainability-alert = Sustainability alert: revisit the reintegration plan
+work-consent-expired = Consent ended: the partner no longer sees personal data (for a new consent, cancel and refer again)
 
 team-title = Team
 team-people = Staff and their caseloads

@@ -67,6 +67,7 @@ case-referral-cancelled = geannuleerd
 case-flag-acknowledge-overdue = Bevestiging te laat
 case-flag-decision-overdue = Beslissing te laat
 case-flag-not-departed = Niet vertrokken na gepland vertrek
+case-flag-consent-expired = Toestemming verlopen: de partner ziet niets meer van wat zij dekte
 
 case-checklist = Vertrekchecklist
 case-item-task = Taak

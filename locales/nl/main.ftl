@@ -67,6 +67,7 @@ work-checklist-due = Vertrektaak van de organisatie
 work-not-departed = Niet vertrokken na gepland vertrek
 work-monitoring-missed = Monitoringbezoek gemist
 work-sustainability-alert = Duurzaamheidssignaal: herzie het re-integratieplan
+work-consent-expired = Toestemming verlopen: de partner ziet geen persoonsgegevens meer (voor nieuwe toestemming: annuleer en verwijs opnieuw door)
 
 team-title = Team
 team-people = Medewerkers en hun caseload

@@ -3,6 +3,7 @@
 //! `crate::startup`, the administrative commands in the files beside it.
 
 mod admin;
+mod backup;
 mod events;
 mod mail;
 mod partners;
@@ -16,6 +17,7 @@ use crate::config::{Overrides, Settings};
 use crate::db::migrations;
 use crate::startup;
 use admin::{AuditCommand, PartnerCommand, TokenCommand, UserCommand};
+use backup::KeysCommand;
 use events::EventsCommand;
 use mail::MailCommand;
 use partners::PartnersCommand;
@@ -98,6 +100,29 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// Write a consistent copy of the database to FILE while Brug runs
+    /// (SQLite: a copy of the file; PostgreSQL: pg_dump's custom format).
+    /// FILE must not exist.
+    Backup {
+        file: PathBuf,
+        /// Encrypt it under the current key of the key file (key_file, BRUG_KEY_FILE).
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Replace the database with a backup made by `brug backup`, whole or
+    /// not at all; stop `brug serve` and `brug worker` first. An encrypted
+    /// backup needs the key file it was made with.
+    Restore {
+        file: PathBuf,
+        /// Overwrite a database that holds data.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The key file's key-encryption keys (key_file, BRUG_KEY_FILE).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Fill an empty database with a synthetic programme over the partner directory
     /// (invented people), for trying Brug out and for benchmarks.
@@ -187,6 +212,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command } => admin::audit_command(&settings, command),
         Command::Events { command } => events::command(&settings, command),
         Command::Mail { command } => mail::command(&settings, command),
+        Command::Backup { file, encrypt } => backup::backup(&settings, &file, encrypt),
+        Command::Restore { file, force } => backup::restore(&settings, &file, force),
+        Command::Keys { command } => backup::keys(&settings, command),
         Command::DemoData { years, seed, until } => admin::demo_data(&settings, years, seed, until),
     }
 }

@@ -303,6 +303,8 @@ diesel::table! {
         hold_reason -> Nullable<Text>,
         hold_review_on -> Nullable<Date>,
         held_days -> Integer,
+        consent_expiring_at -> Nullable<Timestamp>,
+        consent_expired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -438,6 +440,8 @@ diesel::allow_tables_to_appear_in_same_query!(clients, referrals);
 diesel::allow_tables_to_appear_in_same_query!(clients, referral_history);
 diesel::allow_tables_to_appear_in_same_query!(clients, monitoring_visits);
 diesel::allow_tables_to_appear_in_same_query!(clients, reintegration_plans);
+// The worker finds the open referrals whose consent ends.
+diesel::allow_tables_to_appear_in_same_query!(consents, referrals);
 
 diesel::table! {
     webhook_endpoints (partner_id) {

@@ -34,15 +34,17 @@ pub struct FeedItem {
     pub id: String,
     /// `referral.requested`, `referral.acknowledged`, `referral.accepted`,
     /// `referral.on_hold`, `referral.resumed`, `referral.cancelled`,
-    /// `consent.withdrawn`, `sustainability.alert`, ...
+    /// `consent.withdrawn`, `consent.expiring`, `consent.expired`,
+    /// `sustainability.alert`, ...
     #[serde(rename = "type")]
     pub event_type: String,
     /// When it happened (RFC 3339, UTC).
     pub timestamp: String,
     pub referral_id: Option<String>,
     /// Ids only (besides a hold's `review_on`, a decline's
-    /// `status_reason` code and a sustainability alert's `reasons`: scores
-    /// and model ids, never notes); fetch details through the API.
+    /// `status_reason` code, an expiring consent's `valid_until` and a
+    /// sustainability alert's `reasons`: scores and model ids, never
+    /// notes); fetch details through the API.
     #[schema(value_type = Object)]
     pub data: Value,
     /// Pass as `after` to read the events after this one.

@@ -14,15 +14,18 @@ use crate::db::{DbConn, DbError};
 pub struct Message {
     /// `referral.requested`, `referral.acknowledged`, `referral.accepted`,
     /// `referral.declined`, `referral.on_hold`, `referral.resumed`,
-    /// `referral.cancelled`, `consent.withdrawn`,
-    /// `monitoring.due`, `sustainability.alert`, ..., or `webhook.test`.
+    /// `referral.cancelled`, `consent.withdrawn`, `consent.expiring`,
+    /// `consent.expired`, `monitoring.due`, `sustainability.alert`, ...,
+    /// or `webhook.test`.
     #[serde(rename = "type")]
     pub event_type: String,
     /// When it happened (RFC 3339, UTC).
     pub timestamp: String,
     /// Ids only (`referral_id`, `return_case_id`, ...): fetch details
     /// through the API, so that every access to personal data is audited.
-    /// A `sustainability.alert` carries `referral_id`, `visit_id`,
+    /// A `consent.expiring` carries `consent_id`, `referral_id` and the
+    /// consent's last day, `valid_until`; a `consent.expired` its
+    /// `consent_id` and `referral_id`. A `sustainability.alert` carries `referral_id`, `visit_id`,
     /// `alert_id` and its `reasons` (each an `AlertReason`: `kind` `drop`,
     /// `below` or `red_flag`, the `dimension`, and the `previous` and
     /// `current` scores or the flagged `indicator` and `answer`).

@@ -31,6 +31,10 @@ impl ReturnCaseView {
     }
 }
 
+/// The flag of an open referral whose consent has ended: the partner sees
+/// nothing of what it covered until the caseworker acts.
+pub const CONSENT_EXPIRED: &str = "consent_expired";
+
 /// The case with its referrals (and their SLA flags on `today`) and the
 /// checklist of its current referral: the open one that has a checklist.
 fn build(
@@ -47,6 +51,9 @@ fn build(
         referral.flags = referral
             .clock(case.planned_departure_on)
             .flags(today, not_departed_after_days);
+        if referral.consent_expired_at.is_some() && referral.status.is_open() {
+            referral.flags.push(CONSENT_EXPIRED);
+        }
     }
     let current = referrals
         .iter()

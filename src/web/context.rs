@@ -156,11 +156,11 @@ impl Ctx {
                     None => {
                         let staff = session.staff.clone();
                         let today = chrono::Utc::now().date_naive();
-                        let after = self.state.settings.not_departed_after_days;
+                        let days = super::work::Days::of(&self.state.settings);
                         let counted = self
                             .state
                             .db
-                            .read(move |conn| super::work::count(conn, &staff, today, after))
+                            .read(move |conn| super::work::count(conn, &staff, today, days))
                             .await;
                         match counted {
                             Ok(n) => {

@@ -199,9 +199,12 @@ fn every_code_shown_has_a_label_in_both_languages() {
         "checklist_due",
         "not_departed",
         "monitoring_missed",
+        "sustainability_alert",
+        "consent_expired",
     ] {
         codes.push(("work", kind));
     }
+    codes.push(("case-flag", crate::referrals::case_view::CONSENT_EXPIRED));
     for lang in Lang::ALL {
         let keys = defined(lang);
         let missing: Vec<String> = codes

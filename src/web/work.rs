@@ -24,8 +24,23 @@ use crate::http::AppError;
 use crate::monitoring::VisitStatus;
 use crate::referrals::{ReferralStatus, SlaClock};
 
-/// Consents ending within this many days are shown.
-pub const CONSENT_WARNING_DAYS: i64 = 14;
+/// The settings My work counts days by.
+#[derive(Debug, Clone, Copy)]
+pub struct Days {
+    /// `not_departed_after_days`.
+    pub not_departed_after: u32,
+    /// `consent_warning_days`: consents ending within as many are shown.
+    pub consent_warning: u32,
+}
+
+impl Days {
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        Self {
+            not_departed_after: settings.not_departed_after_days,
+            consent_warning: settings.consent_warning_days,
+        }
+    }
+}
 
 /// Items shown per page of My work.
 pub const PER_PAGE: usize = 50;
@@ -70,7 +85,8 @@ pub fn forget(user_id: &str) {
 pub struct WorkItem {
     /// `talk_due`, `consent_expiring`, `acknowledge_overdue`,
     /// `decision_overdue`, `declined`, `plan_waiting`, `checklist_due`,
-    /// `not_departed`, `monitoring_missed`, `sustainability_alert`.
+    /// `not_departed`, `monitoring_missed`, `sustainability_alert`,
+    /// `consent_expired`.
     pub kind: &'static str,
     pub due_on: NaiveDate,
     pub client_id: String,
@@ -86,18 +102,24 @@ pub fn queue(
     conn: &mut DbConn,
     staff: &Staff,
     today: NaiveDate,
-    not_departed_after_days: u32,
+    days: Days,
 ) -> Result<Vec<WorkItem>, DbError> {
     let mut items = Vec::new();
     if staff.has_any(&[Role::Counsellor]) {
-        counsellor_items(conn, &staff.user_id, today, &mut items)?;
+        counsellor_items(
+            conn,
+            &staff.user_id,
+            today,
+            days.consent_warning,
+            &mut items,
+        )?;
     }
     if staff.has_any(&[Role::Caseworker]) {
         caseworker_items(
             conn,
             &staff.user_id,
             today,
-            not_departed_after_days,
+            days.not_departed_after,
             &mut items,
         )?;
     }
@@ -110,15 +132,16 @@ pub fn count(
     conn: &mut DbConn,
     staff: &Staff,
     today: NaiveDate,
-    not_departed_after_days: u32,
+    days: Days,
 ) -> Result<usize, AppError> {
-    Ok(queue(conn, staff, today, not_departed_after_days)?.len())
+    Ok(queue(conn, staff, today, days)?.len())
 }
 
 fn counsellor_items(
     conn: &mut DbConn,
     me: &str,
     today: NaiveDate,
+    warning_days: u32,
     items: &mut Vec<WorkItem>,
 ) -> Result<(), DbError> {
     // The latest talk of each of my clients, when it planned the next one
@@ -145,7 +168,7 @@ fn counsellor_items(
         .filter(clients::counsellor_id.eq(me))
         .filter(consents::withdrawn_at.is_null())
         .filter(consents::valid_until.ge(today))
-        .filter(consents::valid_until.le(today + Duration::days(CONSENT_WARNING_DAYS)))
+        .filter(consents::valid_until.le(today + Duration::days(i64::from(warning_days))))
         .select((consents::client_id, consents::valid_until.assume_not_null()))
         .load(conn)?;
     items.extend(expiring.into_iter().map(|(client_id, on)| WorkItem {
@@ -223,6 +246,25 @@ fn caseworker_items(
             });
         }
     }
+    // Open, sharing under a consent that has ended: the partner sees
+    // nothing it covered until a new consent or a cancellation.
+    let ended: Vec<(String, String, NaiveDateTime)> = referrals::table
+        .inner_join(return_cases::table)
+        .filter(mine.clone())
+        .filter(referrals::status.eq_any(ReferralStatus::open_statuses()))
+        .select((
+            return_cases::id,
+            return_cases::client_id,
+            referrals::consent_expired_at.assume_not_null(),
+        ))
+        .filter(referrals::consent_expired_at.is_not_null())
+        .load(conn)?;
+    items.extend(ended.into_iter().map(|(case_id, client_id, at)| WorkItem {
+        kind: "consent_expired",
+        due_on: at.date(),
+        link: format!("/return-cases/{case_id}"),
+        client_id,
+    }));
     // Declined, and nothing sent elsewhere since.
     let declined: Vec<(String, String, Option<NaiveDateTime>)> = referrals::table
         .inner_join(return_cases::table)
@@ -383,11 +425,11 @@ pub async fn home(
         Err(err) => return ctx.fail(err).await,
     };
     let today = chrono::Utc::now().date_naive();
-    let after = ctx.state.settings.not_departed_after_days;
+    let days = Days::of(&ctx.state.settings);
     // Each client named on the page is a read of their data, audited as
     // the API's reads are.
     let found = crate::audit::read::audited(&ctx.state.db, audit, move |conn, by| {
-        let mut items = queue(conn, &staff, today, after)?;
+        let mut items = queue(conn, &staff, today, days)?;
         let total = items.len();
         items = items
             .into_iter()

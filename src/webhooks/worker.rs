@@ -46,6 +46,21 @@ enum Sent {
     Released(i64),
 }
 
+/// A job the worker runs every minute beside announcing visits, handed to
+/// it by the assembly (the job may belong to an area above this one): its
+/// name for the logs, and one write transaction that says how many things
+/// it did. It must be idempotent: every instance's worker runs it.
+#[derive(Clone)]
+pub struct Chore {
+    pub name: &'static str,
+    pub run: ChoreFn,
+}
+
+/// The write a [`Chore`] runs, at the time it is given.
+pub type ChoreFn = Arc<
+    dyn Fn(&mut crate::db::DbConn, chrono::DateTime<Utc>) -> Result<usize, DbError> + Send + Sync,
+>;
+
 /// Delivers the outbox to webhooks until told to stop.
 pub struct Worker {
     db: Db,
@@ -59,6 +74,8 @@ pub struct Worker {
     claiming: tokio::sync::Mutex<Option<Empty>>,
     /// Rung when events may have been committed.
     wake: Wake,
+    /// Run every minute with the monitoring announcements.
+    chores: Vec<Chore>,
 }
 
 /// The last claim that found nothing: the wake-up it had seen, and when.
@@ -89,7 +106,14 @@ impl Worker {
             id: format!("worker-{}", uuid::Uuid::now_v7()),
             claiming: tokio::sync::Mutex::new(None),
             wake: Arc::new(watch::Sender::new(0)),
+            chores: Vec::new(),
         }
+    }
+
+    /// The worker, also running `chores` every minute.
+    pub fn with_chores(mut self, chores: Vec<Chore>) -> Self {
+        self.chores = chores;
+        self
     }
 
     /// Delivers until `stop` turns true, in [`LANES`] lanes of rounds, woken
@@ -114,6 +138,9 @@ impl Worker {
         }
         loop {
             worker.announce_due_visits().await;
+            for chore in &worker.chores {
+                worker.run_chore(chore).await;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(ANNOUNCE_EVERY) => {}
                 changed = stop.changed() => {
@@ -187,6 +214,16 @@ impl Worker {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "monitoring visits fell due; partners told"),
             Err(e) => tracing::warn!(error = %e, "cannot look for monitoring visits due"),
+        }
+    }
+
+    /// Runs one chore in its own write transaction, at the current time.
+    async fn run_chore(&self, chore: &Chore) {
+        let run = chore.run.clone();
+        match self.db.write(move |conn| run(conn, Utc::now())).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(chore = chore.name, count, "worker chore done"),
+            Err(e) => tracing::warn!(chore = chore.name, error = %e, "a worker chore failed"),
         }
     }
 
@@ -434,8 +471,18 @@ pub fn spawn(
     settings: &Settings,
     sender: Arc<Sender>,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    spawn_with(db, settings, sender, Vec::new())
+}
+
+/// [`spawn`], the worker also running `chores` every minute.
+pub fn spawn_with(
+    db: Db,
+    settings: &Settings,
+    sender: Arc<Sender>,
+    chores: Vec<Chore>,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (stop, stopped) = watch::channel(false);
-    let worker = Worker::new(db, settings, sender);
+    let worker = Worker::new(db, settings, sender).with_chores(chores);
     (stop, tokio::spawn(worker.run(stopped)))
 }
 

@@ -20,8 +20,8 @@ use quote::ToTokens;
 /// probes, the docs pages and, later, the pages.
 const LAYERS: &[&[&str]] = &[
     &["domain", "db", "metrics"],
-    &["config", "telemetry"],
-    &["audit", "events"],
+    &["config", "telemetry", "keys"],
+    &["audit", "events", "backup"],
     &["auth"],
     &["mail"],
     &["clients"],

@@ -245,7 +245,7 @@ impl TestApp {
     pub fn start_worker(&self) -> RunningWorker {
         let sender =
             std::sync::Arc::new(startup::webhook_sender(&self.settings).expect("a webhook client"));
-        let (stop, handle) = brug::webhooks::worker::spawn(self.db.clone(), &self.settings, sender);
+        let (stop, handle) = startup::spawn_worker(self.db.clone(), &self.settings, sender);
         RunningWorker {
             stop,
             handle: Some(handle),

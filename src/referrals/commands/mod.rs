@@ -5,6 +5,7 @@
 
 pub mod after_departure;
 pub mod checklist;
+pub mod consent_expiry;
 pub mod drafts;
 pub mod send;
 

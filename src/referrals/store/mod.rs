@@ -3,6 +3,7 @@
 
 pub mod after_departure;
 pub mod checklist;
+pub mod consent_expiry;
 pub mod drafts;
 pub mod partner_view;
 pub mod send;
@@ -49,6 +50,9 @@ pub struct ReferralRow {
     pub hold_review_on: Option<NaiveDate>,
     /// Whole days spent on hold before the last resume.
     pub held_days: i32,
+    /// When the worker found the consent it shares under ended
+    /// (`consent.expired`): the caseworker's flag.
+    pub consent_expired_at: Option<NaiveDateTime>,
 }
 
 impl ReferralRow {
@@ -180,7 +184,14 @@ pub struct ReferralView {
     /// Whole days spent on hold before the last resume: the not-departed
     /// deadline moves back by as many.
     pub held_days: i32,
-    /// What is late now: `acknowledge_overdue`, `decision_overdue`, `not_departed`.
+    /// When Brug found the consent this referral shares under ended: the
+    /// partner sees nothing of what it covered since its `valid_until`
+    /// passed. `null` while it holds (or never ends).
+    #[serde(serialize_with = "crate::domain::utc::serialize_option")]
+    pub consent_expired_at: Option<NaiveDateTime>,
+    /// What needs the caseworker now: `acknowledge_overdue`,
+    /// `decision_overdue`, `not_departed`, and `consent_expired` while the
+    /// referral is open without a consent that holds.
     pub flags: Vec<&'static str>,
 }
 
@@ -245,6 +256,7 @@ pub fn view(
         reintegration_plan,
         history,
         held_days: row.held_days,
+        consent_expired_at: row.consent_expired_at,
         flags: Vec::new(),
     })
 }
