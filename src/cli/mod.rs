@@ -3,6 +3,7 @@
 //! `crate::startup`, the administrative commands in the files beside it.
 
 mod admin;
+mod clients;
 mod events;
 mod mail;
 mod partners;
@@ -16,6 +17,7 @@ use crate::config::{Overrides, Settings};
 use crate::db::migrations;
 use crate::startup;
 use admin::{AuditCommand, PartnerCommand, TokenCommand, UserCommand};
+use clients::ClientCommand;
 use events::EventsCommand;
 use mail::MailCommand;
 use partners::PartnersCommand;
@@ -73,6 +75,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// A person's rights: erase a client at their request.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
     },
     /// API tokens and partner keys: list, revoke.
     Token {
@@ -182,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: PartnersCommand::Sync { dir },
         } => partners::sync(settings, dir),
         Command::User { command } => admin::user_command(&settings, command),
+        Command::Client { command } => clients::command(&settings, command),
         Command::Token { command } => admin::token_command(&settings, command),
         Command::Partner { command } => admin::partner_command(&settings, command),
         Command::Audit { command } => admin::audit_command(&settings, command),
