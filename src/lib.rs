@@ -28,6 +28,7 @@ pub mod partners;
 pub mod portal;
 pub mod referrals;
 pub mod reports;
+pub mod rights;
 pub mod startup;
 pub mod state;
 pub mod talks;

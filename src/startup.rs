@@ -41,6 +41,7 @@ pub fn routes() -> Vec<RouteSpec> {
     routes.extend(crate::events::routes::routes());
     routes.extend(crate::webhooks::routes::routes());
     routes.extend(crate::reports::routes::routes());
+    routes.extend(crate::rights::routes::routes());
     routes.extend(crate::openapi::routes::routes());
     routes
 }

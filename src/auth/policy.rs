@@ -45,6 +45,9 @@ const ALL_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker, Role::Lead, Rol
 const ADMIN: &[Role] = &[Role::Admin];
 /// Who works with clients' records: never leads (aggregates only).
 const CLIENT_STAFF: &[Role] = &[Role::Counsellor, Role::Caseworker];
+/// A person's own export: those who work with them, and administrators
+/// who answer a request for it.
+const CLIENT_STAFF_ADMIN: &[Role] = &[Role::Counsellor, Role::Caseworker, Role::Admin];
 const COUNSELLOR: &[Role] = &[Role::Counsellor];
 const CASEWORKER: &[Role] = &[Role::Caseworker];
 const LEAD_ADMIN: &[Role] = &[Role::Lead, Role::Admin];
@@ -77,6 +80,7 @@ pub const POLICY: &[Rule] = &[
     rule("clients.search",    "GET",   "/api/v1/clients",                 Access::Staff(CLIENT_STAFF)),
     rule("clients.get",       "GET",   "/api/v1/clients/{id}",            Access::Staff(CLIENT_STAFF)),
     rule("clients.assign",    "POST",  "/api/v1/clients/{id}/assign",     Access::Staff(LEAD_ADMIN)),
+    rule("clients.export",    "GET",   "/api/v1/clients/{id}/export",     Access::Staff(CLIENT_STAFF_ADMIN)),
     rule("consents.create",   "POST",  "/api/v1/clients/{id}/consents",   Access::Staff(CLIENT_STAFF)),
     rule("consents.list",     "GET",   "/api/v1/clients/{id}/consents",   Access::Staff(CLIENT_STAFF)),
     rule("talks.create",      "POST",  "/api/v1/clients/{id}/talks",      Access::Staff(COUNSELLOR)),
@@ -145,6 +149,9 @@ pub const PAGES: &[Rule] = &[
     rule("web.clients.new",    "GET",  "/clients/new",               Access::Staff(CLIENT_STAFF)),
     rule("clients.create",     "POST", "/clients/new",               Access::Staff(CLIENT_STAFF)),
     rule("clients.get",        "GET",  "/clients/{id}",              Access::Staff(CLIENT_STAFF)),
+    rule("clients.export",     "GET",  "/clients/{id}/export",       Access::Staff(CLIENT_STAFF_ADMIN)),
+    rule("web.clients.erase",  "GET",  "/clients/{id}/erase",        Access::Staff(ADMIN)),
+    rule("clients.erase",      "POST", "/clients/{id}/erase",        Access::Staff(ADMIN)),
     rule("web.households.new", "GET",  "/clients/{id}/household",    Access::Staff(CLIENT_STAFF)),
     rule("households.create",  "POST", "/clients/{id}/household",    Access::Staff(CLIENT_STAFF)),
     rule("web.talks.new",      "GET",  "/clients/{id}/talks/new",    Access::Staff(COUNSELLOR)),

@@ -4,6 +4,7 @@
 
 mod admin;
 mod backup;
+mod clients;
 mod events;
 mod mail;
 mod partners;
@@ -18,6 +19,7 @@ use crate::db::migrations;
 use crate::startup;
 use admin::{AuditCommand, PartnerCommand, TokenCommand, UserCommand};
 use backup::KeysCommand;
+use clients::ClientCommand;
 use events::EventsCommand;
 use mail::MailCommand;
 use partners::PartnersCommand;
@@ -75,6 +77,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// A person's rights: erase a client at their request.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
     },
     /// API tokens and partner keys: list, revoke.
     Token {
@@ -207,6 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: PartnersCommand::Sync { dir },
         } => partners::sync(settings, dir),
         Command::User { command } => admin::user_command(&settings, command),
+        Command::Client { command } => clients::command(&settings, command),
         Command::Token { command } => admin::token_command(&settings, command),
         Command::Partner { command } => admin::partner_command(&settings, command),
         Command::Audit { command } => admin::audit_command(&settings, command),

@@ -32,6 +32,11 @@ pub struct ClientView {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::domain::utc::serialize")]
     pub updated_at: NaiveDateTime,
+    /// When the person was erased at their request (`null` until then): the
+    /// names, V-number, location and languages are gone, the date of birth
+    /// kept only as closely as the reports' age bands need.
+    #[serde(serialize_with = "crate::domain::utc::serialize_option")]
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 /// A `clients` row as read.
@@ -54,6 +59,7 @@ struct ClientRow {
     latest_intention_on: Option<NaiveDate>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    erased_at: Option<NaiveDateTime>,
 }
 
 /// A `clients` row as written: the names also as search keys.
@@ -141,6 +147,7 @@ impl From<ClientRow> for ClientView {
             latest_intention_on: row.latest_intention_on,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            erased_at: row.erased_at,
         }
     }
 }

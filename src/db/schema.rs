@@ -182,6 +182,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sex -> Text,
+        erased_at -> Nullable<Timestamp>,
+        erasure_reason -> Nullable<Text>,
     }
 }
 

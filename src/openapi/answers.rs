@@ -161,6 +161,11 @@ pub fn response_bodies() -> Vec<ResponseBody> {
         ),
         entry("GET", "/api/v1/clients/{id}", schema_of::<ClientView>()),
         entry(
+            "GET",
+            "/api/v1/clients/{id}/export",
+            schema_of::<crate::rights::export::PersonExport>(),
+        ),
+        entry(
             "POST",
             "/api/v1/clients/{id}/assign",
             schema_of::<ClientAssignment>(),

@@ -206,6 +206,18 @@ pub fn list(
         .collect())
 }
 
+/// Every talk of a client, newest first (for the person's export).
+pub fn all_of_client(conn: &mut DbConn, client_id: &str) -> Result<Vec<TalkView>, DbError> {
+    Ok(talks::table
+        .filter(talks::client_id.eq(client_id))
+        .select(TalkRow::as_select())
+        .order((talks::held_on.desc(), talks::id.desc()))
+        .load(conn)?
+        .into_iter()
+        .map(TalkView::from)
+        .collect())
+}
+
 /// An earlier version of a talk, as it was before an amendment.
 #[derive(
     Debug, Clone, PartialEq, Serialize, Queryable, Selectable, Insertable, utoipa::ToSchema,

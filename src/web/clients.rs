@@ -37,7 +37,11 @@ fn line(t: &super::i18n::Texts, c: &ClientView) -> ClientLine {
     ClientLine {
         id: c.id.clone(),
         reference: c.reference.clone(),
-        name: format!("{} {}", c.given_name, c.family_name),
+        name: if c.erased_at.is_some() {
+            t.t("client-erased")
+        } else {
+            format!("{} {}", c.given_name, c.family_name)
+        },
         born: page::date(t, c.date_of_birth),
         country: page::country_name(&c.country_of_origin),
         intention: c

@@ -14,6 +14,8 @@ mod clients;
 mod consents;
 pub mod context;
 pub mod dashboards;
+mod erase;
+mod export;
 pub mod form;
 pub mod guard;
 mod households;
@@ -81,6 +83,9 @@ pub fn pages() -> Vec<PageRoute> {
         get("/clients/new", clients::new_form),
         post("/clients/new", clients::create),
         get("/clients/{id}", clients::show),
+        get("/clients/{id}/export", export::show),
+        get("/clients/{id}/erase", erase::confirm),
+        post("/clients/{id}/erase", erase::erase),
         get("/clients/{id}/household", households::new_form),
         post("/clients/{id}/household", households::create),
         get("/clients/{id}/talks/new", talks::new_form),

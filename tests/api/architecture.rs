@@ -33,6 +33,7 @@ const LAYERS: &[&[&str]] = &[
     &["cases"],
     &["referrals"],
     &["reports"],
+    &["rights"],
     &["http"],
     &["state"],
     &["routes", "web"],

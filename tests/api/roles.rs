@@ -69,6 +69,8 @@ const OPERATIONS: &[Operation] = &[
     op("clients.create",    "POST",  "/api/v1/clients",                         CLIENT_STAFF, 201, Some("client")),
     op("clients.search",    "GET",   "/api/v1/clients",                         CLIENT_STAFF, 200, Some("client")),
     op("clients.get",       "GET",   "/api/v1/clients/{id}",                    CLIENT_STAFF, 200, Some("client")),
+    // The additions' table: everything held about a person.
+    op("clients.export",    "GET",   "/api/v1/clients/{id}/export",             &[COUNSELLOR, CASEWORKER, ADMIN], 200, Some("client")),
     op("talks.create",      "POST",  "/api/v1/clients/{id}/talks",              &[COUNSELLOR], 201, Some("talk")),
     op("talks.list",        "GET",   "/api/v1/clients/{id}/talks",              CLIENT_STAFF, 200, Some("client")),
     op("consents.create",   "POST",  "/api/v1/clients/{id}/consents",           CLIENT_STAFF, 201, Some("consent")),
@@ -293,10 +295,11 @@ impl World {
                     Subject::Is(client),
                 )
             }
-            "clients.get" | "talks.list" | "consents.list" => {
+            "clients.get" | "clients.export" | "talks.list" | "consents.list" => {
                 let client = self.client().await;
                 let path = match operation {
                     "clients.get" => format!("/api/v1/clients/{client}"),
+                    "clients.export" => format!("/api/v1/clients/{client}/export"),
                     "talks.list" => format!("/api/v1/clients/{client}/talks"),
                     _ => format!("/api/v1/clients/{client}/consents"),
                 };

@@ -23,5 +23,6 @@ mod harness;
 mod harness_test;
 mod pages;
 mod portal;
+mod rights;
 mod screenshots;
 mod sessions;

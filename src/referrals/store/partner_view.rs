@@ -117,6 +117,7 @@ struct ClientFields {
     date_of_birth: NaiveDate,
     languages: String,
     location: Option<String>,
+    erased_at: Option<NaiveDateTime>,
 }
 
 fn client_fields(conn: &mut DbConn, id: &str) -> Result<Option<ClientFields>, DbError> {
@@ -156,9 +157,14 @@ pub fn partner_view(
 ) -> Outcome<PartnerReferralView> {
     let case = cases::row(conn, &row.return_case_id)?
         .ok_or_else(|| CommandError::Internal(format!("case of {} vanished", row.id)))?;
-    let shared = shared_now(conn, &row, today)?;
     let person = client_fields(conn, &case.client_id)?
         .ok_or_else(|| CommandError::Internal(format!("client of {} vanished", case.id)))?;
+    // An erased person's referral shows what it would once ended: the
+    // reference and destination country alone.
+    let shared = match person.erased_at {
+        Some(_) => Shared::default(),
+        None => shared_now(conn, &row, today)?,
+    };
     let mut client = Map::new();
     client.insert("reference".into(), json!(person.reference));
     let mut put = |field: PartnerField, value: Value| {
