@@ -44,3 +44,4 @@ mod web_text;
 mod web_work;
 mod webhooks;
 mod who;
+mod who_counts;
