@@ -99,6 +99,11 @@ macro_rules! case_referred_to {
     };
 }
 
+// After the macros above, which it uses.
+mod groups;
+
+pub use groups::Groups;
+
 /// Each stage counts what reached it in the period, whatever came after.
 pub fn funnel(conn: &mut DbConn, scope: &Scope) -> Result<Funnel, DbError> {
     funnel_of(conn, scope, None)
@@ -447,6 +452,10 @@ pub fn shown(conn: &mut DbConn, scope: &Scope) -> Result<Vec<(&'static str, Coun
 /// one): its count, and the count as [`shown`] judges it, the group's
 /// counts in every wider scope and among the other partners and countries
 /// standing in for the whole programme's.
+///
+/// With a group this runs a funnel per wider scope: the breakdowns count
+/// every group at once instead ([`Groups`]), judged the same way
+/// ([`judge`]); this stays as the reference they are tested against.
 pub fn judged(
     conn: &mut DbConn,
     scope: &Scope,
@@ -455,7 +464,7 @@ pub fn judged(
     let own = stages(&funnel_of(conn, scope, group)?);
     let wider = scope.wider();
     if wider.is_empty() {
-        return Ok(own.iter().map(|(s, n)| (*s, *n, Count::of(*n))).collect());
+        return Ok(judge(scope, &own, &[], &[]));
     }
     let mut wider_stages = Vec::new();
     for w in &wider {
@@ -463,11 +472,27 @@ pub fn judged(
     }
     let members: Option<Members> = group.map(|g| g.members(scope.to));
     let cells = referral_cells_of(conn, scope, members.as_ref())?;
-    Ok(own
-        .iter()
+    Ok(judge(scope, &own, &wider_stages, &cells))
+}
+
+/// The judgment of [`judged`] over counts already read: `own` the scope's
+/// stages, `wider` the same stages in each scope of `scope.wider()` (in
+/// its order), `cells` the referral stages per partner and destination
+/// (of the same clients; unread and empty without a filter, where nothing
+/// is judged but the count itself).
+pub fn judge(
+    scope: &Scope,
+    own: &[(&'static str, i64); 10],
+    wider: &[[(&'static str, i64); 10]],
+    cells: &[Cells],
+) -> Vec<(&'static str, i64, Count)> {
+    if wider.is_empty() {
+        return own.iter().map(|(s, n)| (*s, *n, Count::of(*n))).collect();
+    }
+    own.iter()
         .enumerate()
         .map(|(i, (stage, n))| {
-            let beside: Vec<i64> = wider_stages.iter().map(|w| w[i].1).collect();
+            let beside: Vec<i64> = wider.iter().map(|w| w[i].1).collect();
             let mut count = narrowed(*n, &beside);
             if let Some(cells) = i
                 .checked_sub(FIRST_REFERRAL_STAGE)
@@ -479,7 +504,7 @@ pub fn judged(
             }
             (*stage, *n, count)
         })
-        .collect())
+        .collect()
 }
 
 /// One CSV row per stage, small counts hidden.

@@ -107,10 +107,14 @@ pub fn age(born: NaiveDate, on: NaiveDate) -> i32 {
 }
 
 /// The last date of birth of someone `years` old on `on` (29 February
-/// falling to the 28th, as [`age`] counts it).
+/// falling to the 28th, as [`age`] counts it). Kept within the open ends,
+/// so that the bands always cover every date of birth after [`EARLIEST`]
+/// up to [`LATEST`], each exactly once, whatever the day (a breakdown
+/// counting all bands at once relies on it, see [`band`]).
 fn turned(on: NaiveDate, years: u32) -> NaiveDate {
     on.checked_sub_months(Months::new(12 * years))
         .unwrap_or(EARLIEST)
+        .clamp(EARLIEST, LATEST)
 }
 
 /// One group of clients.
@@ -142,6 +146,18 @@ impl Group {
         match self {
             Group::Sex(_) => Grouping::Sex,
             Group::Age(_) => Grouping::AgeBand,
+        }
+    }
+
+    /// Whether a client of `sex` in the age band `band` (`None`: a date
+    /// of birth outside every band) is in the group: what `member!`
+    /// decides in SQL, for counts already grouped by sex and band.
+    pub fn contains(self, sex: &str, band: Option<AgeBand>) -> bool {
+        match self {
+            // A sex's members are born after EARLIEST, up to LATEST: in
+            // some band.
+            Group::Sex(s) => s.as_str() == sex && band.is_some(),
+            Group::Age(b) => band == Some(b) && Sex::ALL.iter().any(|s| s.as_str() == sex),
         }
     }
 
@@ -201,7 +217,43 @@ macro_rules! member {
     }};
 }
 
-pub(super) use member;
+/// The age band on `$on` of the client of the `clients` row in the query,
+/// as SQL: its place in [`AgeBand::ALL`], or -1 outside every band; each
+/// band by the same dates of birth as [`member`] takes it, bound as
+/// parameters. To group a query's counts by band (see [`Group::contains`]).
+macro_rules! band {
+    ($on:expr) => {{
+        let [under_18, from_18, from_35, from_60] =
+            $crate::reports::group::AgeBand::ALL.map(|b| b.born($on));
+        let dob = " AND clients.date_of_birth <= ";
+        diesel::dsl::sql::<diesel::sql_types::Integer>("CASE WHEN clients.date_of_birth > ")
+            .bind::<diesel::sql_types::Date, _>(under_18.0)
+            .sql(dob)
+            .bind::<diesel::sql_types::Date, _>(under_18.1)
+            .sql(" THEN 0 WHEN clients.date_of_birth > ")
+            .bind::<diesel::sql_types::Date, _>(from_18.0)
+            .sql(dob)
+            .bind::<diesel::sql_types::Date, _>(from_18.1)
+            .sql(" THEN 1 WHEN clients.date_of_birth > ")
+            .bind::<diesel::sql_types::Date, _>(from_35.0)
+            .sql(dob)
+            .bind::<diesel::sql_types::Date, _>(from_35.1)
+            .sql(" THEN 2 WHEN clients.date_of_birth > ")
+            .bind::<diesel::sql_types::Date, _>(from_60.0)
+            .sql(dob)
+            .bind::<diesel::sql_types::Date, _>(from_60.1)
+            .sql(" THEN 3 ELSE -1 END")
+    }};
+}
+
+/// The band at a place of [`AgeBand::ALL`], as `band!` gives it.
+pub fn band_at(place: i32) -> Option<AgeBand> {
+    usize::try_from(place)
+        .ok()
+        .and_then(|i| AgeBand::ALL.get(i).copied())
+}
+
+pub(super) use {band, member};
 
 #[cfg(test)]
 mod tests {
@@ -224,6 +276,38 @@ mod tests {
         // Born on 29 February: 18 on 1 March, not on the 28th.
         assert_eq!(age(date("2008-02-29"), date("2026-02-28")), 17);
         assert_eq!(age(date("2008-02-29"), date("2026-03-01")), 18);
+    }
+
+    #[test]
+    fn the_bands_cover_every_date_of_birth_once_whatever_the_day() {
+        // Counts grouped by band add up to a sex's (who is born after
+        // EARLIEST up to LATEST) only when the bands meet end to end.
+        for on in [
+            "2026-03-31",
+            "0030-06-30",
+            "0001-01-01",
+            "9999-12-31",
+            "9990-01-31",
+        ] {
+            let on = date(on);
+            let bounds: Vec<(NaiveDate, NaiveDate)> = AgeBand::ALL.map(|b| b.born(on)).to_vec();
+            assert_eq!(bounds[0].1, LATEST, "{on}");
+            assert_eq!(bounds[3].0, EARLIEST, "{on}");
+            for pair in bounds.windows(2) {
+                assert_eq!(pair[0].0, pair[1].1, "{on}");
+            }
+            for (after, until) in &bounds {
+                assert!(after <= until, "{on}");
+            }
+        }
+        assert!(Group::Sex(Sex::Female).contains("female", Some(AgeBand::From60)));
+        assert!(!Group::Sex(Sex::Female).contains("female", None));
+        assert!(!Group::Sex(Sex::Female).contains("unknown", Some(AgeBand::Under18)));
+        assert!(Group::Age(AgeBand::Under18).contains("unknown", Some(AgeBand::Under18)));
+        assert!(!Group::Age(AgeBand::Under18).contains("unknown", Some(AgeBand::From18To34)));
+        assert_eq!(band_at(0), Some(AgeBand::Under18));
+        assert_eq!(band_at(3), Some(AgeBand::From60));
+        assert_eq!((band_at(-1), band_at(4)), (None, None));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::funnel;
+use super::funnel::Groups;
 use super::group::{Group, Grouping};
 use super::scope::Scope;
 use super::suppress::{Count, suppress_column_with};
@@ -57,34 +57,38 @@ pub fn who(conn: &mut DbConn, scope: &Scope) -> Result<Who, DbError> {
     who_by(conn, scope, &Grouping::ALL)
 }
 
-/// The funnel by the groupings asked for, in that order.
+/// The funnel by the groupings asked for, in that order. Every group's
+/// counts, in the scope and in each wider one, come from one read
+/// ([`Groups`]): about a query per stage, not a funnel per group and scope.
 pub fn who_by(conn: &mut DbConn, scope: &Scope, groupings: &[Grouping]) -> Result<Who, DbError> {
-    let total = funnel::shown(conn, scope)?;
-    let mut breakdowns = Vec::new();
-    for grouping in groupings {
-        breakdowns.push(breakdown(conn, scope, *grouping, &total)?);
-    }
+    let counts = Groups::read(conn, scope)?;
+    let total = shown(&counts);
+    let breakdowns = groupings
+        .iter()
+        .map(|grouping| breakdown(&counts, *grouping, &total))
+        .collect();
     Ok(Who { breakdowns })
 }
 
-fn breakdown(
-    conn: &mut DbConn,
-    scope: &Scope,
-    grouping: Grouping,
-    total: &[(&'static str, Count)],
-) -> Result<Breakdown, DbError> {
+/// The funnel of every client, as [`super::funnel::shown`] shows it.
+fn shown(counts: &Groups) -> Vec<(&'static str, Count)> {
+    counts
+        .judged(None)
+        .into_iter()
+        .map(|(stage, _, count)| (stage, count))
+        .collect()
+}
+
+fn breakdown(counts: &Groups, grouping: Grouping, total: &[(&'static str, Count)]) -> Breakdown {
     let groups = grouping.groups();
-    let mut judged = Vec::new();
-    for group in &groups {
-        judged.push(funnel::judged(conn, scope, Some(*group))?);
-    }
+    let judged: Vec<_> = groups.iter().map(|g| counts.judged(Some(*g))).collect();
     // Under a filter, what the whole programme's breakdown hides.
-    let whole = if scope.wider().is_empty() {
+    let whole = if counts.scope().wider().is_empty() {
         None
     } else {
-        let unfiltered = scope.unfiltered();
-        let whole_total = funnel::shown(conn, &unfiltered)?;
-        Some(breakdown(conn, &unfiltered, grouping, &whole_total)?)
+        let unfiltered = counts.unfiltered();
+        let whole_total = shown(&unfiltered);
+        Some(breakdown(&unfiltered, grouping, &whole_total))
     };
     let stages = total
         .iter()
@@ -103,15 +107,15 @@ fn breakdown(
             }
         })
         .collect();
-    Ok(Breakdown {
+    Breakdown {
         grouping,
         groups,
         stages,
-    })
+    }
 }
 
 /// One stage's groups as shown: `values` the groups' counts, `also` those
-/// hidden on their own (see [`funnel::judged`]), `total` the stage as the
+/// hidden on their own (see [`super::funnel::judged`]), `total` the stage as the
 /// funnel shows it, and `whole` (under a filter) the same stage's groups
 /// as the whole programme's breakdown shows them.
 pub fn column(values: &[i64], also: &[bool], total: Count, whole: Option<&[Count]>) -> Vec<Count> {

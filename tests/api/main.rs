@@ -48,3 +48,4 @@ mod web_text;
 mod web_work;
 mod webhooks;
 mod who;
+mod who_counts;

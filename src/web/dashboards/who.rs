@@ -13,8 +13,8 @@ use super::{Directory, Figure, Filters, Frame, key};
 use crate::clients::Sex;
 use crate::http::AppError;
 use crate::reports::amif as amif_report;
-use crate::reports::group::{Group, Grouping};
-use crate::reports::who::{self as who_report, Breakdown, Who};
+use crate::reports::group::Group;
+use crate::reports::who::{self as who_report, Breakdown};
 use crate::web::context::Ctx;
 use crate::web::i18n::Texts;
 use crate::web::page::{self, Layout};
@@ -141,31 +141,19 @@ pub async fn show(ctx: Ctx, filters: web::Query<Filters>) -> HttpResponse {
     if let Ok(scope) = &scope {
         let fetch = scope.clone();
         let year = scope.to.year();
-        // Each breakdown and the funder's table on a connection of its own,
-        // at once: each is a funnel per group.
-        let by_age = fetch.clone();
+        // Both breakdowns from one read (about a query per stage, every
+        // group and wider scope at once) and the funder's table, each on a
+        // connection of its own.
         let loaded = tokio::try_join!(
-            ctx.state.db.read(move |conn| {
-                who_report::who_by(conn, &fetch, &[Grouping::Sex]).map_err(AppError::from)
-            }),
-            ctx.state.db.read(move |conn| {
-                who_report::who_by(conn, &by_age, &[Grouping::AgeBand]).map_err(AppError::from)
-            }),
+            ctx.state
+                .db
+                .read(move |conn| who_report::who(conn, &fetch).map_err(AppError::from)),
             ctx.state.db.read(move |conn| {
                 Ok::<_, AppError>(amif_report::rows(&amif_report::amif(conn, year)?))
             }),
         );
         let (who, amif_rows) = match loaded {
-            Ok((by_sex, by_age, amif)) => (
-                Who {
-                    breakdowns: by_sex
-                        .breakdowns
-                        .into_iter()
-                        .chain(by_age.breakdowns)
-                        .collect(),
-                },
-                amif,
-            ),
+            Ok(loaded) => loaded,
             Err(err) => return ctx.fail(err).await,
         };
         if filters.wants_csv() {
