@@ -3,7 +3,7 @@
 //! database cannot recompute a chain that verifies. Brug generates one on
 //! first start when none is set, readable by its owner only.
 
-use std::io::Write;
+use crate::keys::write_private;
 use std::path::Path;
 
 /// Bytes of a generated key.
@@ -69,20 +69,6 @@ pub fn load_or_create(path: &Path) -> Result<(Vec<u8>, bool), KeyError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((load(path)?, false)),
         Err(e) => Err(failed(e.to_string())),
     }
-}
-
-/// Creates `path` readable and writable by its owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

@@ -200,8 +200,9 @@ pub fn add(path: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<String, Ke
     Ok(id)
 }
 
-/// Creates `path` readable and writable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Creates `path` readable and writable by its owner only (the key
+/// file, the audit key).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -120,74 +120,87 @@ pub fn referral_cells(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Cells>, Db
     referral_cells_of(conn, scope, None)
 }
 
+/// The funnel's referral stages in order (from `referrals_sent`): each as
+/// its rows joined to their referral and return case, and the filter that
+/// puts a row in `$scope`'s period; `$count!($conn, $arg, joined, filter)`
+/// of each, in a `Vec`. The funnel's cells here and the Who breakdown's
+/// grouped read ([`super::groups`]) count the same stages through it.
+macro_rules! each_referral_stage {
+    ($count:ident, $conn:expr, $arg:expr, $scope:expr) => {{
+        let (start, end) = ($scope.start(), $scope.end());
+        vec![
+            $count!(
+                $conn,
+                $arg,
+                referrals_with_cases(),
+                referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
+            ),
+            $count!(
+                $conn,
+                $arg,
+                history_with_cases!(),
+                referral_history::status
+                    .eq(ReferralStatus::Accepted.as_str())
+                    .and(referral_history::resumed.eq(false))
+                    .and(referral_history::at.ge(start))
+                    .and(referral_history::at.lt(end))
+            ),
+            $count!(
+                $conn,
+                $arg,
+                referrals_with_cases(),
+                referrals::departed_on
+                    .ge($scope.from)
+                    .and(referrals::departed_on.le($scope.to))
+            ),
+            $count!(
+                $conn,
+                $arg,
+                referrals_with_cases(),
+                referrals::arrived_on
+                    .ge($scope.from)
+                    .and(referrals::arrived_on.le($scope.to))
+            ),
+            $count!(
+                $conn,
+                $arg,
+                plans_with_cases!(),
+                reintegration_plans::status
+                    .eq(PlanStatus::Approved.as_str())
+                    .and(reintegration_plans::decided_at.ge(start))
+                    .and(reintegration_plans::decided_at.lt(end))
+            ),
+            $count!(
+                $conn,
+                $arg,
+                visits_with_cases!(),
+                monitoring_visits::status
+                    .eq("done")
+                    .and(monitoring_visits::held_on.ge($scope.from))
+                    .and(monitoring_visits::held_on.le($scope.to))
+            ),
+            $count!(
+                $conn,
+                $arg,
+                referrals_with_cases(),
+                referrals::outcome
+                    .eq("completed")
+                    .and(referrals::closed_at.ge(start))
+                    .and(referrals::closed_at.lt(end))
+            ),
+        ]
+    }};
+}
+
+pub(super) use each_referral_stage;
+
 /// [`referral_cells`] of the clients of one group only.
 pub fn referral_cells_of(
     conn: &mut DbConn,
     scope: &Scope,
     group: Option<&Members>,
 ) -> Result<Vec<Cells>, DbError> {
-    let (start, end) = (scope.start(), scope.end());
-    Ok(vec![
-        grouped!(
-            conn,
-            group,
-            referrals_with_cases(),
-            referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
-        ),
-        grouped!(
-            conn,
-            group,
-            history_with_cases!(),
-            referral_history::status
-                .eq(ReferralStatus::Accepted.as_str())
-                .and(referral_history::resumed.eq(false))
-                .and(referral_history::at.ge(start))
-                .and(referral_history::at.lt(end))
-        ),
-        grouped!(
-            conn,
-            group,
-            referrals_with_cases(),
-            referrals::departed_on
-                .ge(scope.from)
-                .and(referrals::departed_on.le(scope.to))
-        ),
-        grouped!(
-            conn,
-            group,
-            referrals_with_cases(),
-            referrals::arrived_on
-                .ge(scope.from)
-                .and(referrals::arrived_on.le(scope.to))
-        ),
-        grouped!(
-            conn,
-            group,
-            plans_with_cases!(),
-            reintegration_plans::status
-                .eq(PlanStatus::Approved.as_str())
-                .and(reintegration_plans::decided_at.ge(start))
-                .and(reintegration_plans::decided_at.lt(end))
-        ),
-        grouped!(
-            conn,
-            group,
-            visits_with_cases!(),
-            monitoring_visits::status
-                .eq("done")
-                .and(monitoring_visits::held_on.ge(scope.from))
-                .and(monitoring_visits::held_on.le(scope.to))
-        ),
-        grouped!(
-            conn,
-            group,
-            referrals_with_cases(),
-            referrals::outcome
-                .eq("completed")
-                .and(referrals::closed_at.ge(start))
-                .and(referrals::closed_at.lt(end))
-        ),
-    ])
+    Ok(each_referral_stage!(grouped, conn, group, scope))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use super::super::scope::{
     Scope, history_with_cases, plans_with_cases, referrals_with_cases, visits_with_cases,
 };
 use super::super::suppress::Count;
+use super::cells::each_referral_stage;
 use super::{Cells, Funnel, judge, stages};
 use crate::db::schema::{
     clients, monitoring_visits, referral_history, referrals, reintegration_plans, return_cases,
@@ -302,66 +303,6 @@ macro_rules! referred_by {
 /// The referral stages in the period (whatever the scope's filters: they
 /// are applied after), in the order of the funnel's stages.
 fn referred(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Referred>, DbError> {
-    let (start, end, on) = (scope.start(), scope.end(), scope.to);
-    Ok(vec![
-        referred_by!(
-            conn,
-            on,
-            referrals_with_cases(),
-            referrals::sent_at.ge(start).and(referrals::sent_at.lt(end))
-        ),
-        referred_by!(
-            conn,
-            on,
-            history_with_cases!(),
-            referral_history::status
-                .eq(ReferralStatus::Accepted.as_str())
-                .and(referral_history::resumed.eq(false))
-                .and(referral_history::at.ge(start))
-                .and(referral_history::at.lt(end))
-        ),
-        referred_by!(
-            conn,
-            on,
-            referrals_with_cases(),
-            referrals::departed_on
-                .ge(scope.from)
-                .and(referrals::departed_on.le(scope.to))
-        ),
-        referred_by!(
-            conn,
-            on,
-            referrals_with_cases(),
-            referrals::arrived_on
-                .ge(scope.from)
-                .and(referrals::arrived_on.le(scope.to))
-        ),
-        referred_by!(
-            conn,
-            on,
-            plans_with_cases!(),
-            reintegration_plans::status
-                .eq(PlanStatus::Approved.as_str())
-                .and(reintegration_plans::decided_at.ge(start))
-                .and(reintegration_plans::decided_at.lt(end))
-        ),
-        referred_by!(
-            conn,
-            on,
-            visits_with_cases!(),
-            monitoring_visits::status
-                .eq("done")
-                .and(monitoring_visits::held_on.ge(scope.from))
-                .and(monitoring_visits::held_on.le(scope.to))
-        ),
-        referred_by!(
-            conn,
-            on,
-            referrals_with_cases(),
-            referrals::outcome
-                .eq("completed")
-                .and(referrals::closed_at.ge(start))
-                .and(referrals::closed_at.lt(end))
-        ),
-    ])
+    let on = scope.to;
+    Ok(each_referral_stage!(referred_by, conn, on, scope))
 }
