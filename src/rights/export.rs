@@ -11,6 +11,7 @@ use super::disclosures::{self, Disclosure};
 use super::store::{self, DraftRecord, ErasureRecord, MonitoringAnswers};
 use crate::cases::store::{self as cases, CaseView};
 use crate::clients::store::{self as clients, ClientView, HouseholdView};
+
 use crate::consent::store::{self as consents, ConsentView};
 use crate::db::{DbConn, DbError};
 use crate::referrals::store::checklist::{self, ChecklistItemView};
@@ -25,7 +26,7 @@ pub struct PersonExport {
     /// Set once the person was erased: what is left is anonymous.
     pub erasure: Option<ErasureRecord>,
     pub client: ClientView,
-    pub household: Option<HouseholdView>,
+    pub household: Option<HouseholdRecord>,
     /// Newest first, each with its earlier versions.
     pub talks: Vec<TalkRecord>,
     pub consents: Vec<ConsentView>,
@@ -33,6 +34,51 @@ pub struct PersonExport {
     pub return_cases: Vec<CaseRecord>,
     /// Every time a partner was shown the person's data, oldest first.
     pub disclosures: Vec<Disclosure>,
+}
+
+/// The person's household: who is in it, each by reference and name only.
+/// The other members' own details (date of birth, V-number, where they
+/// stay) are theirs, not the person's, and are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct HouseholdRecord {
+    pub id: String,
+    pub label: Option<String>,
+    #[serde(serialize_with = "crate::domain::utc::serialize")]
+    pub created_at: NaiveDateTime,
+    pub members: Vec<HouseholdMember>,
+}
+
+/// A member of the person's household, as the person's export names them.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct HouseholdMember {
+    pub id: String,
+    pub reference: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// Set when that member was erased (their names are then empty).
+    #[serde(serialize_with = "crate::domain::utc::serialize_option")]
+    pub erased_at: Option<NaiveDateTime>,
+}
+
+impl From<HouseholdView> for HouseholdRecord {
+    fn from(h: HouseholdView) -> Self {
+        HouseholdRecord {
+            id: h.id,
+            label: h.label,
+            created_at: h.created_at,
+            members: h
+                .members
+                .into_iter()
+                .map(|m: ClientView| HouseholdMember {
+                    id: m.id,
+                    reference: m.reference,
+                    given_name: m.given_name,
+                    family_name: m.family_name,
+                    erased_at: m.erased_at,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A talk as it is now, and as it was before each amendment.
@@ -80,7 +126,7 @@ pub fn build(
     };
     let erasure = store::erasure(conn, id)?;
     let household = match &client.household_id {
-        Some(household) => clients::get_household(conn, household)?,
+        Some(household) => clients::get_household(conn, household)?.map(HouseholdRecord::from),
         None => None,
     };
     let mut talk_records = Vec::new();

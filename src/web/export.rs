@@ -146,7 +146,13 @@ pub async fn show(
             .iter()
             .flat_map(|h| h.members.iter())
             .filter(|m| m.id != export.client.id)
-            .map(|m| (m.reference.clone(), name(&t, m)))
+            .map(|m| {
+                let erased = m.erased_at.is_some();
+                (
+                    m.reference.clone(),
+                    name(&t, erased, &m.given_name, &m.family_name),
+                )
+            })
             .collect(),
         talks: export.talks.iter().map(|r| talk(&t, r)).collect(),
         consents: export
@@ -179,17 +185,21 @@ fn fact(label: String, value: String) -> Fact {
     Fact { label, value }
 }
 
-fn name(t: &Texts, c: &crate::clients::store::ClientView) -> String {
-    if c.erased_at.is_some() {
+/// A person's name, or that they were erased.
+fn name(t: &Texts, erased: bool, given: &str, family: &str) -> String {
+    if erased {
         return t.t("client-erased");
     }
-    format!("{} {}", c.given_name, c.family_name)
+    format!("{given} {family}")
 }
 
 fn identity(t: &Texts, export: &PersonExport) -> Vec<Fact> {
     let c = &export.client;
     vec![
-        fact(t.t("client-name"), name(t, c)),
+        fact(
+            t.t("client-name"),
+            name(t, c.erased_at.is_some(), &c.given_name, &c.family_name),
+        ),
         fact(t.t("client-reference"), c.reference.clone()),
         fact(t.t("client-date-of-birth"), page::date(t, c.date_of_birth)),
         fact(t.t("client-sex"), t.code_label("sex", c.sex.as_str())),

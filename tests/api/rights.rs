@@ -228,6 +228,29 @@ async fn the_export_holds_everything_and_its_disclosures_are_the_partner_reads_o
         .collect();
     assert_eq!(members.len(), 2);
     assert!(members.contains(&"Octavius"), "{members:?}");
+    // The other members by reference and name only: their date of birth
+    // and the rest of their file are theirs, not the person's.
+    let sibling = export["household"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["given_name"] == "Octavius")
+        .expect("the sibling");
+    let mut fields: Vec<&str> = sibling
+        .as_object()
+        .expect("a member")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["erased_at", "family_name", "given_name", "id", "reference"]
+    );
+    assert!(
+        !export["household"].to_string().contains("2012-09-01"),
+        "the sibling's date of birth is in the person's export"
+    );
 
     // Both talks, newest first; the amended one with its earlier words.
     let talks = export["talks"].as_array().expect("talks");
