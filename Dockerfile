@@ -19,6 +19,7 @@ RUN mkdir -p src tests/api tests/browser benches && echo 'fn main() {}' > src/ma
     && echo 'fn main() {}' > tests/browser/main.rs \
     && echo 'fn main() {}' > benches/reports.rs \
     && echo 'fn main() {}' > benches/pages.rs \
+    && echo 'fn main() {}' > benches/report_cost.rs \
     && mkdir -p benches/throughput && echo 'fn main() {}' > benches/throughput/main.rs \
     && cargo build --release --locked \
     && rm -rf src tests benches
